@@ -1,0 +1,360 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Config holds the engine's settings. Zero values take the defaults of
+// DefaultConfig.
+type Config struct {
+	KeyPrefix    string // "FB"
+	CaptureEmoji string // "bulb"
+	VoteEmoji    string // "+1"
+	// SuggestThreshold is the lowest score shown as a duplicate candidate.
+	SuggestThreshold float64
+	// AutoMergeThreshold merges new feedback into its best candidate
+	// directly when the score reaches it; 0 turns auto-merge off.
+	AutoMergeThreshold float64
+	// MaxSuggestions is the number of candidates shown (at most 3).
+	MaxSuggestions int
+	// CommandTimeout bounds each handled event.
+	CommandTimeout time.Duration
+	// Worker names this process in delivery leases.
+	Worker string
+	// DeliveryLease is how long a claimed delivery stays leased.
+	DeliveryLease time.Duration
+	// DeliveryGiveUp is how long after enqueueing a failing delivery is
+	// retried before it is marked failed.
+	DeliveryGiveUp time.Duration
+	// DeliveryPoll is how often the worker looks for due deliveries.
+	DeliveryPoll time.Duration
+	// IndexPoll is how often the duplicate index picks up changes made by
+	// other replicas; 0 turns it off.
+	IndexPoll time.Duration
+}
+
+// DefaultConfig returns the engine defaults.
+func DefaultConfig() Config {
+	return Config{
+		KeyPrefix:          "FB",
+		CaptureEmoji:       "bulb",
+		VoteEmoji:          "+1",
+		SuggestThreshold:   0.35,
+		AutoMergeThreshold: 0,
+		MaxSuggestions:     3,
+		CommandTimeout:     30 * time.Second,
+		Worker:             "worker",
+		DeliveryLease:      2 * time.Minute,
+		DeliveryGiveUp:     30 * time.Minute,
+		DeliveryPoll:       500 * time.Millisecond,
+		IndexPoll:          3 * time.Second,
+	}
+}
+
+func (c *Config) fill() {
+	d := DefaultConfig()
+	if c.KeyPrefix == "" {
+		c.KeyPrefix = d.KeyPrefix
+	}
+	if c.CaptureEmoji == "" {
+		c.CaptureEmoji = d.CaptureEmoji
+	}
+	if c.VoteEmoji == "" {
+		c.VoteEmoji = d.VoteEmoji
+	}
+	if c.SuggestThreshold <= 0 {
+		c.SuggestThreshold = d.SuggestThreshold
+	}
+	if c.MaxSuggestions <= 0 || c.MaxSuggestions > 3 {
+		c.MaxSuggestions = d.MaxSuggestions
+	}
+	if c.CommandTimeout <= 0 {
+		c.CommandTimeout = d.CommandTimeout
+	}
+	if c.Worker == "" {
+		c.Worker = d.Worker
+	}
+	if c.DeliveryLease <= 0 {
+		c.DeliveryLease = d.DeliveryLease
+	}
+	if c.DeliveryGiveUp <= 0 {
+		c.DeliveryGiveUp = d.DeliveryGiveUp
+	}
+	if c.DeliveryPoll <= 0 {
+		c.DeliveryPoll = d.DeliveryPoll
+	}
+}
+
+// CommandRunner runs a /feedback command. The commands package implements it;
+// the engine calls it for EventCommand.
+type CommandRunner interface {
+	Run(ctx context.Context, ev *Event) (*Response, error)
+}
+
+// Metrics receives counts of what the engine does. Implementations must be
+// safe for concurrent use. A nil Metrics counts nothing.
+type Metrics interface {
+	Captured(platform, via string)
+	Suggested()
+	Merged()
+	Delivered(platform, outcome string)
+}
+
+type noMetrics struct{}
+
+func (noMetrics) Captured(string, string)  {}
+func (noMetrics) Suggested()               {}
+func (noMetrics) Merged()                  {}
+func (noMetrics) Delivered(string, string) {}
+
+// Engine turns platform-neutral events into state changes and replies.
+// Construct it with NewEngine, register platforms with AddPlatform and the
+// command runner with SetCommands, then call Run (or, in a single-threaded
+// console, Flush after each input).
+type Engine struct {
+	store   Store
+	scorer  Scorer
+	cfg     Config
+	log     *slog.Logger
+	metrics Metrics
+
+	mu        sync.RWMutex
+	platforms map[string]Platform
+	commands  CommandRunner
+	progress  map[int64]*progress // release event id → progress message
+	channelAt map[string]time.Time
+	indexedAt time.Time
+}
+
+// NewEngine returns an engine over store, using scorer for duplicate checks.
+func NewEngine(store Store, scorer Scorer, cfg Config, logger *slog.Logger) *Engine {
+	cfg.fill()
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Engine{
+		store:     store,
+		scorer:    scorer,
+		cfg:       cfg,
+		log:       logger,
+		metrics:   noMetrics{},
+		platforms: map[string]Platform{},
+		progress:  map[int64]*progress{},
+		channelAt: map[string]time.Time{},
+	}
+}
+
+// Config returns the engine's effective configuration.
+func (e *Engine) Config() Config { return e.cfg }
+
+// Store returns the store the engine works on (read access for commands,
+// the board and the API).
+func (e *Engine) Store() Store { return e.store }
+
+// Key formats a request id as a key with the configured prefix.
+func (e *Engine) Key(id int64) string { return FormatKey(e.cfg.KeyPrefix, id) }
+
+// ParseKey parses a key with the configured prefix.
+func (e *Engine) ParseKey(s string) (int64, error) { return ParseKey(e.cfg.KeyPrefix, s) }
+
+// AddPlatform registers a platform the engine can post to.
+func (e *Engine) AddPlatform(p Platform) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.platforms[p.Name()] = p
+}
+
+// SetCommands sets the runner for EventCommand.
+func (e *Engine) SetCommands(r CommandRunner) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.commands = r
+}
+
+// SetMetrics sets the metrics sink.
+func (e *Engine) SetMetrics(m Metrics) {
+	if m == nil {
+		m = noMetrics{}
+	}
+	e.metrics = m
+}
+
+func (e *Engine) platform(name string) Platform {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.platforms[name]
+}
+
+// LoadIndex fills the duplicate index from the store.
+func (e *Engine) LoadIndex(ctx context.Context) error {
+	start := time.Now().UTC()
+	if err := e.store.EachDoc(ctx, func(d Doc) error { e.scorer.Upsert(d); return nil }); err != nil {
+		return fmt.Errorf("load duplicate index: %w", err)
+	}
+	e.mu.Lock()
+	e.indexedAt = start
+	e.mu.Unlock()
+	return nil
+}
+
+// Run loads the duplicate index, then delivers queued replies and follows
+// index changes made by other replicas until ctx ends.
+func (e *Engine) Run(ctx context.Context) error {
+	if err := e.LoadIndex(ctx); err != nil {
+		return err
+	}
+	var wg sync.WaitGroup
+	if e.cfg.IndexPoll > 0 {
+		wg.Add(1)
+		go func() { defer wg.Done(); e.followIndex(ctx) }()
+	}
+	wg.Add(1)
+	go func() { defer wg.Done(); e.runDeliveries(ctx) }()
+	wg.Wait()
+	return nil
+}
+
+func (e *Engine) followIndex(ctx context.Context) {
+	t := time.NewTicker(e.cfg.IndexPoll)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		e.mu.RLock()
+		since := e.indexedAt
+		e.mu.RUnlock()
+		now := time.Now().UTC()
+		// Overlap a little so a commit that raced the last poll is not missed.
+		docs, err := e.store.DocsChangedSince(ctx, since.Add(-2*time.Second))
+		if err != nil {
+			if ctx.Err() == nil {
+				e.log.Warn("follow index", "err", err)
+			}
+			continue
+		}
+		for _, d := range docs {
+			e.scorer.Upsert(d)
+		}
+		e.mu.Lock()
+		e.indexedAt = now
+		e.mu.Unlock()
+	}
+}
+
+// Handle processes one event and returns the answer for the person who
+// caused it (nil when there is nothing to say). Errors carry user-safe
+// messages (ErrorMessage); panics become EINTERNAL.
+func (e *Engine) Handle(ctx context.Context, ev *Event) (resp *Response, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			e.log.Error("panic handling event", "kind", ev.Kind, "panic", r, "stack", string(debug.Stack()))
+			resp, err = nil, Errorf(EINTERNAL, "Internal error.")
+		}
+	}()
+	ctx, cancel := context.WithTimeout(ctx, e.cfg.CommandTimeout)
+	defer cancel()
+	resp, err = e.handle(ctx, ev)
+	if err != nil && ErrorCode(err) == EINTERNAL {
+		e.log.Error("handle event", "kind", ev.Kind, "platform", ev.Platform, "err", err)
+	}
+	return resp, err
+}
+
+func (e *Engine) handle(ctx context.Context, ev *Event) (*Response, error) {
+	if ev.Message != nil && ev.Message.Bot {
+		return nil, nil
+	}
+	switch ev.Kind {
+	case EventMessage:
+		return e.onMessage(ctx, ev)
+	case EventForumPost:
+		return e.onForumPost(ctx, ev)
+	case EventMention:
+		return e.onMention(ctx, ev)
+	case EventMessageDeleted:
+		if ev.Message == nil {
+			return nil, nil
+		}
+		m := ev.Message
+		err := e.store.MarkMentionDeleted(ctx, m.Platform, m.Workspace, m.Channel, m.ID)
+		if ErrorCode(err) == ENOTFOUND {
+			return nil, nil
+		}
+		return nil, err
+	case EventReactionAdded:
+		return e.onReaction(ctx, ev, true)
+	case EventReactionRemoved:
+		return e.onReaction(ctx, ev, false)
+	case EventCapture:
+		if ev.Message == nil {
+			return nil, Errorf(EINVALID, "There is no message to capture.")
+		}
+		return e.CaptureMessage(ctx, ev.User, ev.Message, ViaShortcut)
+	case EventCommand:
+		e.mu.RLock()
+		r := e.commands
+		e.mu.RUnlock()
+		if r == nil {
+			return nil, Errorf(EUNAVAILABLE, "Commands are not available.")
+		}
+		return r.Run(ctx, ev)
+	case EventButton:
+		return e.onButton(ctx, ev)
+	}
+	return nil, nil
+}
+
+func actorName(u User) string {
+	if u.Name != "" {
+		return u.Name
+	}
+	return u.ID
+}
+
+// RequireTeam returns EFORBIDDEN unless u is a team member.
+func RequireTeam(u User, what string) error {
+	if !u.Team {
+		return Errorf(EFORBIDDEN, "Only team members can %s.", what)
+	}
+	return nil
+}
+
+// RequireReleaseLead returns EFORBIDDEN unless u is a release lead.
+func RequireReleaseLead(u User, what string) error {
+	if !u.ReleaseLead {
+		return Errorf(EFORBIDDEN, "Only release leads can %s.", what)
+	}
+	return nil
+}
+
+// normalizeText trims the text and checks its length.
+func normalizeText(s string) (string, error) {
+	s = strings.TrimSpace(strings.ToValidUTF8(s, "\uFFFD"))
+	if s == "" {
+		return "", Errorf(EINVALID, "There is no text to capture.")
+	}
+	if n := len([]rune(s)); n > MaxTextRunes {
+		return "", Errorf(ETOOLARGE, "Feedback can be at most %d characters long (this one has %d).", MaxTextRunes, n)
+	}
+	return s, nil
+}
+
+// titleOf returns the first non-empty line of s, at most MaxTitleRunes runes.
+func titleOf(s string) string {
+	for _, line := range strings.Split(s, "\n") {
+		line = strings.TrimSpace(line)
+		if line != "" {
+			return clip(line, MaxTitleRunes-1)
+		}
+	}
+	return ""
+}

@@ -1,0 +1,64 @@
+package bot
+
+import (
+	"context"
+	"time"
+)
+
+// Button is an action the bot offers under a message. ID is the action id the
+// adapter sends back in EventButton; it identifies the action and carries no
+// secret. IDs are short (≤ 64 bytes) so they fit Slack action ids and Discord
+// custom ids.
+type Button struct {
+	ID    string
+	Label string
+	Style string // "primary", "danger" or ""
+}
+
+// Button styles.
+const (
+	StylePrimary = "primary"
+	StyleDanger  = "danger"
+)
+
+// OutMessage is a message the bot posts.
+type OutMessage struct {
+	Workspace string
+	Channel   string
+	// ThreadID is the root message of the conversation to reply in; "" posts
+	// at the top level of the channel.
+	ThreadID string
+	Text     string
+	Buttons  []Button
+}
+
+// MessageRef identifies a posted message.
+type MessageRef struct {
+	Platform  string
+	Workspace string
+	Channel   string
+	ID        string
+	ThreadID  string
+}
+
+// Platform is what the engine needs from a chat adapter to speak. Post and
+// Update return *RetryAfterError when rate limited and *PermanentError when
+// retrying cannot help.
+type Platform interface {
+	Name() string
+	Post(ctx context.Context, msg OutMessage) (MessageRef, error)
+	Update(ctx context.Context, ref MessageRef, msg OutMessage) error
+}
+
+// Reactor is implemented by platforms that can add a reaction to a message
+// (used to acknowledge a reply joined to a captured thread).
+type Reactor interface {
+	React(ctx context.Context, ref MessageRef, emoji string) error
+}
+
+// Pacer is implemented by platforms that limit how fast the bot may post in
+// one channel. The delivery worker waits at least ChannelInterval between two
+// posts in the same channel.
+type Pacer interface {
+	ChannelInterval() time.Duration
+}

@@ -1,0 +1,171 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is every setting of the binary. Environment variables set the
+// defaults (names are part of the product's interface, DESIGN.md §4); flags
+// override them.
+type Config struct {
+	DatabaseURL string
+	HTTPAddr    string
+	APIToken    string
+	BoardPublic bool
+	KeyPrefix   string
+	LogFormat   string
+	LogLevel    string
+
+	CaptureEmoji       string
+	VoteEmoji          string
+	SuggestThreshold   float64
+	AutoMergeThreshold float64
+
+	SlackBotToken      string
+	SlackAppToken      string
+	SlackSigningSecret string
+	SlackAPIURL        string
+	SlackTeamUsergroup string
+	SlackReleaseLeads  string
+
+	DiscordToken       string
+	DiscordGuildID     string
+	DiscordAPIURL      string
+	DiscordTeamRole    string
+	DiscordReleaseRole string
+	DiscordShardID     int
+	DiscordShardCount  int
+
+	ConsoleTeam         string
+	ConsoleReleaseLeads string
+	ConsoleChannel      string
+	ConsoleNoHTTP       bool
+
+	WorkerName string
+	ShutdownIn time.Duration
+}
+
+// DefaultConfig returns the defaults before the environment is read.
+func DefaultConfig() Config {
+	return Config{
+		HTTPAddr:       ":8080",
+		KeyPrefix:      "FB",
+		LogFormat:      "text",
+		LogLevel:       "info",
+		CaptureEmoji:   "bulb",
+		VoteEmoji:      "+1",
+		SlackAPIURL:    "https://slack.com/api/",
+		DiscordAPIURL:  "https://discord.com",
+		ConsoleChannel: "general",
+		ShutdownIn:     10 * time.Second,
+	}
+}
+
+// envVar binds one configuration value to its environment variable and flag.
+type envVar struct {
+	env, flag, help string
+	str             *string
+	f64             *float64
+	num             *int
+	boolean         *bool
+	dur             *time.Duration
+}
+
+func (c *Config) vars() []envVar {
+	return []envVar{
+		{env: "DATABASE_URL", flag: "database-url", help: "postgres://… for PostgreSQL; sqlite:PATH or empty (./feedbackbot.db) for SQLite", str: &c.DatabaseURL},
+		{env: "FEEDBACKBOT_HTTP_ADDR", flag: "http-addr", help: "HTTP listener address (board, API, Slack HTTP endpoints, metrics)", str: &c.HTTPAddr},
+		{env: "FEEDBACKBOT_API_TOKEN", flag: "api-token", help: "bearer token for API writes (and a private board)", str: &c.APIToken},
+		{env: "FEEDBACKBOT_BOARD_PUBLIC", flag: "board-public", help: "serve the board read-only without the token", boolean: &c.BoardPublic},
+		{env: "FEEDBACKBOT_KEY_PREFIX", flag: "key-prefix", help: "request key prefix", str: &c.KeyPrefix},
+		{env: "FEEDBACKBOT_LOG_FORMAT", flag: "log-format", help: "text or json", str: &c.LogFormat},
+		{env: "FEEDBACKBOT_LOG_LEVEL", flag: "log-level", help: "debug, info, warn or error", str: &c.LogLevel},
+		{env: "FEEDBACKBOT_CAPTURE_EMOJI", flag: "capture-emoji", help: "reaction that captures a message (Slack name)", str: &c.CaptureEmoji},
+		{env: "FEEDBACKBOT_VOTE_EMOJI", flag: "vote-emoji", help: "reaction that votes (Slack name)", str: &c.VoteEmoji},
+		{env: "FEEDBACKBOT_SUGGEST_THRESHOLD", flag: "suggest-threshold", help: "lowest duplicate score suggested (0 = engine default)", f64: &c.SuggestThreshold},
+		{env: "FEEDBACKBOT_AUTOMERGE_THRESHOLD", flag: "automerge-threshold", help: "score from which new feedback is merged without asking (0 = off)", f64: &c.AutoMergeThreshold},
+		{env: "SLACK_BOT_TOKEN", flag: "slack-bot-token", help: "Slack bot token (xoxb-…)", str: &c.SlackBotToken},
+		{env: "SLACK_APP_TOKEN", flag: "slack-app-token", help: "Slack app-level token (xapp-…) for Socket Mode", str: &c.SlackAppToken},
+		{env: "SLACK_SIGNING_SECRET", flag: "slack-signing-secret", help: "Slack signing secret for HTTP mode", str: &c.SlackSigningSecret},
+		{env: "SLACK_API_URL", flag: "slack-api-url", help: "Slack Web API base URL (tests point it at a fake)", str: &c.SlackAPIURL},
+		{env: "SLACK_TEAM_USERGROUP", flag: "slack-team-usergroup", help: "user group id whose members count as team", str: &c.SlackTeamUsergroup},
+		{env: "SLACK_RELEASE_LEADS", flag: "slack-release-leads", help: "comma-separated user ids and/or user group ids", str: &c.SlackReleaseLeads},
+		{env: "DISCORD_BOT_TOKEN", flag: "discord-bot-token", help: "Discord bot token", str: &c.DiscordToken},
+		{env: "DISCORD_GUILD_ID", flag: "discord-guild-id", help: "register commands in this guild only (else globally)", str: &c.DiscordGuildID},
+		{env: "DISCORD_API_URL", flag: "discord-api-url", help: "origin replacing https://discord.com (tests point it at a fake)", str: &c.DiscordAPIURL},
+		{env: "DISCORD_TEAM_ROLE", flag: "discord-team-role", help: "role id or name for team members", str: &c.DiscordTeamRole},
+		{env: "DISCORD_RELEASE_ROLE", flag: "discord-release-role", help: "role id or name for release leads", str: &c.DiscordReleaseRole},
+		{env: "DISCORD_SHARD_ID", flag: "discord-shard-id", help: "this process's shard id", num: &c.DiscordShardID},
+		{env: "DISCORD_SHARD_COUNT", flag: "discord-shard-count", help: "total number of shards (0 = no sharding)", num: &c.DiscordShardCount},
+		{env: "FEEDBACKBOT_CONSOLE_TEAM", flag: "team", help: "console: comma-separated team members (default: everyone)", str: &c.ConsoleTeam},
+		{env: "FEEDBACKBOT_CONSOLE_RELEASE_LEADS", flag: "release-leads", help: "console: comma-separated release leads (default: everyone)", str: &c.ConsoleReleaseLeads},
+		{env: "FEEDBACKBOT_CONSOLE_CHANNEL", flag: "channel", help: "console: starting channel", str: &c.ConsoleChannel},
+		{env: "FEEDBACKBOT_CONSOLE_NO_HTTP", flag: "no-http", help: "console: do not start the HTTP listener", boolean: &c.ConsoleNoHTTP},
+		{env: "FEEDBACKBOT_WORKER", flag: "worker", help: "name of this replica in delivery leases (default: host name and pid)", str: &c.WorkerName},
+		{env: "FEEDBACKBOT_SHUTDOWN_TIMEOUT", flag: "shutdown-timeout", help: "how long shutdown waits for in-flight work", dur: &c.ShutdownIn},
+	}
+}
+
+// load reads the environment into c and then parses flags over it.
+func (c *Config) load(name string, args []string, getenv func(string) string, out *os.File) (*flag.FlagSet, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	if out != nil {
+		fs.SetOutput(out)
+	}
+	for _, v := range c.vars() {
+		if s := getenv(v.env); s != "" {
+			if err := v.set(s); err != nil {
+				return nil, fmt.Errorf("%s: %w", v.env, err)
+			}
+		}
+		help := v.help + " (env " + v.env + ")"
+		switch {
+		case v.str != nil:
+			fs.StringVar(v.str, v.flag, *v.str, help)
+		case v.f64 != nil:
+			fs.Float64Var(v.f64, v.flag, *v.f64, help)
+		case v.num != nil:
+			fs.IntVar(v.num, v.flag, *v.num, help)
+		case v.boolean != nil:
+			fs.BoolVar(v.boolean, v.flag, *v.boolean, help)
+		case v.dur != nil:
+			fs.DurationVar(v.dur, v.flag, *v.dur, help)
+		}
+	}
+	return fs, fs.Parse(args)
+}
+
+func (v envVar) set(s string) error {
+	var err error
+	switch {
+	case v.str != nil:
+		*v.str = s
+	case v.f64 != nil:
+		*v.f64, err = strconv.ParseFloat(s, 64)
+	case v.num != nil:
+		*v.num, err = strconv.Atoi(s)
+	case v.boolean != nil:
+		*v.boolean, err = strconv.ParseBool(s)
+	case v.dur != nil:
+		*v.dur, err = time.ParseDuration(s)
+	}
+	return err
+}
+
+func splitList(s string) []string {
+	if strings.TrimSpace(s) == "" {
+		return nil
+	}
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

@@ -1,0 +1,37 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/feedbackbot/feedbackbot/bot"
+)
+
+// list serves list and top.
+func (r *Runner) list(ctx context.Context, c *Command) (*bot.Response, error) {
+	f := bot.RequestFilter{Status: c.Status, Sort: c.Sort, Limit: 20}
+	if c.Verb == "top" {
+		f.Sort, f.Limit = bot.SortDemand, c.Count
+	}
+	if f.Sort == "" {
+		f.Sort = bot.SortDemand
+	}
+	reqs, total, err := r.e.List(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	if len(reqs) == 0 {
+		return &bot.Response{Text: "No requests yet."}, nil
+	}
+	var b strings.Builder
+	what := "Requests"
+	if c.Status != "" {
+		what = "Requests " + string(c.Status)
+	}
+	fmt.Fprintf(&b, "%s (%d of %d, by %s):", what, len(reqs), total, f.Sort)
+	for i, q := range reqs {
+		fmt.Fprintf(&b, "\n%d. %s", i+1, r.e.RequestLine(q))
+	}
+	return &bot.Response{Text: b.String()}, nil
+}
