@@ -270,8 +270,11 @@ func (e *Engine) Handle(ctx context.Context, ev *Event) (resp *Response, err err
 }
 
 func (e *Engine) handle(ctx context.Context, ev *Event) (*Response, error) {
-	if ev.Message != nil && ev.Message.Bot {
-		return nil, nil
+	switch ev.Kind {
+	case EventMessage, EventForumPost, EventMention:
+		if ev.Message != nil && ev.Message.Bot {
+			return nil, nil
+		}
 	}
 	switch ev.Kind {
 	case EventMessage:

@@ -87,7 +87,7 @@ func FormatKey(prefix string, id int64) string { return prefix + "-" + strconv.F
 // anything that is not a key with a positive number that fits in int64.
 func ParseKey(prefix, s string) (int64, error) {
 	p, num, ok := strings.Cut(s, "-")
-	if !ok || !strings.EqualFold(p, prefix) || num == "" || len(num) > 19 {
+	if !ok || !strings.EqualFold(p, prefix) || num == "" {
 		return 0, Errorf(EINVALID, "%q is not a request key (expected %s-<number>).", clip(s, 40), prefix)
 	}
 	for _, c := range num {
@@ -96,7 +96,7 @@ func ParseKey(prefix, s string) (int64, error) {
 		}
 	}
 	id, err := strconv.ParseInt(num, 10, 64)
-	if err != nil || id <= 0 {
+	if err != nil || id <= 0 || len(num) > 19 {
 		return 0, Errorf(ENOTFOUND, "There is no request %s.", clip(s, 40))
 	}
 	return id, nil

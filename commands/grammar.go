@@ -201,14 +201,16 @@ func Parse(prefix, text string) (*Command, error) {
 	case "ship", "rollback":
 		c.Note = note
 		for _, a := range args {
+			a = strings.Trim(a, ",;")
 			switch {
+			case a == "":
 			case bot.LooksLikeKey(prefix, a):
 				if err := c.addKey(prefix, a); err != nil {
 					return nil, err
 				}
-			case strings.EqualFold(a, "in") || strings.EqualFold(a, "and") || a == ",":
+			case strings.EqualFold(a, "in") || strings.EqualFold(a, "and"):
 			case c.Version == "":
-				c.Version = strings.Trim(a, ",")
+				c.Version = a
 			default:
 				return nil, usage(name, prefix)
 			}
