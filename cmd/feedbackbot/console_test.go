@@ -12,8 +12,20 @@ import (
 	"github.com/feedbackbot/feedbackbot/store/storetest"
 )
 
-// runConsole runs "feedbackbot console" over script and returns stdout.
+// runConsole runs "feedbackbot console" over script, with a low suggestion
+// threshold, and returns stdout.
 func runConsole(t *testing.T, dsn, script string, args ...string) string {
+	t.Helper()
+	return runConsoleArgs(t, dsn, script, append([]string{"--suggest-threshold", "0.2"}, args...)...)
+}
+
+// runConsoleDefault runs "feedbackbot console" with the default settings.
+func runConsoleDefault(t *testing.T, dsn, script string) string {
+	t.Helper()
+	return runConsoleArgs(t, dsn, script)
+}
+
+func runConsoleArgs(t *testing.T, dsn, script string, args ...string) string {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	m := &Main{
@@ -24,7 +36,7 @@ func runConsole(t *testing.T, dsn, script string, args ...string) string {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	argv := append([]string{"console", "--no-http", "--database-url", dsn, "--suggest-threshold", "0.2"}, args...)
+	argv := append([]string{"console", "--no-http", "--database-url", dsn}, args...)
 	if err := m.Run(ctx, argv); err != nil {
 		t.Fatalf("console: %v\nstderr:\n%s\nstdout:\n%s", err, errOut.String(), out.String())
 	}

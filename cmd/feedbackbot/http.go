@@ -3,18 +3,21 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"sync"
 	"time"
 
 	"github.com/feedbackbot/feedbackbot/bot"
+	"github.com/feedbackbot/feedbackbot/bot/discord"
+	"github.com/feedbackbot/feedbackbot/bot/slack"
 	"github.com/feedbackbot/feedbackbot/store"
 )
 
 // startHTTP starts the one HTTP listener: board, API, Slack endpoints,
 // metrics and health.
-func (m *Main) startHTTP(ctx context.Context, cfg Config, eng *bot.Engine, db *store.DB, log *slog.Logger, wg *sync.WaitGroup) (*http.Server, error) {
+func (m *Main) startHTTP(ctx context.Context, cfg Config, eng *bot.Engine, db *store.DB, log *slog.Logger, wg *sync.WaitGroup) (*http.Server, *http.ServeMux, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
@@ -27,7 +30,7 @@ func (m *Main) startHTTP(ctx context.Context, cfg Config, eng *bot.Engine, db *s
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
 	ln, err := m.listen(cfg.HTTPAddr)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	wg.Add(1)
 	go func() {
@@ -36,9 +39,54 @@ func (m *Main) startHTTP(ctx context.Context, cfg Config, eng *bot.Engine, db *s
 			log.Error("http", "err", err)
 		}
 	}()
-	return srv, nil
+	return srv, mux, nil
 }
 
-func (m *Main) startAdapters(ctx context.Context, cfg Config, eng *bot.Engine, log *slog.Logger, wg *sync.WaitGroup, errc chan<- error) error {
-	return errors.New("chat adapters are not wired yet")
+// startAdapters starts the Slack and Discord adapters whose tokens are set.
+// Slack in HTTP mode serves its endpoints on mux.
+func (m *Main) startAdapters(ctx context.Context, cfg Config, eng *bot.Engine, mux *http.ServeMux, log *slog.Logger, wg *sync.WaitGroup, errc chan<- error) error {
+	type runner interface{ Run(context.Context) error }
+	var started []runner
+	if cfg.SlackBotToken != "" {
+		if cfg.SlackAppToken == "" && cfg.SlackSigningSecret == "" {
+			return fmt.Errorf("%w: SLACK_BOT_TOKEN needs SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP mode)", errUsage)
+		}
+		sa, err := slack.New(slack.Config{
+			BotToken: cfg.SlackBotToken, AppToken: cfg.SlackAppToken, SigningSecret: cfg.SlackSigningSecret,
+			APIURL: cfg.SlackAPIURL, TeamUsergroup: cfg.SlackTeamUsergroup, ReleaseLeads: splitList(cfg.SlackReleaseLeads),
+			Logger: log.With("platform", "slack"),
+		}, eng)
+		if err != nil {
+			return fmt.Errorf("slack: %w", err)
+		}
+		if !sa.SocketMode() && mux != nil {
+			sa.Routes(mux)
+		}
+		eng.AddPlatform(sa)
+		started = append(started, sa)
+	}
+	if cfg.DiscordToken != "" {
+		da, err := discord.New(discord.Config{
+			Token: cfg.DiscordToken, GuildID: cfg.DiscordGuildID, APIURL: cfg.DiscordAPIURL,
+			TeamRole: cfg.DiscordTeamRole, ReleaseRole: cfg.DiscordReleaseRole,
+			ShardID: cfg.DiscordShardID, ShardCount: cfg.DiscordShardCount,
+			CaptureEmoji: cfg.CaptureEmoji, VoteEmoji: cfg.VoteEmoji,
+			Logger: log.With("platform", "discord"),
+		}, eng)
+		if err != nil {
+			return fmt.Errorf("discord: %w", err)
+		}
+		eng.AddPlatform(da)
+		started = append(started, da)
+	}
+	for _, r := range started {
+		wg.Add(1)
+		go func(r runner) {
+			defer wg.Done()
+			if err := r.Run(ctx); err != nil && ctx.Err() == nil {
+				errc <- err
+			}
+		}(r)
+	}
+	return nil
 }

@@ -189,8 +189,9 @@ func (m *Main) serve(ctx context.Context, args []string, forceConsole bool) erro
 
 	var wg sync.WaitGroup
 	var srv *http.Server
+	var mux *http.ServeMux
 	if !(useConsole && cfg.ConsoleNoHTTP) {
-		srv, err = m.startHTTP(runCtx, cfg, eng, db, log, &wg)
+		srv, mux, err = m.startHTTP(runCtx, cfg, eng, db, log, &wg)
 		if err != nil {
 			return err
 		}
@@ -217,6 +218,15 @@ func (m *Main) serve(ctx context.Context, args []string, forceConsole bool) erro
 	}
 
 	errc := make(chan error, 4)
+	if err := eng.LoadIndex(runCtx); err != nil {
+		return err
+	}
+	if err := m.startAdapters(runCtx, cfg, eng, mux, log, &wg, errc); err != nil {
+		cancel()
+		m.shutdown(cfg, srv, log)
+		wg.Wait()
+		return err
+	}
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -224,11 +234,6 @@ func (m *Main) serve(ctx context.Context, args []string, forceConsole bool) erro
 			errc <- fmt.Errorf("engine: %w", err)
 		}
 	}()
-	if err := m.startAdapters(runCtx, cfg, eng, log, &wg, errc); err != nil {
-		cancel()
-		wg.Wait()
-		return err
-	}
 	select {
 	case <-ctx.Done():
 	case err = <-errc:
