@@ -38,7 +38,9 @@ func (r *recorder) Post(ctx context.Context, m bot.OutMessage) (bot.MessageRef, 
 	return bot.MessageRef{Platform: "test", Channel: m.Channel, ID: fmt.Sprintf("bot-%d", r.n), ThreadID: m.ThreadID}, nil
 }
 
-func (r *recorder) Update(ctx context.Context, ref bot.MessageRef, m bot.OutMessage) error { return nil }
+func (r *recorder) Update(ctx context.Context, ref bot.MessageRef, m bot.OutMessage) error {
+	return nil
+}
 
 // threadReplies counts posts per thread whose text contains substr.
 func (r *recorder) threadReplies(substr string) map[string]int {
