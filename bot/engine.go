@@ -203,11 +203,17 @@ func (e *Engine) LoadIndex(ctx context.Context) error {
 	return nil
 }
 
-// Run loads the duplicate index, then delivers queued replies and follows
-// index changes made by other replicas until ctx ends.
+// Run loads the duplicate index (unless LoadIndex already did), then
+// delivers queued replies and follows index changes made by other replicas
+// until ctx ends.
 func (e *Engine) Run(ctx context.Context) error {
-	if err := e.LoadIndex(ctx); err != nil {
-		return err
+	e.mu.RLock()
+	loaded := !e.indexedAt.IsZero()
+	e.mu.RUnlock()
+	if !loaded {
+		if err := e.LoadIndex(ctx); err != nil {
+			return err
+		}
 	}
 	var wg sync.WaitGroup
 	if e.cfg.IndexPoll > 0 {

@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"strings"
 )
 
@@ -42,13 +43,23 @@ func (e *Engine) Unmerge(ctx context.Context, ev *Event, src int64) (*Response, 
 	return &Response{Text: fmt.Sprintf("↔️ %s is its own request again: %s (%s).", e.Key(req.ID), req.Title, peopleCount(req.Demand))}, nil
 }
 
-// keyedError rewrites store messages that name bare request numbers
-// ("#12") into keys.
+var storeNumberRe = regexp.MustCompile(`(?i)\b(request|merging) (\d+)\b`)
+
+// keyedError rewrites the store's "Request 12" wording into keys ("FB-12").
 func (e *Engine) keyedError(err error) error {
-	if be, ok := err.(*Error); ok && strings.Contains(be.Message, "#") {
-		return &Error{Code: be.Code, Message: strings.ReplaceAll(be.Message, "#", e.cfg.KeyPrefix+"-")}
+	be, ok := err.(*Error)
+	if !ok {
+		return err
 	}
-	return err
+	msg := storeNumberRe.ReplaceAllStringFunc(be.Message, func(m string) string {
+		p := storeNumberRe.FindStringSubmatch(m)
+		key := e.cfg.KeyPrefix + "-" + p[2]
+		if strings.EqualFold(p[1], "merging") {
+			return "merging " + key
+		}
+		return key
+	})
+	return &Error{Code: be.Code, Message: msg}
 }
 
 // SetStatus changes a request's status to open, planned, in_progress or

@@ -137,7 +137,7 @@ func TestConsoleSuggestMergeDemand(t *testing.T) {
 		if !regexp.MustCompile(`\[\d+ edited\] #general ↳4 feedbackbot: 📌 FB-1`).MatchString(out) {
 			t.Errorf("suggestion message not edited with the outcome\n%s", out)
 		}
-		if !strings.Contains(out, "merge would create a cycle") && !strings.Contains(out, "cycle") {
+		if !strings.Contains(out, "→ alice: ⚠ FB-2 is merged into FB-3, so merging FB-3 into it would make a cycle.") {
 			t.Errorf("cycle not refused\n%s", out)
 		}
 		// Unmerge restores FB-1 (with FB-2 merged into it) and FB-3 alone.

@@ -1,0 +1,289 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/feedbackbot/feedbackbot/bot"
+	"github.com/feedbackbot/feedbackbot/migrations"
+)
+
+// Dialects returned by DB.Dialect.
+const (
+	DialectPostgres = "postgres"
+	DialectSQLite   = "sqlite"
+)
+
+// DefaultSQLitePath is the database file used when the DSN is empty.
+const DefaultSQLitePath = "./feedbackbot.db"
+
+// sqliteParams are added to every SQLite DSN so that each pooled connection
+// gets them: WAL, foreign keys, a busy timeout, and BEGIN IMMEDIATE for
+// read-write transactions (writers queue on the busy timeout instead of
+// failing to upgrade a read lock). Times are written as
+// "2006-01-02 15:04:05.999999999-07:00", always in UTC, so that they
+// compare correctly as text.
+var sqliteParams = []string{
+	"_pragma=busy_timeout(10000)",
+	"_pragma=foreign_keys(1)",
+	"_pragma=journal_mode(WAL)",
+	"_pragma=synchronous(NORMAL)",
+	"_txlock=immediate",
+	"_time_format=sqlite",
+}
+
+// DB is the feedbackbot store. It implements bot.Store.
+type DB struct {
+	db      *sqlx.DB
+	dialect string
+	now     func() time.Time
+}
+
+var _ bot.Store = (*DB)(nil)
+
+// ParseDSN returns the dialect and the driver name and data source for dsn:
+// "postgres://…" and "postgresql://…" are PostgreSQL; "sqlite:PATH", a plain
+// path, or "" (DefaultSQLitePath) are SQLite.
+func ParseDSN(dsn string) (dialect, driver, source string) {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		return DialectPostgres, "postgres", dsn
+	}
+	path := dsn
+	switch {
+	case strings.HasPrefix(path, "sqlite://"):
+		path = strings.TrimPrefix(path, "sqlite://")
+	case strings.HasPrefix(path, "sqlite3:"):
+		path = strings.TrimPrefix(path, "sqlite3:")
+	case strings.HasPrefix(path, "sqlite:"):
+		path = strings.TrimPrefix(path, "sqlite:")
+	}
+	if path == "" {
+		path = DefaultSQLitePath
+	}
+	sep := "?"
+	if strings.Contains(path, "?") {
+		sep = "&"
+	}
+	return DialectSQLite, "sqlite", path + sep + strings.Join(sqliteParams, "&")
+}
+
+// connect opens the database without migrating it.
+func connect(ctx context.Context, dsn string) (*DB, error) {
+	dialect, driver, source := ParseDSN(dsn)
+	db, err := sqlx.Open(driver, source)
+	if err != nil {
+		return nil, fmt.Errorf("open %s database: %w", dialect, err)
+	}
+	if dialect == DialectSQLite {
+		db.SetMaxOpenConns(8)
+		db.SetMaxIdleConns(8)
+		db.SetConnMaxIdleTime(0)
+	} else {
+		db.SetMaxOpenConns(32)
+		db.SetMaxIdleConns(16)
+		db.SetConnMaxIdleTime(5 * time.Minute)
+	}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s database: %w", dialect, err)
+	}
+	return &DB{db: db, dialect: dialect, now: func() time.Time { return time.Now().UTC() }}, nil
+}
+
+// Open connects to the database named by dsn (see ParseDSN), applies every
+// pending migration and returns the store.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	s, err := connect(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.provider(ctx)
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	if _, err := p.Up(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("migrate up: %w", err)
+	}
+	return s, nil
+}
+
+// Migrate runs a migration command against dsn and reports to out: "up"
+// applies every pending migration, "down" rolls back the latest one, and
+// "status" prints each migration and whether it is applied. EINVALID for
+// any other command.
+func Migrate(ctx context.Context, dsn, command string, out io.Writer) error {
+	switch command {
+	case "up", "down", "status":
+	default:
+		return bot.Errorf(bot.EINVALID, "Unknown migrate command %q (expected up, down or status).", command)
+	}
+	s, err := connect(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	p, err := s.provider(ctx)
+	if err != nil {
+		return err
+	}
+	switch command {
+	case "up":
+		res, err := p.Up(ctx)
+		for _, r := range res {
+			fmt.Fprintf(out, "applied %s (%s)\n", r.Source.Path, r.Duration.Round(time.Millisecond))
+		}
+		if err != nil {
+			return fmt.Errorf("migrate up: %w", err)
+		}
+		if len(res) == 0 {
+			fmt.Fprintln(out, "no pending migrations")
+		}
+	case "down":
+		r, err := p.Down(ctx)
+		if errors.Is(err, goose.ErrNoNextVersion) {
+			fmt.Fprintln(out, "no migration to roll back")
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("migrate down: %w", err)
+		}
+		fmt.Fprintf(out, "rolled back %s (%s)\n", r.Source.Path, r.Duration.Round(time.Millisecond))
+	case "status":
+		st, err := p.Status(ctx)
+		if err != nil {
+			return fmt.Errorf("migrate status: %w", err)
+		}
+		for _, m := range st {
+			applied := "pending"
+			if m.State == goose.StateApplied {
+				applied = "applied " + m.AppliedAt.UTC().Format(time.RFC3339)
+			}
+			fmt.Fprintf(out, "%-30s %s\n", m.Source.Path, applied)
+		}
+	}
+	return nil
+}
+
+// provider returns a goose provider for the store's dialect. On PostgreSQL a
+// session advisory lock, keyed by the current schema, keeps replicas that
+// start together from migrating at the same time.
+func (s *DB) provider(ctx context.Context) (*goose.Provider, error) {
+	fsys, err := migrations.Dialect(s.dialect)
+	if err != nil {
+		return nil, err
+	}
+	var opts []goose.ProviderOption
+	dialect := goose.DialectSQLite3
+	if s.dialect == DialectPostgres {
+		dialect = goose.DialectPostgres
+		var schema string
+		if err := s.db.GetContext(ctx, &schema, `SELECT current_schema()`); err != nil {
+			return nil, fmt.Errorf("current schema: %w", err)
+		}
+		h := fnv.New64a()
+		io.WriteString(h, "feedbackbot migrations "+schema)
+		locker, err := lock.NewPostgresSessionLocker(
+			lock.WithLockID(int64(h.Sum64()>>1)),
+			lock.WithLockTimeout(1, 300),
+		)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
+	}
+	p, err := goose.NewProvider(dialect, s.db.DB, fsys, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("migrations: %w", err)
+	}
+	return p, nil
+}
+
+// Dialect returns DialectPostgres or DialectSQLite.
+func (s *DB) Dialect() string { return s.dialect }
+
+// DB returns the underlying connection pool, for tests and tools.
+func (s *DB) DB() *sqlx.DB { return s.db }
+
+// Ping checks that the database answers.
+func (s *DB) Ping(ctx context.Context) error {
+	if err := s.db.PingContext(ctx); err != nil {
+		return bot.Errorf(bot.EUNAVAILABLE, "The database is unavailable.")
+	}
+	return nil
+}
+
+// Close closes the connection pool.
+func (s *DB) Close() error { return s.db.Close() }
+
+// beginTx starts a read-write transaction. On SQLite it is BEGIN IMMEDIATE
+// (see sqliteParams).
+func (s *DB) beginTx(ctx context.Context) (*sqlx.Tx, error) {
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("begin: %w", err)
+	}
+	return tx, nil
+}
+
+// beginReadTx starts a read-only transaction (a deferred BEGIN on SQLite, so
+// readers never wait for the write lock).
+func (s *DB) beginReadTx(ctx context.Context) (*sqlx.Tx, error) {
+	tx, err := s.db.BeginTxx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("begin: %w", err)
+	}
+	return tx, nil
+}
+
+// isUniqueViolation reports whether err is a uniqueness or primary key
+// violation, by driver error code.
+func isUniqueViolation(err error) bool {
+	var pe *pq.Error
+	if errors.As(err, &pe) {
+		return pe.Code == "23505"
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	}
+	return false
+}
+
+// isForeignKeyViolation reports whether err is a foreign key violation.
+func isForeignKeyViolation(err error) bool {
+	var pe *pq.Error
+	if errors.As(err, &pe) {
+		return pe.Code == "23503"
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
+	}
+	return false
+}
+
+// person is the voters.person value of (platform, workspace, userID).
+func person(platform, workspace, userID string) string {
+	return platform + "\x1f" + workspace + "\x1f" + userID
+}
+
+// likePattern returns a LIKE pattern matching q anywhere, with \ as escape.
+func likePattern(q string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return "%" + strings.ToLower(r.Replace(q)) + "%"
+}

@@ -1,0 +1,195 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/feedbackbot/feedbackbot/bot"
+	"github.com/feedbackbot/feedbackbot/store"
+)
+
+// mustEnqueue ships a new request captured in n threads and returns the event id.
+func mustEnqueue(tb testing.TB, db *store.DB, name string, n int) int64 {
+	tb.Helper()
+	r := mustCreate(tb, db, name, name+"-0", "u0")
+	for i := 1; i < n; i++ {
+		mustAddMention(tb, db, r.ID, newMention(fmt.Sprintf("%s-%d", name, i), fmt.Sprintf("u%d", i)))
+	}
+	res, err := db.Release(context.Background(), ship(r.ID))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if res.Threads != n {
+		tb.Fatalf("threads %d, want %d", res.Threads, n)
+	}
+	return res.Event.ID
+}
+
+func TestDeliveries(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *store.DB) {
+		ctx := t.Context()
+		ev := mustEnqueue(t, db, "a", 3)
+
+		ds, err := db.ClaimDeliveries(ctx, "w1", 2, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ds) != 2 {
+			t.Fatalf("claimed %d, want 2", len(ds))
+		}
+		for _, d := range ds {
+			if d.State != bot.DeliveryRunning || d.LockedBy != "w1" || d.Attempts != 1 || d.LockedUntil == nil || d.EventID != ev {
+				t.Fatalf("claimed %+v", d)
+			}
+		}
+		if ds[0].ID > ds[1].ID {
+			t.Fatalf("claim order %d, %d", ds[0].ID, ds[1].ID)
+		}
+		rest, err := db.ClaimDeliveries(ctx, "w2", 10, time.Minute)
+		if err != nil || len(rest) != 1 {
+			t.Fatalf("w2 claimed %d, %v", len(rest), err)
+		}
+		none, err := db.ClaimDeliveries(ctx, "w3", 10, time.Minute)
+		if err != nil || len(none) != 0 {
+			t.Fatalf("w3 claimed %d, %v", len(none), err)
+		}
+
+		t.Run("Finish", func(t *testing.T) {
+			if err := db.FinishDelivery(ctx, ds[0].ID, "w1", "msg-1"); err != nil {
+				t.Fatal(err)
+			}
+			wantCode(t, db.FinishDelivery(ctx, ds[0].ID, "w1", "msg-1"), bot.ECONFLICT)
+			wantCode(t, db.FinishDelivery(ctx, 999, "w1", "x"), bot.ENOTFOUND)
+		})
+		t.Run("ErrLeaseNotHeld", func(t *testing.T) {
+			wantCode(t, db.FinishDelivery(ctx, ds[1].ID, "w2", "x"), bot.ECONFLICT)
+			wantCode(t, db.RetryDelivery(ctx, ds[1].ID, "w2", "x", time.Now()), bot.ECONFLICT)
+			wantCode(t, db.FailDelivery(ctx, ds[1].ID, "w2", "x"), bot.ECONFLICT)
+		})
+		t.Run("Retry", func(t *testing.T) {
+			next := time.Now().Add(time.Hour)
+			if err := db.RetryDelivery(ctx, ds[1].ID, "w1", "429", next); err != nil {
+				t.Fatal(err)
+			}
+			// Not due yet.
+			got, err := db.ClaimDeliveries(ctx, "w3", 10, time.Minute)
+			if err != nil || len(got) != 0 {
+				t.Fatalf("claimed %d, %v", len(got), err)
+			}
+		})
+		t.Run("Fail", func(t *testing.T) {
+			if err := db.FailDelivery(ctx, rest[0].ID, "w2", "channel_not_found"); err != nil {
+				t.Fatal(err)
+			}
+		})
+		t.Run("Stats", func(t *testing.T) {
+			st, err := db.EventDeliveryStats(ctx, ev)
+			if err != nil || st != (bot.DeliveryStats{Pending: 1, Done: 1, Failed: 1}) {
+				t.Fatalf("stats %+v, %v", st, err)
+			}
+			n, err := db.DeliveryQueueDepth(ctx)
+			if err != nil || n != 1 {
+				t.Fatalf("depth %d, %v", n, err)
+			}
+			all, err := db.FindDeliveries(ctx, ev)
+			if err != nil || len(all) != 3 {
+				t.Fatalf("deliveries %d, %v", len(all), err)
+			}
+			byID := map[int64]*bot.Delivery{}
+			for _, d := range all {
+				byID[d.ID] = d
+			}
+			if d := byID[ds[0].ID]; d.State != bot.DeliveryDone || d.MessageID != "msg-1" || d.DoneAt == nil {
+				t.Fatalf("done %+v", d)
+			}
+			if d := byID[ds[1].ID]; d.State != bot.DeliveryPending || d.LastError != "429" || d.LockedBy != "" || d.NextAt.Before(time.Now()) {
+				t.Fatalf("retried %+v", d)
+			}
+			if d := byID[rest[0].ID]; d.State != bot.DeliveryFailed || d.LastError != "channel_not_found" || d.DoneAt == nil {
+				t.Fatalf("failed %+v", d)
+			}
+		})
+	})
+}
+
+func TestClaimDeliveries_LeaseExpiry(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *store.DB) {
+		ctx := t.Context()
+		mustEnqueue(t, db, "a", 1)
+		ds, err := db.ClaimDeliveries(ctx, "w1", 10, 20*time.Millisecond)
+		if err != nil || len(ds) != 1 {
+			t.Fatalf("claimed %d, %v", len(ds), err)
+		}
+		// While the lease holds, nobody else gets it.
+		if got, err := db.ClaimDeliveries(ctx, "w2", 10, time.Minute); err != nil || len(got) != 0 {
+			t.Fatalf("w2 claimed %d during lease, %v", len(got), err)
+		}
+		time.Sleep(40 * time.Millisecond)
+		got, err := db.ClaimDeliveries(ctx, "w2", 10, time.Minute)
+		if err != nil || len(got) != 1 || got[0].ID != ds[0].ID || got[0].Attempts != 2 || got[0].LockedBy != "w2" {
+			t.Fatalf("re-claim %+v, %v", got, err)
+		}
+		// w1 lost its lease: its result must not overwrite w2's.
+		wantCode(t, db.FinishDelivery(ctx, ds[0].ID, "w1", "late"), bot.ECONFLICT)
+		if err := db.FinishDelivery(ctx, ds[0].ID, "w2", "ok"); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func TestClaimDeliveries_Concurrent(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *store.DB) {
+		const n = 60
+		ev := mustEnqueue(t, db, "a", n)
+		var mu sync.Mutex
+		seen := map[int64]string{}
+		var wg sync.WaitGroup
+		errs := make(chan error, 4)
+		for w := range 4 {
+			worker := fmt.Sprintf("w%d", w)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					ds, err := db.ClaimDeliveries(context.Background(), worker, 5, time.Minute)
+					if err != nil {
+						errs <- err
+						return
+					}
+					if len(ds) == 0 {
+						return
+					}
+					for _, d := range ds {
+						mu.Lock()
+						if prev, ok := seen[d.ID]; ok {
+							mu.Unlock()
+							errs <- fmt.Errorf("delivery %d claimed by %s and %s", d.ID, prev, worker)
+							return
+						}
+						seen[d.ID] = worker
+						mu.Unlock()
+						if err := db.FinishDelivery(context.Background(), d.ID, worker, "m"); err != nil {
+							errs <- err
+							return
+						}
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+		if len(seen) != n {
+			t.Fatalf("claimed %d deliveries, want %d", len(seen), n)
+		}
+		st, err := db.EventDeliveryStats(t.Context(), ev)
+		if err != nil || st.Done != n {
+			t.Fatalf("stats %+v, %v", st, err)
+		}
+	})
+}

@@ -1,0 +1,400 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/feedbackbot/feedbackbot/bot"
+)
+
+const requestColumns = `id, title, description, status, merged_into, root_id, demand, orgs, mentions, created_at, updated_at`
+
+// subtreeCTE selects into sub(id) the request bound to its one parameter and
+// everything merged into it, directly or through chains.
+const subtreeCTE = `WITH RECURSIVE sub(id) AS (
+	SELECT id FROM requests WHERE id = ?
+	UNION ALL
+	SELECT r.id FROM requests r JOIN sub ON r.merged_into = sub.id
+) `
+
+// maxExtraTexts caps Doc.Extra per request.
+const maxExtraTexts = 20
+
+// CreateRequest inserts r (status open, not merged) with its first mention m
+// and m's author as a voter. It sets r.ID, r.RootID, m.ID, m.RequestID, the
+// timestamps and r's counts. ECONFLICT, with nothing written, when m's
+// message is already captured.
+func (s *DB) CreateRequest(ctx context.Context, r *bot.Request, m *bot.Mention) error {
+	tx, err := s.beginTx(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	now := s.now()
+	if err := createRequest(ctx, tx, r, now); err != nil {
+		return err
+	}
+	m.RequestID = r.ID
+	if err := insertMention(ctx, tx, m, now); err != nil {
+		return err
+	}
+	if err := recount(ctx, tx, r.ID); err != nil {
+		return err
+	}
+	got, err := findRequestByID(ctx, tx, r.ID)
+	if err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	*r = *got
+	return nil
+}
+
+func createRequest(ctx context.Context, tx *sqlx.Tx, r *bot.Request, now time.Time) error {
+	r.Status = bot.StatusOpen
+	r.MergedInto = nil
+	r.CreatedAt, r.UpdatedAt = now, now
+	err := tx.GetContext(ctx, &r.ID, tx.Rebind(`
+		INSERT INTO requests (title, description, status, root_id, created_at, updated_at)
+		VALUES (?, ?, ?, 0, ?, ?) RETURNING id`),
+		r.Title, r.Description, r.Status, now, now)
+	if err != nil {
+		return fmt.Errorf("insert request: %w", err)
+	}
+	r.RootID = r.ID
+	if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE requests SET root_id = id WHERE id = ?`), r.ID); err != nil {
+		return fmt.Errorf("set root: %w", err)
+	}
+	return nil
+}
+
+// FindRequestByID returns request id with its counts over the request and
+// everything merged into it. It does not follow merged_into. ENOTFOUND.
+func (s *DB) FindRequestByID(ctx context.Context, id int64) (*bot.Request, error) {
+	tx, err := s.beginReadTx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	return findRequestByID(ctx, tx, id)
+}
+
+func findRequestByID(ctx context.Context, tx *sqlx.Tx, id int64) (*bot.Request, error) {
+	var r bot.Request
+	err := tx.GetContext(ctx, &r, tx.Rebind(`SELECT `+requestColumns+` FROM requests WHERE id = ?`), id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errNoRequest(id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find request %d: %w", id, err)
+	}
+	fixRequest(&r)
+	return &r, nil
+}
+
+func errNoRequest(id int64) error {
+	return bot.Errorf(bot.ENOTFOUND, "Request %d does not exist.", id)
+}
+
+// ResolveRequest follows merged_into to the canonical request. ENOTFOUND.
+func (s *DB) ResolveRequest(ctx context.Context, id int64) (*bot.Request, error) {
+	tx, err := s.beginReadTx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	return resolveRequest(ctx, tx, id)
+}
+
+func resolveRequest(ctx context.Context, tx *sqlx.Tx, id int64) (*bot.Request, error) {
+	r, err := findRequestByID(ctx, tx, id)
+	if err != nil {
+		return nil, err
+	}
+	if r.RootID == r.ID {
+		return r, nil
+	}
+	return findRequestByID(ctx, tx, r.RootID)
+}
+
+// FindRequests returns the requests matching f, with counts, and the number
+// of matches ignoring f.Limit and f.Offset. EINVALID for an unknown sort.
+func (s *DB) FindRequests(ctx context.Context, f bot.RequestFilter) ([]*bot.Request, int, error) {
+	tx, err := s.beginReadTx(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer tx.Rollback()
+	return findRequests(ctx, tx, f)
+}
+
+func findRequests(ctx context.Context, tx *sqlx.Tx, f bot.RequestFilter) ([]*bot.Request, int, error) {
+	var where []string
+	var args []any
+	if !f.IncludeMerged {
+		where = append(where, "merged_into IS NULL")
+	}
+	if f.Status != "" {
+		where = append(where, "status = ?")
+		args = append(args, string(f.Status))
+	}
+	if len(f.IDs) > 0 {
+		q, a, err := sqlx.In("id IN (?)", f.IDs)
+		if err != nil {
+			return nil, 0, err
+		}
+		where = append(where, q)
+		args = append(args, a...)
+	}
+	if q := strings.TrimSpace(f.Query); q != "" {
+		where = append(where, `(LOWER(title) LIKE ? ESCAPE '\' OR LOWER(description) LIKE ? ESCAPE '\')`)
+		p := likePattern(q)
+		args = append(args, p, p)
+	}
+	cond := ""
+	if len(where) > 0 {
+		cond = " WHERE " + strings.Join(where, " AND ")
+	}
+	var order string
+	switch f.Sort {
+	case "", bot.SortDemand:
+		order = " ORDER BY demand DESC, id ASC"
+	case bot.SortNew:
+		order = " ORDER BY id DESC"
+	default:
+		return nil, 0, bot.Errorf(bot.EINVALID, "Unknown sort %q (expected %s or %s).", f.Sort, bot.SortDemand, bot.SortNew)
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	offset := max(f.Offset, 0)
+
+	var total int
+	if err := tx.GetContext(ctx, &total, tx.Rebind(`SELECT COUNT(*) FROM requests`+cond), args...); err != nil {
+		return nil, 0, fmt.Errorf("count requests: %w", err)
+	}
+	var rs []*bot.Request
+	q := `SELECT ` + requestColumns + ` FROM requests` + cond + order + ` LIMIT ? OFFSET ?`
+	if err := tx.SelectContext(ctx, &rs, tx.Rebind(q), append(args, limit, offset)...); err != nil {
+		return nil, 0, fmt.Errorf("find requests: %w", err)
+	}
+	for _, r := range rs {
+		fixRequest(r)
+	}
+	return rs, total, nil
+}
+
+// FindMergedInto returns the requests merged directly into id, oldest first.
+func (s *DB) FindMergedInto(ctx context.Context, id int64) ([]*bot.Request, error) {
+	tx, err := s.beginReadTx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	var rs []*bot.Request
+	if err := tx.SelectContext(ctx, &rs, tx.Rebind(`SELECT `+requestColumns+` FROM requests WHERE merged_into = ? ORDER BY id`), id); err != nil {
+		return nil, fmt.Errorf("find merged into %d: %w", id, err)
+	}
+	for _, r := range rs {
+		fixRequest(r)
+	}
+	return rs, nil
+}
+
+// EachDoc calls fn for every request, in id order, streaming from the
+// database. Doc.Extra holds up to 20 mention texts that differ from the
+// title and description. fn's error stops the iteration and is returned.
+func (s *DB) EachDoc(ctx context.Context, fn func(bot.Doc) error) error {
+	tx, err := s.beginReadTx(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	return eachDoc(ctx, tx, "", nil, fn)
+}
+
+// DocsChangedSince returns the docs of requests updated at or after t.
+func (s *DB) DocsChangedSince(ctx context.Context, t time.Time) ([]bot.Doc, error) {
+	tx, err := s.beginReadTx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	var docs []bot.Doc
+	err = eachDoc(ctx, tx, "r.updated_at >= ?", []any{t.UTC()}, func(d bot.Doc) error {
+		docs = append(docs, d)
+		return nil
+	})
+	return docs, err
+}
+
+func eachDoc(ctx context.Context, tx *sqlx.Tx, cond string, args []any, fn func(bot.Doc) error) error {
+	q := `SELECT r.id, r.title, r.description, r.status, r.merged_into, COALESCE(m.text, '')
+		FROM requests r LEFT JOIN mentions m ON m.request_id = r.id`
+	if cond != "" {
+		q += " WHERE " + cond
+	}
+	q += " ORDER BY r.id, m.id"
+	rows, err := tx.QueryContext(ctx, tx.Rebind(q), args...)
+	if err != nil {
+		return fmt.Errorf("docs: %w", err)
+	}
+	defer rows.Close()
+	var cur *bot.Doc
+	flush := func() error {
+		if cur == nil {
+			return nil
+		}
+		d := *cur
+		cur = nil
+		return fn(d)
+	}
+	for rows.Next() {
+		var (
+			id                       int64
+			title, description, text string
+			status                   string
+			merged                   sql.NullInt64
+		)
+		if err := rows.Scan(&id, &title, &description, &status, &merged, &text); err != nil {
+			return fmt.Errorf("docs: %w", err)
+		}
+		if cur == nil || cur.ID != id {
+			if err := flush(); err != nil {
+				return err
+			}
+			cur = &bot.Doc{
+				ID:          id,
+				Title:       title,
+				Description: description,
+				Active:      !merged.Valid && bot.Status(status) != bot.StatusDeclined,
+			}
+		}
+		t := strings.TrimSpace(text)
+		if t != "" && t != strings.TrimSpace(title) && t != strings.TrimSpace(description) && len(cur.Extra) < maxExtraTexts {
+			cur.Extra = append(cur.Extra, text)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("docs: %w", err)
+	}
+	return flush()
+}
+
+// lockGroups locks the canonical requests of ids for the rest of tx, in id
+// order, and returns each id's root. On PostgreSQL it takes row locks on the
+// roots (FOR NO KEY UPDATE, which does not block foreign key checks); SQLite
+// transactions already hold the database write lock. Every method that
+// changes a group's membership or counters locks its root first, so counters
+// are recomputed from committed data. ENOTFOUND when an id does not exist.
+func lockGroups(ctx context.Context, tx *sqlx.Tx, ids ...int64) (map[int64]int64, error) {
+	postgres := tx.DriverName() == "postgres"
+	for attempt := 0; ; attempt++ {
+		roots := make(map[int64]int64, len(ids))
+		for _, id := range ids {
+			var root int64
+			err := tx.GetContext(ctx, &root, tx.Rebind(`SELECT root_id FROM requests WHERE id = ?`), id)
+			if errors.Is(err, sql.ErrNoRows) {
+				return nil, errNoRequest(id)
+			}
+			if err != nil {
+				return nil, fmt.Errorf("find root of %d: %w", id, err)
+			}
+			roots[id] = root
+		}
+		if !postgres {
+			return roots, nil
+		}
+		var uniq []int64
+		seen := map[int64]bool{}
+		for _, r := range roots {
+			if !seen[r] {
+				seen[r] = true
+				uniq = append(uniq, r)
+			}
+		}
+		sort.Slice(uniq, func(i, j int) bool { return uniq[i] < uniq[j] })
+		for _, r := range uniq {
+			if _, err := tx.ExecContext(ctx, `SELECT id FROM requests WHERE id = $1 FOR NO KEY UPDATE`, r); err != nil {
+				return nil, fmt.Errorf("lock request %d: %w", r, err)
+			}
+		}
+		// A concurrent merge or unmerge may have moved an id to another group
+		// before we got the lock; check and try again.
+		stable := true
+		for _, id := range ids {
+			var root int64
+			if err := tx.GetContext(ctx, &root, `SELECT root_id FROM requests WHERE id = $1`, id); err != nil {
+				return nil, fmt.Errorf("find root of %d: %w", id, err)
+			}
+			if root != roots[id] {
+				stable = false
+				break
+			}
+		}
+		if stable {
+			return roots, nil
+		}
+		if attempt >= 20 {
+			return nil, fmt.Errorf("lock groups %v: too much contention", ids)
+		}
+	}
+}
+
+// chain returns id followed by the requests it is merged into, up to its root.
+func chain(ctx context.Context, tx *sqlx.Tx, id int64) ([]int64, error) {
+	var ids []int64
+	err := tx.SelectContext(ctx, &ids, tx.Rebind(`
+		WITH RECURSIVE up(id, merged_into, depth) AS (
+			SELECT id, merged_into, 0 FROM requests WHERE id = ?
+			UNION ALL
+			SELECT r.id, r.merged_into, up.depth + 1 FROM requests r JOIN up ON r.id = up.merged_into
+			WHERE up.depth < 1000
+		)
+		SELECT id FROM up ORDER BY depth`), id)
+	if err != nil {
+		return nil, fmt.Errorf("merge chain of %d: %w", id, err)
+	}
+	return ids, nil
+}
+
+// recount recomputes the counters of each id over its subtree.
+func recount(ctx context.Context, tx *sqlx.Tx, ids ...int64) error {
+	for _, id := range ids {
+		_, err := tx.ExecContext(ctx, tx.Rebind(subtreeCTE+`
+			UPDATE requests SET
+				demand = (SELECT COUNT(DISTINCT person) FROM voters WHERE request_id IN (SELECT id FROM sub)),
+				orgs = (SELECT COUNT(DISTINCT org) FROM voters WHERE org <> '' AND request_id IN (SELECT id FROM sub)),
+				mentions = (SELECT COUNT(*) FROM mentions WHERE request_id IN (SELECT id FROM sub))
+			WHERE id = ?`), id, id)
+		if err != nil {
+			return fmt.Errorf("recount %d: %w", id, err)
+		}
+	}
+	return nil
+}
+
+// recountChain recomputes the counters of id and of every request it is
+// merged into.
+func recountChain(ctx context.Context, tx *sqlx.Tx, id int64) error {
+	ids, err := chain(ctx, tx, id)
+	if err != nil {
+		return err
+	}
+	return recount(ctx, tx, ids...)
+}
+
+func fixRequest(r *bot.Request) {
+	r.CreatedAt = r.CreatedAt.UTC()
+	r.UpdatedAt = r.UpdatedAt.UTC()
+}

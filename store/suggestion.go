@@ -1,0 +1,196 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/feedbackbot/feedbackbot/bot"
+)
+
+const suggestionColumns = `id, request_id, platform, workspace, channel, message_id, thread_id, state,
+	merged_into, decided_by, decided_at, created_at`
+
+// CreateSuggestion stores s (state pending) with its candidates, in order,
+// and sets s.ID, s.State and s.CreatedAt. ENOTFOUND when a request does not
+// exist.
+func (s *DB) CreateSuggestion(ctx context.Context, sg *bot.Suggestion) error {
+	tx, err := s.beginTx(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	now := s.now()
+	sg.State = bot.SuggestionPending
+	sg.MergedInto, sg.DecidedBy, sg.DecidedAt = nil, "", nil
+	sg.CreatedAt = now
+	err = tx.GetContext(ctx, &sg.ID, tx.Rebind(`
+		INSERT INTO suggestions (request_id, platform, workspace, channel, message_id, thread_id, state, decided_by, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, '', ?) RETURNING id`),
+		sg.RequestID, sg.Platform, sg.Workspace, sg.Channel, sg.MessageID, sg.ThreadID, sg.State, now)
+	if isForeignKeyViolation(err) {
+		return errNoRequest(sg.RequestID)
+	}
+	if err != nil {
+		return fmt.Errorf("insert suggestion: %w", err)
+	}
+	for i, c := range sg.Candidates {
+		_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO suggestion_candidates (suggestion_id, rank, request_id, score) VALUES (?, ?, ?, ?)`),
+			sg.ID, i, c.RequestID, c.Score)
+		if isForeignKeyViolation(err) {
+			return errNoRequest(c.RequestID)
+		}
+		if err != nil {
+			return fmt.Errorf("insert suggestion candidate: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// SetSuggestionMessage records the chat message that shows suggestion id.
+// ENOTFOUND.
+func (s *DB) SetSuggestionMessage(ctx context.Context, id int64, ref bot.MessageRef) error {
+	tx, err := s.beginTx(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE suggestions SET platform = ?, workspace = ?, channel = ?, message_id = ?, thread_id = ? WHERE id = ?`),
+		ref.Platform, ref.Workspace, ref.Channel, ref.ID, ref.ThreadID, id)
+	if err != nil {
+		return fmt.Errorf("set suggestion message: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return errNoSuggestion(id)
+	}
+	return tx.Commit()
+}
+
+func errNoSuggestion(id int64) error {
+	return bot.Errorf(bot.ENOTFOUND, "Suggestion %d does not exist.", id)
+}
+
+// FindSuggestion returns suggestion id with its candidates, best first.
+// ENOTFOUND.
+func (s *DB) FindSuggestion(ctx context.Context, id int64) (*bot.Suggestion, error) {
+	tx, err := s.beginReadTx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	return findSuggestion(ctx, tx, id)
+}
+
+func findSuggestion(ctx context.Context, tx *sqlx.Tx, id int64) (*bot.Suggestion, error) {
+	var sg bot.Suggestion
+	err := tx.GetContext(ctx, &sg, tx.Rebind(`SELECT `+suggestionColumns+` FROM suggestions WHERE id = ?`), id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errNoSuggestion(id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find suggestion %d: %w", id, err)
+	}
+	sg.CreatedAt = sg.CreatedAt.UTC()
+	if sg.DecidedAt != nil {
+		t := sg.DecidedAt.UTC()
+		sg.DecidedAt = &t
+	}
+	rows, err := tx.QueryContext(ctx, tx.Rebind(`SELECT request_id, score FROM suggestion_candidates WHERE suggestion_id = ? ORDER BY rank`), id)
+	if err != nil {
+		return nil, fmt.Errorf("find suggestion candidates: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c bot.Candidate
+		if err := rows.Scan(&c.RequestID, &c.Score); err != nil {
+			return nil, fmt.Errorf("find suggestion candidates: %w", err)
+		}
+		sg.Candidates = append(sg.Candidates, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("find suggestion candidates: %w", err)
+	}
+	return &sg, nil
+}
+
+// DecideSuggestion moves a pending suggestion to merged, merging its request
+// into `into` in the same transaction, or to dismissed. When the suggestion
+// is no longer pending it changes nothing and returns it with false, so two
+// presses (or two replicas) act once. EINVALID for another state; ENOTFOUND;
+// the merge's ECONFLICT (nothing changes).
+func (s *DB) DecideSuggestion(ctx context.Context, id int64, state string, into int64, actor string) (*bot.Suggestion, bool, error) {
+	if state != bot.SuggestionMerged && state != bot.SuggestionDismissed {
+		return nil, false, bot.Errorf(bot.EINVALID, "A suggestion is decided as %s or %s.", bot.SuggestionMerged, bot.SuggestionDismissed)
+	}
+	tx, err := s.beginTx(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	defer tx.Rollback()
+	now := s.now()
+	var mergedInto *int64
+	if state == bot.SuggestionMerged {
+		mergedInto = &into
+	}
+	res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE suggestions SET state = ?, merged_into = ?, decided_by = ?, decided_at = ?
+		WHERE id = ? AND state = ?`), state, mergedInto, actor, now, id, bot.SuggestionPending)
+	if isForeignKeyViolation(err) {
+		return nil, false, errNoRequest(into)
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("decide suggestion %d: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		sg, err := findSuggestion(ctx, tx, id)
+		return sg, false, err
+	}
+	if state == bot.SuggestionMerged {
+		var src int64
+		if err := tx.GetContext(ctx, &src, tx.Rebind(`SELECT request_id FROM suggestions WHERE id = ?`), id); err != nil {
+			return nil, false, fmt.Errorf("decide suggestion %d: %w", id, err)
+		}
+		r, err := merge(ctx, tx, src, into, actor, now)
+		if err != nil {
+			return nil, false, err
+		}
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE suggestions SET merged_into = ? WHERE id = ?`), r.ID, id); err != nil {
+			return nil, false, fmt.Errorf("decide suggestion %d: %w", id, err)
+		}
+	}
+	sg, err := findSuggestion(ctx, tx, id)
+	if err != nil {
+		return nil, false, err
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, false, fmt.Errorf("commit: %w", err)
+	}
+	return sg, true, nil
+}
+
+// DismissedWith returns the ids of requests that were dismissed as
+// duplicates of id, in either direction, in id order.
+func (s *DB) DismissedWith(ctx context.Context, id int64) ([]int64, error) {
+	tx, err := s.beginReadTx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	var ids []int64
+	err = tx.SelectContext(ctx, &ids, tx.Rebind(`
+		SELECT c.request_id FROM suggestions s JOIN suggestion_candidates c ON c.suggestion_id = s.id
+		WHERE s.state = 'dismissed' AND s.request_id = ?
+		UNION
+		SELECT s.request_id FROM suggestions s JOIN suggestion_candidates c ON c.suggestion_id = s.id
+		WHERE s.state = 'dismissed' AND c.request_id = ?
+		ORDER BY 1`), id, id)
+	if err != nil {
+		return nil, fmt.Errorf("dismissed with %d: %w", id, err)
+	}
+	return ids, nil
+}
