@@ -1,0 +1,76 @@
+package slack
+
+import (
+	"context"
+	"sync"
+
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
+	"github.com/slack-go/slack/socketmode"
+)
+
+// runSocket runs a Socket Mode connection until ctx ends. slack-go
+// reconnects by itself after a disconnect or refresh request; envelopes Slack
+// redelivers on the new connection are de-duplicated by event id.
+func (a *Adapter) runSocket(ctx context.Context) error {
+	sc := a.newSocket()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	errc := make(chan error, 1)
+	wg.Go(func() {
+		defer cancel()
+		errc <- sc.RunContext(ctx)
+	})
+	for {
+		select {
+		case <-ctx.Done():
+			cancel()
+			wg.Wait()
+			return <-errc
+		case evt := <-sc.Events():
+			a.onSocketEvent(sc, evt)
+		}
+	}
+}
+
+// onSocketEvent acknowledges an envelope at once, then queues its handling.
+func (a *Adapter) onSocketEvent(sc socketClient, evt socketmode.Event) {
+	switch evt.Type {
+	case socketmode.EventTypeConnecting:
+		a.log.Debug("slack socket mode connecting")
+	case socketmode.EventTypeConnected:
+		a.log.Info("slack socket mode connected")
+	case socketmode.EventTypeHello, socketmode.EventTypeDisconnect:
+		a.log.Debug("slack socket mode", "type", evt.Type)
+	case socketmode.EventTypeConnectionError, socketmode.EventTypeIncomingError,
+		socketmode.EventTypeErrorBadMessage, socketmode.EventTypeErrorWriteFailed:
+		a.log.Warn("slack socket mode error", "type", evt.Type, "data", evt.Data)
+	case socketmode.EventTypeInvalidAuth:
+		a.log.Error("slack socket mode: invalid app token")
+	case socketmode.EventTypeEventsAPI, socketmode.EventTypeSlashCommand, socketmode.EventTypeInteractive:
+		if evt.Request == nil {
+			return
+		}
+		if err := sc.Ack(*evt.Request); err != nil {
+			a.log.Warn("slack socket mode ack failed", "envelope_id", evt.Request.EnvelopeID, "err", err)
+		}
+		switch d := evt.Data.(type) {
+		case slackevents.EventsAPIEvent:
+			eventID := ""
+			if cb, ok := d.Data.(*slackevents.EventsAPICallbackEvent); ok {
+				eventID = cb.EventID
+			}
+			a.acceptEvent(eventID, d)
+		case slack.SlashCommand:
+			if a.seen.firstSeen("env:"+evt.Request.EnvelopeID, a.now()) {
+				a.acceptCommand(d)
+			}
+		case slack.InteractionCallback:
+			if a.seen.firstSeen("env:"+evt.Request.EnvelopeID, a.now()) {
+				a.acceptInteraction(d)
+			}
+		}
+	}
+}
