@@ -1,0 +1,747 @@
+package web
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/feedbackbot/feedbackbot/bot"
+)
+
+// apiUser is who API writes act as: the token is the authority, so it has
+// both roles.
+var apiUser = bot.User{ID: "api", Name: "api", Team: true, ReleaseLead: true}
+
+// Limits of list queries.
+const (
+	defaultLimit = 50
+	maxLimit     = 200
+	// maxSearch bounds the matches a text search considers.
+	maxSearch = 200
+)
+
+// sortRelevance orders search results best match first (the default when q
+// is set).
+const sortRelevance = "relevance"
+
+// requestJSON is a request as the API shows it.
+type requestJSON struct {
+	Key           string     `json:"key"`
+	Title         string     `json:"title"`
+	Description   string     `json:"description"`
+	Status        bot.Status `json:"status"`
+	Demand        int        `json:"demand"`
+	Organisations int        `json:"organisations"`
+	Mentions      int        `json:"mentions"`
+	MergedInto    string     `json:"merged_into,omitempty"`
+	CreatedAt     time.Time  `json:"created_at"`
+	UpdatedAt     time.Time  `json:"updated_at"`
+	URL           string     `json:"url"`
+}
+
+type mentionJSON struct {
+	Request      string    `json:"request"`
+	Platform     string    `json:"platform"`
+	Workspace    string    `json:"workspace"`
+	Channel      string    `json:"channel"`
+	MessageID    string    `json:"message_id"`
+	ThreadID     string    `json:"thread_id"`
+	AuthorID     string    `json:"author_id"`
+	AuthorName   string    `json:"author_name"`
+	Organisation string    `json:"organisation"`
+	Text         string    `json:"text"`
+	Permalink    string    `json:"permalink"`
+	Via          string    `json:"via"`
+	CapturedBy   string    `json:"captured_by"`
+	Deleted      bool      `json:"deleted"`
+	CreatedAt    time.Time `json:"created_at"`
+}
+
+type historyJSON struct {
+	Actor      string         `json:"actor"`
+	From       bot.Status     `json:"from"`
+	To         bot.Status     `json:"to"`
+	Version    string         `json:"version,omitempty"`
+	Note       string         `json:"note,omitempty"`
+	At         time.Time      `json:"at"`
+	EventID    int64          `json:"event_id,omitempty"`
+	Deliveries *deliveryCount `json:"deliveries,omitempty"`
+}
+
+type deliveryCount struct {
+	Total     int `json:"total"`
+	Delivered int `json:"delivered"`
+	Pending   int `json:"pending"`
+	Failed    int `json:"failed"`
+}
+
+type deliveryFailureJSON struct {
+	EventID   int64  `json:"event_id"`
+	Platform  string `json:"platform"`
+	Workspace string `json:"workspace"`
+	Channel   string `json:"channel"`
+	ThreadID  string `json:"thread_id"`
+	Attempts  int    `json:"attempts"`
+	Error     string `json:"error"`
+}
+
+type deliveriesJSON struct {
+	deliveryCount
+	Failures []deliveryFailureJSON `json:"failures"`
+}
+
+type detailJSON struct {
+	Request    requestJSON    `json:"request"`
+	MergedFrom string         `json:"merged_from,omitempty"`
+	Mentions   []mentionJSON  `json:"mentions"`
+	Duplicates []requestJSON  `json:"duplicates"`
+	History    []historyJSON  `json:"history"`
+	Deliveries deliveriesJSON `json:"deliveries"`
+}
+
+type listJSON struct {
+	Requests []requestJSON `json:"requests"`
+	Total    int           `json:"total"`
+	Limit    int           `json:"limit"`
+	Offset   int           `json:"offset"`
+}
+
+type changeJSON struct {
+	Request *requestJSON `json:"request,omitempty"`
+	Message string       `json:"message"`
+}
+
+type captureJSON struct {
+	Request            *requestJSON `json:"request,omitempty"`
+	PossibleDuplicates []string     `json:"possible_duplicates"`
+	Message            string       `json:"message"`
+}
+
+type releaseJSON struct {
+	*bot.ReleaseOutcome
+	Summary string `json:"summary"`
+}
+
+func (s *Server) key(id int64) string { return s.e.Key(id) }
+
+func (s *Server) requestJSON(r *bot.Request) requestJSON {
+	j := requestJSON{
+		Key: s.key(r.ID), Title: r.Title, Description: r.Description, Status: r.Status,
+		Demand: r.Demand, Organisations: r.Orgs, Mentions: r.Mentions,
+		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
+		URL: "/requests/" + url.PathEscape(s.key(r.ID)),
+	}
+	if r.MergedInto != nil {
+		j.MergedInto = s.key(*r.MergedInto)
+	}
+	return j
+}
+
+func (s *Server) detailJSON(d *bot.RequestDetail) detailJSON {
+	j := detailJSON{
+		Request:    s.requestJSON(d.Request),
+		Mentions:   []mentionJSON{},
+		Duplicates: []requestJSON{},
+		History:    []historyJSON{},
+		Deliveries: deliveriesJSON{Failures: []deliveryFailureJSON{}},
+	}
+	if d.AskedFor != 0 {
+		j.MergedFrom = s.key(d.AskedFor)
+	}
+	for _, m := range d.Mentions {
+		j.Mentions = append(j.Mentions, mentionJSON{
+			Request: s.key(m.RequestID), Platform: m.Platform, Workspace: m.Workspace, Channel: m.Channel,
+			MessageID: m.MessageID, ThreadID: m.ThreadID, AuthorID: m.AuthorID, AuthorName: m.AuthorName,
+			Organisation: m.Org, Text: m.Text, Permalink: m.Permalink, Via: m.Via, CapturedBy: m.CapturedBy,
+			Deleted: m.Deleted, CreatedAt: m.CreatedAt.UTC(),
+		})
+	}
+	for _, x := range d.Duplicates {
+		j.Duplicates = append(j.Duplicates, s.requestJSON(x))
+	}
+	byEvent := countDeliveries(d.Deliveries)
+	for _, h := range d.History {
+		hj := historyJSON{Actor: h.Actor, From: h.From, To: h.To, Version: h.Version, Note: h.Note, At: h.CreatedAt.UTC()}
+		if h.EventID != nil {
+			hj.EventID = *h.EventID
+			c := byEvent[*h.EventID]
+			hj.Deliveries = &c
+		}
+		j.History = append(j.History, hj)
+	}
+	for _, x := range d.Deliveries {
+		addDelivery(&j.Deliveries.deliveryCount, x)
+		if x.State == bot.DeliveryFailed {
+			j.Deliveries.Failures = append(j.Deliveries.Failures, deliveryFailureJSON{
+				EventID: x.EventID, Platform: x.Platform, Workspace: x.Workspace, Channel: x.Channel,
+				ThreadID: x.ThreadID, Attempts: x.Attempts, Error: x.LastError,
+			})
+		}
+	}
+	return j
+}
+
+func addDelivery(c *deliveryCount, d *bot.Delivery) {
+	c.Total++
+	switch d.State {
+	case bot.DeliveryDone:
+		c.Delivered++
+	case bot.DeliveryFailed:
+		c.Failed++
+	default:
+		c.Pending++
+	}
+}
+
+func countDeliveries(ds []*bot.Delivery) map[int64]deliveryCount {
+	out := map[int64]deliveryCount{}
+	for _, d := range ds {
+		c := out[d.EventID]
+		addDelivery(&c, d)
+		out[d.EventID] = c
+	}
+	return out
+}
+
+// listQuery is a parsed ?status=&q=&sort=&limit=&offset=.
+type listQuery struct {
+	Status bot.Status
+	Q      string
+	Sort   string
+	Limit  int
+	Offset int
+}
+
+// parseListQuery reads list parameters. With strict, invalid values are
+// EINVALID errors; otherwise (the board) they fall back to defaults.
+func parseListQuery(v url.Values, strict bool) (listQuery, error) {
+	q := listQuery{Q: strings.TrimSpace(v.Get("q")), Limit: defaultLimit}
+	if utf8.RuneCountInString(q.Q) > 200 {
+		if strict {
+			return q, bot.Errorf(bot.EINVALID, "The search text can be at most 200 characters long.")
+		}
+		q.Q = string([]rune(q.Q)[:200])
+	}
+	if st := bot.Status(strings.TrimSpace(v.Get("status"))); st != "" {
+		if !st.Valid() {
+			if strict {
+				return q, bot.Errorf(bot.EINVALID, "Unknown status %q: use open, planned, in_progress, shipped, declined or rolled_back.", clipText(string(st), 30))
+			}
+		} else {
+			q.Status = st
+		}
+	}
+	switch so := strings.TrimSpace(v.Get("sort")); so {
+	case "":
+	case bot.SortDemand, bot.SortNew, sortRelevance:
+		q.Sort = so
+	default:
+		if strict {
+			return q, bot.Errorf(bot.EINVALID, "Unknown sort %q: use demand, new or relevance.", clipText(so, 30))
+		}
+	}
+	if q.Sort == "" || (q.Sort == sortRelevance && q.Q == "") {
+		q.Sort = bot.SortDemand
+		if q.Q != "" {
+			q.Sort = sortRelevance
+		}
+	}
+	for _, p := range []struct {
+		name string
+		dst  *int
+		max  int
+	}{{"limit", &q.Limit, maxLimit}, {"offset", &q.Offset, 1 << 30}} {
+		raw := strings.TrimSpace(v.Get(p.name))
+		if raw == "" {
+			continue
+		}
+		n, err := strconv.Atoi(raw)
+		if err != nil || n < 0 || (p.name == "limit" && n == 0) {
+			if strict {
+				return q, bot.Errorf(bot.EINVALID, "%s must be a positive number.", p.name)
+			}
+			continue
+		}
+		*p.dst = min(n, p.max)
+	}
+	return q, nil
+}
+
+// findRequests lists canonical requests. Without text it pages through the
+// store in demand or recency order; with text it takes the best matches of
+// the engine's search (at most maxSearch), filters them by status and
+// orders them by relevance, demand or recency.
+func (s *Server) findRequests(ctx context.Context, q listQuery) ([]*bot.Request, int, error) {
+	if q.Q == "" {
+		return s.e.List(ctx, bot.RequestFilter{Status: q.Status, Sort: q.Sort, Limit: q.Limit, Offset: q.Offset})
+	}
+	found, err := s.e.Search(ctx, q.Q, maxSearch)
+	if err != nil {
+		return nil, 0, err
+	}
+	rs := found[:0:0]
+	for _, r := range found {
+		if q.Status == "" || r.Status == q.Status {
+			rs = append(rs, r)
+		}
+	}
+	switch q.Sort {
+	case bot.SortDemand:
+		slices.SortStableFunc(rs, func(a, b *bot.Request) int { return cmp.Or(cmp.Compare(b.Demand, a.Demand), cmp.Compare(a.ID, b.ID)) })
+	case bot.SortNew:
+		slices.SortStableFunc(rs, func(a, b *bot.Request) int { return cmp.Compare(b.ID, a.ID) })
+	}
+	total := len(rs)
+	lo := min(q.Offset, total)
+	hi := min(lo+q.Limit, total)
+	return rs[lo:hi], total, nil
+}
+
+// pathKey parses the {key} path value; a malformed key is ENOTFOUND.
+func (s *Server) pathKey(r *http.Request) (int64, error) {
+	raw := r.PathValue("key")
+	id, err := s.e.ParseKey(raw)
+	if err != nil {
+		return 0, bot.Errorf(bot.ENOTFOUND, "There is no request %s.", clipText(raw, 40))
+	}
+	return id, nil
+}
+
+// decode reads a JSON object from the size-limited body into v, refusing
+// unknown fields and trailing data.
+func (s *Server) decode(w http.ResponseWriter, r *http.Request, v any) error {
+	if r.ContentLength > s.cfg.MaxBodyBytes {
+		return bot.Errorf(bot.ETOOLARGE, "The request body is too large (at most %d bytes).", s.cfg.MaxBodyBytes)
+	}
+	body := http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
+	dec := json.NewDecoder(body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonError(err, s.cfg.MaxBodyBytes)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return jsonError(err, s.cfg.MaxBodyBytes)
+		}
+		return bot.Errorf(bot.EINVALID, "The body must hold a single JSON object.")
+	}
+	return nil
+}
+
+func jsonError(err error, limit int64) error {
+	var mbe *http.MaxBytesError
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &mbe):
+		return bot.Errorf(bot.ETOOLARGE, "The request body is too large (at most %d bytes).", limit)
+	case errors.Is(err, io.EOF):
+		return bot.Errorf(bot.EINVALID, "The request body is empty: send a JSON object.")
+	case errors.As(err, &syn), errors.Is(err, io.ErrUnexpectedEOF):
+		return bot.Errorf(bot.EINVALID, "The request body is not valid JSON.")
+	case errors.As(err, &typ):
+		if typ.Field != "" {
+			return bot.Errorf(bot.EINVALID, "Field %q has the wrong type (expected %s).", typ.Field, typ.Type.String())
+		}
+		return bot.Errorf(bot.EINVALID, "The request body must be a JSON object.")
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		// encoding/json has no typed error for unknown fields.
+		return bot.Errorf(bot.EINVALID, "Unknown field %s.", clipText(strings.TrimPrefix(err.Error(), "json: unknown field "), 60))
+	}
+	return bot.Errorf(bot.EINVALID, "The request body is not valid JSON.")
+}
+
+func clipText(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n]) + "…"
+}
+
+// field trims a text field and checks it is present (when required) and at
+// most max runes long.
+func field(name, v string, required bool, max int) (string, error) {
+	v = strings.TrimSpace(v)
+	if v == "" && required {
+		return "", bot.Errorf(bot.EINVALID, "Field %q is required.", name)
+	}
+	if utf8.RuneCountInString(v) > max {
+		return "", bot.Errorf(bot.EINVALID, "Field %q can be at most %d characters long.", name, max)
+	}
+	return v, nil
+}
+
+// GET /api/v1/requests
+func (s *Server) apiListRequests(w http.ResponseWriter, r *http.Request) {
+	if err := s.readAuth(r); err != nil {
+		s.authError(w, r, err)
+		return
+	}
+	q, err := parseListQuery(r.URL.Query(), true)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	rs, total, err := s.findRequests(r.Context(), q)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := listJSON{Requests: []requestJSON{}, Total: total, Limit: q.Limit, Offset: q.Offset}
+	for _, x := range rs {
+		out.Requests = append(out.Requests, s.requestJSON(x))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// GET /api/v1/requests/{key}
+func (s *Server) apiGetRequest(w http.ResponseWriter, r *http.Request) {
+	if err := s.readAuth(r); err != nil {
+		s.authError(w, r, err)
+		return
+	}
+	id, err := s.pathKey(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	d, err := s.e.Detail(r.Context(), id)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, s.detailJSON(d))
+}
+
+// keyPattern finds request keys in engine answers.
+func (s *Server) keyPattern() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)\b` + regexp.QuoteMeta(s.e.Config().KeyPrefix) + `-(\d+)\b`)
+}
+
+// POST /api/v1/feedback
+func (s *Server) apiCaptureFeedback(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Source string `json:"source"`
+		Author string `json:"author"`
+		Text   string `json:"text"`
+		Link   string `json:"link"`
+		Org    string `json:"org"`
+	}
+	if !s.write(w, r, &in) {
+		return
+	}
+	var err error
+	if in.Source, err = field("source", in.Source, true, 100); err == nil {
+		if in.Author, err = field("author", in.Author, true, 200); err == nil {
+			if in.Org, err = field("org", in.Org, false, 200); err == nil {
+				in.Link, err = checkLink(in.Link)
+			}
+		}
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	by := bot.User{ID: in.Author, Name: in.Author, Org: in.Org}
+	where := &bot.Message{Platform: bot.PlatformAPI, Workspace: in.Source, Permalink: in.Link}
+	ctx, cancel := writeContext(r)
+	defer cancel()
+	resp, err := s.e.CaptureText(ctx, by, where, in.Text)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := captureJSON{PossibleDuplicates: []string{}}
+	if resp != nil {
+		out.Message = resp.Text
+		// The engine answers "Captured as FB-n: … Possible duplicates: FB-a, FB-b."
+		// (or "Added to FB-n" after an auto-merge): the first key is the request.
+		keys := s.keyPattern().FindAllString(resp.Text, -1)
+		if len(keys) > 0 {
+			if id, err := s.e.ParseKey(keys[0]); err == nil {
+				if req, err := s.e.Store().FindRequestByID(r.Context(), id); err == nil {
+					j := s.requestJSON(req)
+					out.Request = &j
+				}
+			}
+			if _, dups, ok := strings.Cut(resp.Text, "Possible duplicates:"); ok {
+				out.PossibleDuplicates = append(out.PossibleDuplicates, s.keyPattern().FindAllString(dups, -1)...)
+			}
+		}
+	}
+	if out.Request != nil {
+		w.Header().Set("Location", out.Request.URL)
+	}
+	writeJSON(w, http.StatusCreated, out)
+}
+
+// checkLink accepts an empty link or an absolute http(s) URL.
+func checkLink(link string) (string, error) {
+	link = strings.TrimSpace(link)
+	if link == "" {
+		return "", nil
+	}
+	u, err := url.Parse(link)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || len(link) > 2000 {
+		return "", bot.Errorf(bot.EINVALID, "Field \"link\" must be an http or https URL.")
+	}
+	return link, nil
+}
+
+// write authorises an API write and decodes its body into v; on failure it
+// has answered and returns false.
+func (s *Server) write(w http.ResponseWriter, r *http.Request, v any) bool {
+	if err := s.writeAuth(r); err != nil {
+		s.authError(w, r, err)
+		return false
+	}
+	if v == nil {
+		// Bodiless operations still refuse oversize bodies.
+		if r.ContentLength > s.cfg.MaxBodyBytes {
+			s.writeError(w, r, bot.Errorf(bot.ETOOLARGE, "The request body is too large (at most %d bytes).", s.cfg.MaxBodyBytes))
+			return false
+		}
+		return true
+	}
+	if err := s.decode(w, r, v); err != nil {
+		s.writeError(w, r, err)
+		return false
+	}
+	return true
+}
+
+// writeContext is the context of an API write once its input is valid: it
+// is not cancelled when the client goes away (a release half done for a
+// disconnected client would otherwise lose its stored answer), but bounded.
+func writeContext(r *http.Request) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(r.Context()), 60*time.Second)
+}
+
+// apiEvent is the event an API write acts in.
+func apiEvent(u bot.User, workspace string) *bot.Event {
+	return &bot.Event{Kind: bot.EventCommand, Platform: bot.PlatformAPI, Workspace: workspace, User: u}
+}
+
+// answerChange answers a write with the canonical request for id and the
+// engine's message.
+func (s *Server) answerChange(w http.ResponseWriter, r *http.Request, id int64, resp *bot.Response) {
+	out := changeJSON{}
+	if resp != nil {
+		out.Message = resp.Text
+	}
+	if req, err := s.e.Store().ResolveRequest(r.Context(), id); err == nil {
+		if req, err = s.e.Store().FindRequestByID(r.Context(), req.ID); err == nil {
+			j := s.requestJSON(req)
+			out.Request = &j
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+type voteInput struct {
+	User   string `json:"user"`
+	Source string `json:"source"`
+	Org    string `json:"org"`
+}
+
+func (s *Server) vote(w http.ResponseWriter, r *http.Request, add bool) {
+	var in voteInput
+	if !s.write(w, r, &in) {
+		return
+	}
+	id, err := s.pathKey(r)
+	if err == nil {
+		if in.User, err = field("user", in.User, true, 200); err == nil {
+			if in.Source, err = field("source", in.Source, false, 100); err == nil {
+				in.Org, err = field("org", in.Org, false, 200)
+			}
+		}
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if in.Source == "" {
+		in.Source = bot.PlatformAPI
+	}
+	ev := apiEvent(bot.User{ID: in.User, Name: in.User, Org: in.Org}, in.Source)
+	ctx, cancel := writeContext(r)
+	defer cancel()
+	var resp *bot.Response
+	if add {
+		resp, err = s.e.Vote(ctx, ev, id)
+	} else {
+		resp, err = s.e.Unvote(ctx, ev, id)
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.answerChange(w, r, id, resp)
+}
+
+// POST /api/v1/requests/{key}/votes
+func (s *Server) apiVote(w http.ResponseWriter, r *http.Request) { s.vote(w, r, true) }
+
+// DELETE /api/v1/requests/{key}/votes
+func (s *Server) apiUnvote(w http.ResponseWriter, r *http.Request) { s.vote(w, r, false) }
+
+// POST /api/v1/requests/{key}/merge
+func (s *Server) apiMerge(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Into string `json:"into"`
+	}
+	if !s.write(w, r, &in) {
+		return
+	}
+	src, err := s.pathKey(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if strings.TrimSpace(in.Into) == "" {
+		s.writeError(w, r, bot.Errorf(bot.EINVALID, "Field \"into\" is required: the key of the request to merge into."))
+		return
+	}
+	dst, err := s.e.ParseKey(strings.TrimSpace(in.Into))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	ctx, cancel := writeContext(r)
+	defer cancel()
+	resp, err := s.e.Merge(ctx, apiEvent(apiUser, bot.PlatformAPI), src, dst)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.answerChange(w, r, dst, resp)
+}
+
+// POST /api/v1/requests/{key}/unmerge
+func (s *Server) apiUnmerge(w http.ResponseWriter, r *http.Request) {
+	if !s.write(w, r, nil) {
+		return
+	}
+	src, err := s.pathKey(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	ctx, cancel := writeContext(r)
+	defer cancel()
+	resp, err := s.e.Unmerge(ctx, apiEvent(apiUser, bot.PlatformAPI), src)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.answerChange(w, r, src, resp)
+}
+
+// POST /api/v1/requests/{key}/status
+func (s *Server) apiSetStatus(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Status string `json:"status"`
+		Note   string `json:"note"`
+	}
+	if !s.write(w, r, &in) {
+		return
+	}
+	id, err := s.pathKey(r)
+	if err == nil {
+		if in.Status, err = field("status", in.Status, true, 30); err == nil {
+			in.Note, err = field("note", in.Note, false, 2000)
+		}
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	ctx, cancel := writeContext(r)
+	defer cancel()
+	resp, err := s.e.SetStatus(ctx, apiEvent(apiUser, bot.PlatformAPI), id, bot.Status(in.Status), in.Note)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.answerChange(w, r, id, resp)
+}
+
+// POST /api/v1/releases
+func (s *Server) apiRelease(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Action         string   `json:"action"`
+		Version        string   `json:"version"`
+		Requests       []string `json:"requests"`
+		Note           string   `json:"note"`
+		Reason         string   `json:"reason"`
+		IdempotencyKey string   `json:"idempotency_key"`
+	}
+	if !s.write(w, r, &in) {
+		return
+	}
+	if in.IdempotencyKey == "" {
+		in.IdempotencyKey = r.Header.Get("Idempotency-Key")
+	}
+	if in.Note == "" {
+		in.Note = in.Reason
+	}
+	var err error
+	if in.Action, err = field("action", in.Action, true, 30); err == nil {
+		if in.Version, err = field("version", in.Version, false, 100); err == nil {
+			if in.Note, err = field("note", in.Note, false, 2000); err == nil {
+				in.IdempotencyKey, err = field("idempotency_key", in.IdempotencyKey, false, 200)
+			}
+		}
+	}
+	if err == nil && len(in.Requests) > 1000 {
+		err = bot.Errorf(bot.EINVALID, "A release can name at most 1000 requests.")
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	keys := make([]string, 0, len(in.Requests))
+	for _, k := range in.Requests {
+		if k = strings.TrimSpace(k); k != "" {
+			keys = append(keys, clipText(k, 60))
+		}
+	}
+	ctx, cancel := writeContext(r)
+	defer cancel()
+	out, err := s.e.Release(ctx, bot.ReleaseCommand{
+		Action: in.Action, Keys: keys, Version: in.Version, Note: in.Note, By: apiUser,
+		IdempotencyKey: in.IdempotencyKey, AllowUnknown: true, Platform: bot.PlatformAPI,
+	})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	for _, l := range []*[]string{&out.Changed, &out.Skipped, &out.Unknown} {
+		if *l == nil {
+			*l = []string{}
+		}
+	}
+	s.log.Info("release via api", "action", out.Action, "version", out.Version, "event_id", out.EventID,
+		"changed", len(out.Changed), "unknown", len(out.Unknown), "threads", out.Threads, "replayed", out.Replayed)
+	writeJSON(w, http.StatusOK, releaseJSON{ReleaseOutcome: out, Summary: out.Summary()})
+}
+
+// GET /api/v1/openapi.json
+func (s *Server) apiOpenAPI(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	w.Write(openAPIDoc)
+}
