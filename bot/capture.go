@@ -184,7 +184,7 @@ func (e *Engine) capture(ctx context.Context, by User, m *Message, via string, c
 			if err != nil {
 				return nil, err
 			}
-			return &Response{Text: fmt.Sprintf("Added to %s: %s (%s).", e.Key(req.ID), req.Title, peopleCount(req.Demand))}, nil
+			return &Response{Text: fmt.Sprintf("Added to %s: %s (%s).", e.Key(req.ID), req.Title, peopleCount(req.Demand)), RequestID: req.ID}, nil
 		}
 	}
 	mention := e.mentionOf(m, by, via, text)

@@ -94,4 +94,8 @@ type Response struct {
 	Buttons []Button
 	// Public asks for the answer to be visible in the channel.
 	Public bool
+	// RequestID is the request a capture created or joined (0 otherwise),
+	// and Duplicates the candidates suggested for it.
+	RequestID  int64
+	Duplicates []int64
 }

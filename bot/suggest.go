@@ -86,7 +86,7 @@ func (e *Engine) afterCreate(ctx context.Context, by User, req *Request, m *Ment
 			if ref, ok := e.postInThread(ctx, m, text, []Button{{ID: actionVote + ":" + strconv.FormatInt(target.ID, 10), Label: "👍 Vote"}}); ok {
 				e.saveCard(ctx, target.ID, ref)
 			}
-			return &Response{Text: fmt.Sprintf("Added to %s: %s.", e.Key(target.ID), target.Title)}, nil
+			return &Response{Text: fmt.Sprintf("Added to %s: %s.", e.Key(target.ID), target.Title), RequestID: target.ID}, nil
 		}
 		e.log.Warn("auto-merge", "err", err)
 	}
@@ -117,11 +117,12 @@ func (e *Engine) afterCreate(ctx context.Context, by User, req *Request, m *Ment
 			}
 		}
 	}
-	resp := &Response{Text: fmt.Sprintf("Captured as %s: %s.", e.Key(req.ID), req.Title)}
+	resp := &Response{Text: fmt.Sprintf("Captured as %s: %s.", e.Key(req.ID), req.Title), RequestID: req.ID}
 	if len(cands) > 0 {
 		keys := make([]string, len(cands))
 		for i, c := range cands {
 			keys[i] = e.Key(c.RequestID)
+			resp.Duplicates = append(resp.Duplicates, c.RequestID)
 		}
 		resp.Text += " Possible duplicates: " + strings.Join(keys, ", ") + "."
 	}

@@ -466,19 +466,14 @@ func (s *Server) apiCaptureFeedback(w http.ResponseWriter, r *http.Request) {
 	out := captureJSON{PossibleDuplicates: []string{}}
 	if resp != nil {
 		out.Message = resp.Text
-		// The engine answers "Captured as FB-n: … Possible duplicates: FB-a, FB-b."
-		// (or "Added to FB-n" after an auto-merge): the first key is the request.
-		keys := s.keyPattern().FindAllString(resp.Text, -1)
-		if len(keys) > 0 {
-			if id, err := s.e.ParseKey(keys[0]); err == nil {
-				if req, err := s.e.Store().FindRequestByID(r.Context(), id); err == nil {
-					j := s.requestJSON(req)
-					out.Request = &j
-				}
+		if resp.RequestID != 0 {
+			if req, err := s.e.Store().FindRequestByID(r.Context(), resp.RequestID); err == nil {
+				j := s.requestJSON(req)
+				out.Request = &j
 			}
-			if _, dups, ok := strings.Cut(resp.Text, "Possible duplicates:"); ok {
-				out.PossibleDuplicates = append(out.PossibleDuplicates, s.keyPattern().FindAllString(dups, -1)...)
-			}
+		}
+		for _, id := range resp.Duplicates {
+			out.PossibleDuplicates = append(out.PossibleDuplicates, s.e.Key(id))
 		}
 	}
 	if out.Request != nil {

@@ -7,31 +7,31 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
-	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/feedbackbot/feedbackbot/bot"
 	"github.com/feedbackbot/feedbackbot/bot/discord"
 	"github.com/feedbackbot/feedbackbot/bot/slack"
+	"github.com/feedbackbot/feedbackbot/bot/web"
 	"github.com/feedbackbot/feedbackbot/store"
 )
 
 // startHTTP starts the one HTTP listener: board, API, Slack endpoints,
 // metrics and health.
 func (m *Main) startHTTP(ctx context.Context, cfg Config, eng *bot.Engine, db *store.DB, log *slog.Logger, wg *sync.WaitGroup) (*http.Server, *http.ServeMux, error) {
+	reg := prometheus.NewRegistry()
+	metrics := web.NewMetrics(reg)
+	eng.SetMetrics(metrics)
+	board := web.New(web.Config{APIToken: cfg.APIToken, BoardPublic: cfg.BoardPublic}, eng, metrics, log.With("component", "web"))
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("ok\n")) })
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		if err := db.Ping(r.Context()); err != nil {
-			http.Error(w, "database unreachable", http.StatusServiceUnavailable)
-			return
-		}
-		_, _ = w.Write([]byte("ready\n"))
-	})
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
+	mux.Handle("/", board)
+	srv := web.NewHTTPServer(cfg.HTTPAddr, mux)
 	ln, err := m.listen(cfg.HTTPAddr)
 	if err != nil {
 		return nil, nil, err
 	}
+	log.Info("http listening", "addr", ln.Addr().String())
 	wg.Add(1)
 	go func() {
 		defer wg.Done()

@@ -1,0 +1,260 @@
+package dedup
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/feedbackbot/feedbackbot/bot"
+)
+
+func similarIDs(t *testing.T, ix *Index, text string, limit int) []int64 {
+	t.Helper()
+	cs, err := ix.Similar(context.Background(), text, limit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := make([]int64, len(cs))
+	for i, c := range cs {
+		if c.Score < 0 || c.Score > 1 {
+			t.Errorf("score %v of %d out of [0,1]", c.Score, c.RequestID)
+		}
+		if i > 0 && c.Score > cs[i-1].Score {
+			t.Errorf("not sorted: %v", cs)
+		}
+		ids[i] = c.RequestID
+	}
+	return ids
+}
+
+func contains(ids []int64, id int64) bool {
+	for _, x := range ids {
+		if x == id {
+			return true
+		}
+	}
+	return false
+}
+
+func seed(ix *Index) {
+	docs := []bot.Doc{
+		{ID: 1, Title: "Dark mode", Description: "Please add a dark theme to the dashboard", Active: true},
+		{ID: 2, Title: "Export to CSV", Description: "We need to export reports as CSV files", Active: true},
+		{ID: 3, Title: "SSO login with Okta", Description: "Support single sign-on through Okta SAML", Active: true},
+		{ID: 4, Title: "Slack notifications", Description: "Notify a Slack channel when a report is ready", Active: true},
+	}
+	for _, d := range docs {
+		ix.Upsert(d)
+	}
+}
+
+func TestIndexConsistency(t *testing.T) {
+	ix := New(DefaultConfig())
+	seed(ix)
+	const q = "Dark theme\nCan we get a dark mode for the dashboard?"
+
+	t.Run("Add", func(t *testing.T) {
+		ids := similarIDs(t, ix, q, 3)
+		if len(ids) == 0 || ids[0] != 1 {
+			t.Fatalf("want request 1 first, got %v", ids)
+		}
+		if ix.Len() != 4 {
+			t.Fatalf("Len = %d", ix.Len())
+		}
+	})
+	t.Run("Update", func(t *testing.T) {
+		ix.Upsert(bot.Doc{ID: 1, Title: "Invoices in PDF", Description: "Download invoices as PDF", Active: true})
+		if ids := similarIDs(t, ix, q, 3); contains(ids, 1) {
+			t.Fatalf("old text of 1 still matches: %v", ids)
+		}
+		if ids := similarIDs(t, ix, "PDF invoices", 3); len(ids) == 0 || ids[0] != 1 {
+			t.Fatalf("new text of 1 does not match: %v", ids)
+		}
+		if ix.Len() != 4 {
+			t.Fatalf("Len = %d after update", ix.Len())
+		}
+	})
+	t.Run("Merge", func(t *testing.T) {
+		ix.Upsert(bot.Doc{ID: 5, Title: "Dark mode please", Description: "dark theme for the dashboard", Active: true})
+		if ids := similarIDs(t, ix, q, 3); !contains(ids, 5) {
+			t.Fatalf("5 not found: %v", ids)
+		}
+		ix.Upsert(bot.Doc{ID: 5, Title: "Dark mode please", Description: "dark theme for the dashboard", Active: false})
+		if ids := similarIDs(t, ix, q, 3); contains(ids, 5) {
+			t.Fatalf("merged 5 returned: %v", ids)
+		}
+	})
+	t.Run("Unmerge", func(t *testing.T) {
+		ix.Upsert(bot.Doc{ID: 5, Title: "Dark mode please", Description: "dark theme for the dashboard", Active: true})
+		if ids := similarIDs(t, ix, q, 3); len(ids) == 0 || ids[0] != 5 {
+			t.Fatalf("unmerged 5 not first: %v", ids)
+		}
+	})
+	t.Run("Remove", func(t *testing.T) {
+		ix.Remove(5)
+		ix.Remove(5) // twice is fine
+		ix.Remove(99)
+		if ids := similarIDs(t, ix, q, 3); contains(ids, 5) {
+			t.Fatalf("removed 5 returned: %v", ids)
+		}
+		if ix.Len() != 4 {
+			t.Fatalf("Len = %d after remove", ix.Len())
+		}
+		// The freed slot is reused without leaking the old postings.
+		ix.Upsert(bot.Doc{ID: 6, Title: "Okta SSO", Description: "SAML single sign-on", Active: true})
+		if ids := similarIDs(t, ix, q, 3); contains(ids, 6) {
+			t.Fatalf("6 matches the dark mode query: %v", ids)
+		}
+		if ids := similarIDs(t, ix, "SSO through Okta", 3); !contains(ids, 6) || !contains(ids, 3) {
+			t.Fatalf("want 3 and 6: %v", ids)
+		}
+	})
+	t.Run("RemoveAll", func(t *testing.T) {
+		for _, id := range []int64{1, 2, 3, 4, 6} {
+			ix.Remove(id)
+		}
+		if ids := similarIDs(t, ix, q, 3); len(ids) != 0 {
+			t.Fatalf("empty index returned %v", ids)
+		}
+		for _, te := range ix.terms {
+			if len(te.posts) != 0 {
+				t.Fatalf("term %q keeps %d postings", te.text, len(te.posts))
+			}
+		}
+		for f, s := range ix.sumLen {
+			if s != 0 {
+				t.Fatalf("field %d length sum %v", f, s)
+			}
+		}
+	})
+}
+
+func TestSimilarScores(t *testing.T) {
+	ix := New(DefaultConfig())
+	seed(ix)
+	tests := []struct {
+		name    string
+		text    string
+		first   int64
+		min     float64 // lowest acceptable score of the first candidate
+		max     float64
+		wantNil bool
+	}{
+		{name: "Identical", text: "Export to CSV\nWe need to export reports as CSV files", first: 2, min: 0.95, max: 1},
+		{name: "Paraphrase", text: "CSV export\nexporting the reports to csv would help", first: 2, min: 0.3, max: 0.95},
+		{name: "Typo-free unrelated", text: "Mobile app for iPhone\nan iOS application", wantNil: true},
+		{name: "Markup", text: "<@U1> Okta <https://okta.com|SSO> login", first: 3, min: 0.2, max: 1},
+		{name: "OnlyStopWords", text: "the and of", wantNil: true},
+		{name: "Empty", text: "", wantNil: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cs, err := ix.Similar(context.Background(), tt.text, 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.wantNil {
+				if len(cs) != 0 {
+					t.Fatalf("want none, got %v", cs)
+				}
+				return
+			}
+			if len(cs) == 0 || cs[0].RequestID != tt.first {
+				t.Fatalf("want %d first, got %v", tt.first, cs)
+			}
+			if s := cs[0].Score; s < tt.min || s > tt.max {
+				t.Fatalf("score %v not in [%v,%v]", s, tt.min, tt.max)
+			}
+		})
+	}
+}
+
+func TestLoadEqualsUpsert(t *testing.T) {
+	docs := newCorpusGen(1).docs(3000)
+	a, b := New(DefaultConfig()), New(DefaultConfig())
+	for _, d := range docs {
+		a.Upsert(d)
+	}
+	b.Load(docs)
+	g := newCorpusGen(2)
+	for i := 0; i < 50; i++ {
+		d := docs[g.rng.IntN(len(docs))]
+		q := g.mutate(d.Title) + "\n" + g.mutate(d.Description)
+		ca, _ := a.Similar(context.Background(), q, 5)
+		cb, _ := b.Similar(context.Background(), q, 5)
+		if fmt.Sprint(ca) != fmt.Sprint(cb) {
+			t.Fatalf("Load and Upsert differ:\n%v\n%v", ca, cb)
+		}
+	}
+}
+
+func TestSimilarLimitAndContext(t *testing.T) {
+	ix := New(DefaultConfig())
+	for i := int64(1); i <= 20; i++ {
+		ix.Upsert(bot.Doc{ID: i, Title: fmt.Sprintf("report export %d", i), Active: true})
+	}
+	if ids := similarIDs(t, ix, "report export", 3); len(ids) != 3 {
+		t.Fatalf("limit 3 gave %d", len(ids))
+	}
+	if ids := similarIDs(t, ix, "report export", 0); len(ids) != 0 {
+		t.Fatalf("limit 0 gave %d", len(ids))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := ix.Similar(ctx, "report", 3); err == nil {
+		t.Fatal("want error from a cancelled context")
+	}
+}
+
+func TestScoreIDs(t *testing.T) {
+	ix := New(DefaultConfig())
+	seed(ix)
+	ix.Upsert(bot.Doc{ID: 9, Title: "CSV export", Active: false})
+	cs, err := ix.ScoreIDs(context.Background(), "export CSV", []int64{4, 2, 9, 42})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cs) != 4 || cs[0].RequestID != 4 || cs[1].RequestID != 2 {
+		t.Fatalf("order not kept: %v", cs)
+	}
+	if cs[1].Score <= cs[0].Score || cs[2].Score != 0 || cs[3].Score != 0 {
+		t.Fatalf("scores: %v", cs)
+	}
+	sim, _ := ix.Similar(context.Background(), "export CSV", 1)
+	if sim[0].RequestID != 2 || sim[0].Score != cs[1].Score {
+		t.Fatalf("ScoreIDs and Similar disagree: %v vs %v", sim, cs)
+	}
+}
+
+func TestConcurrency(t *testing.T) {
+	ix := New(DefaultConfig())
+	seed(ix)
+	var wg sync.WaitGroup
+	for w := 0; w < 4; w++ {
+		wg.Add(2)
+		go func(w int) {
+			defer wg.Done()
+			for i := 0; i < 200; i++ {
+				id := int64(100 + w*1000 + i%20)
+				ix.Upsert(bot.Doc{ID: id, Title: fmt.Sprintf("export report %d", i), Description: "csv dark mode", Active: i%3 != 0})
+				if i%7 == 0 {
+					ix.Remove(id)
+				}
+			}
+		}(w)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 200; i++ {
+				if _, err := ix.Similar(context.Background(), "Export\nCSV reports in dark mode", 3); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if _, err := ix.Similar(context.Background(), "export", 3); err != nil {
+		t.Fatal(err)
+	}
+}

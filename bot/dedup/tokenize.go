@@ -1,0 +1,302 @@
+package dedup
+
+import (
+	"regexp"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Kind says how a token was recognised.
+type Kind uint8
+
+// Token kinds. Only KindWord tokens are stop-word filtered and stemmed.
+const (
+	KindWord    Kind = iota // a natural-language word, or a part of an identifier
+	KindIdent               // a whole code identifier: snake_case, camelCase, dotted.name
+	KindVersion             // a version such as 2.4 or 1.2.3-rc1 (a leading v is dropped)
+	KindNumber              // digits only
+	KindURL                 // host and path of a URL, without scheme, www, query or fragment
+)
+
+// Token is one unit of text, folded (NFKC, no accents, lower case) but not
+// stemmed.
+type Token struct {
+	Text string
+	Kind Kind
+}
+
+var (
+	reURL     = regexp.MustCompile(`(?i)\b(?:https?://|www\.)[^\s<>"'()\[\]{}|]+`)
+	reVersion = regexp.MustCompile(`^[vV]?([0-9]+(?:\.[0-9]+)+)((?:[-+.]?[a-zA-Z][a-zA-Z0-9]*)*)$`)
+)
+
+// Tokenize splits chat text into tokens. Markup is stripped first
+// (StripMarkup). URLs become one KindURL token and their host and path words.
+// Versions (v2.4, 1.2.3) stay whole. A code identifier such as
+// ensureElementIsVisible, max_retry_count or org.apache.FileSystem yields
+// the whole identifier (KindIdent) followed by its parts (KindWord), so that
+// both the exact identifier and the words in it can match. Hyphenated words
+// also yield their joined form (e-mail: email, e, mail). Emoji and other
+// symbols separate tokens and are dropped.
+func Tokenize(text string) []Token {
+	var out []Token
+	forEachToken(text, func(t Token, _ bool) { out = append(out, t) })
+	return out
+}
+
+// forEachToken calls fn for each token; seq is true for tokens that belong
+// to the word sequence used for bigrams (words and identifier parts, not
+// whole identifiers, URLs or joined forms).
+func forEachToken(text string, fn func(t Token, seq bool)) {
+	text = foldKeepCase(StripMarkup(text))
+	if !strings.Contains(text, "://") && !strings.Contains(text, "www.") && !strings.Contains(text, "WWW.") {
+		scanWords(text, fn)
+		return
+	}
+	last := 0
+	for _, loc := range reURL.FindAllStringIndex(text, -1) {
+		scanWords(text[last:loc[0]], fn)
+		u := urlToken(text[loc[0]:loc[1]])
+		if u != "" {
+			fn(Token{Text: u, Kind: KindURL}, false)
+			scanWords(u, fn)
+		}
+		last = loc[1]
+	}
+	scanWords(text[last:], fn)
+}
+
+// urlToken returns host/path of a URL, lower-cased, without scheme, "www.",
+// query, fragment and trailing punctuation.
+func urlToken(u string) string {
+	u = strings.TrimRight(u, ".,;:!?")
+	if i := strings.Index(u, "://"); i >= 0 {
+		u = u[i+3:]
+	}
+	if i := strings.IndexAny(u, "?#"); i >= 0 {
+		u = u[:i]
+	}
+	u = strings.TrimPrefix(strings.ToLower(u), "www.")
+	return strings.TrimRight(u, "/")
+}
+
+func isWordRune(r rune) bool {
+	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r) || unicode.Is(unicode.Mc, r) || r == '_'
+}
+
+func isJoiner(r rune) bool {
+	return r == '.' || r == '-' || r == '\'' || r == '\u2019'
+}
+
+// scanWords finds words (runs of letters, digits and '_', joined by single
+// '.', '-' or apostrophes between them) and emits their tokens.
+func scanWords(s string, fn func(Token, bool)) {
+	start := -1
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case isWordRune(r):
+			if start < 0 {
+				start = i
+			}
+		case start >= 0 && isJoiner(r):
+			// A joiner continues the word only if a word rune follows.
+			if n, _ := utf8.DecodeRuneInString(s[i+size:]); !isWordRune(n) {
+				emitWord(s[start:i], fn)
+				start = -1
+			}
+		default:
+			if start >= 0 {
+				emitWord(s[start:i], fn)
+				start = -1
+			}
+		}
+		i += size
+	}
+	if start >= 0 {
+		emitWord(s[start:], fn)
+	}
+}
+
+func lower(s string) string {
+	if isASCII(s) {
+		return strings.ToLower(s)
+	}
+	return Fold(s)
+}
+
+func emitWord(w string, fn func(Token, bool)) {
+	// Apostrophes: doesn't -> doesnt, user's -> users.
+	if strings.ContainsAny(w, "'\u2019") {
+		w = strings.NewReplacer("'", "", "\u2019", "").Replace(w)
+	}
+	if emitVersion(w, fn) {
+		return
+	}
+	if !strings.ContainsAny(w, ".-") {
+		emitIdent(w, fn)
+		return
+	}
+	hsegs := strings.FieldsFunc(w, func(r rune) bool { return r == '-' })
+	if len(hsegs) > 1 {
+		if allLetters(w) {
+			// e-mail, built-in: also match the joined spelling.
+			fn(Token{Text: lower(strings.Join(hsegs, "")), Kind: KindWord}, false)
+		} else {
+			fn(Token{Text: lower(w), Kind: KindIdent}, false)
+		}
+	}
+	for _, h := range hsegs {
+		if emitVersion(h, fn) {
+			continue
+		}
+		dsegs := strings.FieldsFunc(h, func(r rune) bool { return r == '.' })
+		if len(dsegs) > 1 {
+			fn(Token{Text: lower(h), Kind: KindIdent}, false)
+		}
+		for _, d := range dsegs {
+			emitIdent(d, fn)
+		}
+	}
+}
+
+// emitVersion emits a version (v2.4, 1.2.3, 4.1.89.Final, 3.3.0-rc1) as
+// its numeric core without the leading v, its major.minor prefix when it
+// has more parts, and its suffix words. It reports whether w is a version.
+func emitVersion(w string, fn func(Token, bool)) bool {
+	if !looksLikeVersion(w) {
+		return false
+	}
+	m := reVersion.FindStringSubmatch(w)
+	if m == nil {
+		return false
+	}
+	core := m[1]
+	fn(Token{Text: core, Kind: KindVersion}, true)
+	if parts := strings.Split(core, "."); len(parts) > 2 {
+		fn(Token{Text: parts[0] + "." + parts[1], Kind: KindVersion}, false)
+	}
+	for _, suf := range strings.FieldsFunc(m[2], func(r rune) bool { return r == '.' || r == '-' || r == '+' }) {
+		emitIdent(suf, fn)
+	}
+	return true
+}
+
+func allLetters(w string) bool {
+	for _, r := range w {
+		if !unicode.IsLetter(r) && r != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+// emitIdent emits a segment without '.' or '-': a plain word, a number, or a
+// snake/camel identifier with its parts.
+func emitIdent(w string, fn func(Token, bool)) {
+	if w == "" {
+		return
+	}
+	if isDigits(w) {
+		if len(w) > 1 { // single digits are list markers and noise
+			fn(Token{Text: w, Kind: KindNumber}, true)
+		}
+		return
+	}
+	parts := splitIdent(w)
+	if len(parts) <= 1 {
+		fn(Token{Text: lower(strings.Trim(w, "_")), Kind: KindWord}, true)
+		return
+	}
+	fn(Token{Text: lower(strings.Trim(w, "_")), Kind: KindIdent}, false)
+	for _, p := range parts {
+		if isDigits(p) {
+			if len(p) > 1 {
+				fn(Token{Text: p, Kind: KindNumber}, true)
+			}
+		} else {
+			fn(Token{Text: lower(p), Kind: KindWord}, true)
+		}
+	}
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// splitIdent splits snake_case and camelCase (HTTPServerError: HTTP, Server,
+// Error). Letters and digits are not split apart (utf8, ipv6).
+func splitIdent(w string) []string {
+	if isPlainLower(w) {
+		return []string{w}
+	}
+	var parts []string
+	for _, sub := range strings.Split(w, "_") {
+		if sub == "" {
+			continue
+		}
+		rs := []rune(sub)
+		start := 0
+		for i := 1; i < len(rs); i++ {
+			prev, cur := rs[i-1], rs[i]
+			boundary := false
+			if unicode.IsUpper(cur) {
+				if unicode.IsLower(prev) || unicode.IsDigit(prev) {
+					boundary = true
+				} else if unicode.IsUpper(prev) && i+1 < len(rs) && unicode.IsLower(rs[i+1]) {
+					boundary = true
+				}
+			}
+			if boundary {
+				parts = append(parts, string(rs[start:i]))
+				start = i
+			}
+		}
+		parts = append(parts, string(rs[start:]))
+	}
+	return parts
+}
+
+// Analyze returns the indexed terms of text in order: tokens from Tokenize,
+// stop words and one-letter words removed, words stemmed with the Snowball
+// English stemmer.
+func Analyze(text string) []string {
+	var a analyzer
+	var out []string
+	forEachToken(text, func(t Token, _ bool) {
+		if s, ok := a.term(t); ok {
+			out = append(out, s)
+		}
+	})
+	return out
+}
+
+// looksLikeVersion is a cheap test before the version regexp: a digit, or v
+// and a digit, then a dot somewhere.
+func looksLikeVersion(w string) bool {
+	if len(w) > 1 && (w[0] == 'v' || w[0] == 'V') {
+		w = w[1:]
+	}
+	return len(w) > 2 && w[0] >= '0' && w[0] <= '9' && strings.IndexByte(w, '.') > 0
+}
+
+// isPlainLower reports whether w is lower-case ASCII letters and digits only
+// (no identifier to split).
+func isPlainLower(w string) bool {
+	for i := 0; i < len(w); i++ {
+		c := w[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,119 @@
+package dedup
+
+import (
+	"reflect"
+	"testing"
+)
+
+func TestStripMarkup(t *testing.T) {
+	tests := []struct {
+		name, in, want string
+	}{
+		{"SlackUser", "hey <@U123> dark mode", "hey   dark mode"},
+		{"SlackUserLabel", "<@U123|alice> dark mode", "  dark mode"},
+		{"SlackChannel", "see <#C1|general>", "see  general "},
+		{"SlackLinkLabel", "<https://x.y/a|the doc>", " https://x.y/a the doc "},
+		{"SlackLink", "<https://x.y>", " https://x.y  "},
+		{"SlackHere", "<!here> export", "  export"},
+		{"SlackGroup", "<!subteam^S1|@design> look", " design  look"},
+		{"DiscordUser", "<@123> <@!456> <@&789> hi", "      hi"},
+		{"DiscordChannel", "in <#123>", "in   "},
+		{"DiscordEmoji", "love it <:party:123> <a:spin:456>", "love it    "},
+		{"Shortcode", "great :+1: :bulb:", "great    "},
+		{"ClockKept", "at 10:30:00", "at 10:30:00"},
+		{"CodeBlock", "```go\nfmt.Println()\n```", " fmt.Println()\n "},
+		{"InlineCode", "call `getUser()` now", "call  getUser()  now"},
+		{"PlainLessThan", "a < b and c > d", "a < b and c > d"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := StripMarkup(tt.in); got != tt.want {
+				t.Errorf("StripMarkup(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestFold(t *testing.T) {
+	tests := []struct {
+		name, in, want string
+	}{
+		{"ASCII", "Dark MODE", "dark mode"},
+		{"Accents", "Café Crème Ñandú", "cafe creme nandu"},
+		{"NFKC", "ﬁle Ｆｕｌｌｗｉｄｔｈ ①", "file fullwidth 1"},
+		{"German", "Straße", "strasse"},
+		{"Greek", "ΣΊΣΥΦΟΣ", "σισυφοσ"},
+		{"Emoji", "ship it 🚀", "ship it 🚀"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Fold(tt.in); got != tt.want {
+				t.Errorf("Fold(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestTokenize(t *testing.T) {
+	w := func(s string) Token { return Token{s, KindWord} }
+	id := func(s string) Token { return Token{s, KindIdent} }
+	v := func(s string) Token { return Token{s, KindVersion} }
+	n := func(s string) Token { return Token{s, KindNumber} }
+	u := func(s string) Token { return Token{s, KindURL} }
+	tests := []struct {
+		name string
+		in   string
+		want []Token
+	}{
+		{"Words", "Dark mode, please!", []Token{w("dark"), w("mode"), w("please")}},
+		{"Accents", "Crème brûlée", []Token{w("creme"), w("brulee")}},
+		{"Emoji", "🚀ship 🎉it👍", []Token{w("ship"), w("it")}},
+		{"CamelCase", "ensureElementIsVisible()", []Token{id("ensureelementisvisible"), w("ensure"), w("element"), w("is"), w("visible")}},
+		{"Acronym", "HTTPServerError", []Token{id("httpservererror"), w("http"), w("server"), w("error")}},
+		{"SnakeCase", "max_retry_count", []Token{id("max_retry_count"), w("max"), w("retry"), w("count")}},
+		{"Dotted", "org.apache.FileSystem", []Token{id("org.apache.filesystem"), w("org"), w("apache"), id("filesystem"), w("file"), w("system")}},
+		{"Version", "v2.4", []Token{v("2.4")}},
+		{"VersionPatch", "upgrade to 1.2.3", []Token{w("upgrade"), w("to"), v("1.2.3"), v("1.2")}},
+		{"VersionSuffix", "4.1.89.Final", []Token{v("4.1.89"), v("4.1"), w("final")}},
+		{"VersionHyphen", "hadoop-3.4.0", []Token{id("hadoop-3.4.0"), w("hadoop"), v("3.4.0"), v("3.4")}},
+		{"Numbers", "error 404 on page 2", []Token{w("error"), n("404"), w("on"), w("page")}},
+		{"Hyphen", "e-mail", []Token{w("email"), w("e"), w("mail")}},
+		{"CVE", "CVE-2022-41881", []Token{id("cve-2022-41881"), w("cve"), n("2022"), n("41881")}},
+		{"Apostrophe", "doesn't work", []Token{w("doesnt"), w("work")}},
+		{"URL", "see https://www.Example.com/docs/Page?x=1.", []Token{w("see"), u("example.com/docs/page"), id("example.com"), w("example"), w("com"), w("docs"), w("page")}},
+		{"SlackLink", "<https://x.io/a|Export guide>", []Token{u("x.io/a"), id("x.io"), w("x"), w("io"), w("a"), w("export"), w("guide")}},
+		{"SlackMentions", "<@U123> wants <#C1|general>", []Token{w("wants"), w("general")}},
+		{"DiscordMarkup", "<@123> <:emoji:123> export", []Token{w("export")}},
+		{"CodeBlock", "```js\nconst userId = getUser();\n```", []Token{w("const"), id("userid"), w("user"), w("id"), id("getuser"), w("get"), w("user")}},
+		{"SentenceEnd", "Crashes. Then exits", []Token{w("crashes"), w("then"), w("exits")}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := Tokenize(tt.in)
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("Tokenize(%q)\n got  %v\n want %v", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestAnalyze(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want []string
+	}{
+		{"StopWordsAndStems", "Hi, I would like the exports to be faster please", []string{"export", "faster"}},
+		{"Stemming", "crashing crashed crashes", []string{"crash", "crash", "crash"}},
+		{"IdentifierKeepsWhole", "getUserName fails", []string{"getusername", "user", "name", "fail"}},
+		{"OneLetterDropped", "a b c plan", []string{"plan"}},
+		{"Empty", "  🚀 ", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Analyze(tt.in); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("Analyze(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
