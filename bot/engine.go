@@ -27,13 +27,22 @@ type Config struct {
 	CommandTimeout time.Duration
 	// Worker names this process in delivery leases.
 	Worker string
-	// DeliveryLease is how long a claimed delivery stays leased.
+	// DeliveryLease is how long a claimed delivery stays leased without
+	// renewal; the worker renews its leases every third of it, so it only
+	// bounds how long the deliveries of a crashed replica wait.
 	DeliveryLease time.Duration
 	// DeliveryGiveUp is how long after enqueueing a failing delivery is
 	// retried before it is marked failed.
 	DeliveryGiveUp time.Duration
-	// DeliveryPoll is how often the worker looks for due deliveries.
+	// DeliveryPoll is how often the worker looks for due deliveries; it
+	// claims those due within two polls and waits for their time.
 	DeliveryPoll time.Duration
+	// DeliveryMaxInFlight caps the deliveries one worker holds (claimed,
+	// not yet settled).
+	DeliveryMaxInFlight int
+	// DeliveryRate caps posts per second to each platform (0: the
+	// platform's Throttle, or no cap).
+	DeliveryRate float64
 	// IndexPoll is how often the duplicate index picks up changes made by
 	// other replicas; 0 turns it off.
 	IndexPoll time.Duration
@@ -42,18 +51,19 @@ type Config struct {
 // DefaultConfig returns the engine defaults.
 func DefaultConfig() Config {
 	return Config{
-		KeyPrefix:          "FB",
-		CaptureEmoji:       "bulb",
-		VoteEmoji:          "+1",
-		SuggestThreshold:   0.35,
-		AutoMergeThreshold: 0,
-		MaxSuggestions:     3,
-		CommandTimeout:     30 * time.Second,
-		Worker:             "worker",
-		DeliveryLease:      2 * time.Minute,
-		DeliveryGiveUp:     30 * time.Minute,
-		DeliveryPoll:       500 * time.Millisecond,
-		IndexPoll:          3 * time.Second,
+		KeyPrefix:           "FB",
+		CaptureEmoji:        "bulb",
+		VoteEmoji:           "+1",
+		SuggestThreshold:    0.35,
+		AutoMergeThreshold:  0,
+		MaxSuggestions:      3,
+		CommandTimeout:      30 * time.Second,
+		Worker:              "worker",
+		DeliveryLease:       30 * time.Second,
+		DeliveryGiveUp:      30 * time.Minute,
+		DeliveryPoll:        500 * time.Millisecond,
+		DeliveryMaxInFlight: 1000,
+		IndexPoll:           3 * time.Second,
 	}
 }
 
@@ -88,6 +98,9 @@ func (c *Config) fill() {
 	}
 	if c.DeliveryPoll <= 0 {
 		c.DeliveryPoll = d.DeliveryPoll
+	}
+	if c.DeliveryMaxInFlight <= 0 {
+		c.DeliveryMaxInFlight = d.DeliveryMaxInFlight
 	}
 }
 
@@ -127,9 +140,12 @@ type Engine struct {
 	mu        sync.RWMutex
 	platforms map[string]Platform
 	commands  CommandRunner
-	progress  map[int64]*progress // release event id → progress message
-	channelAt map[string]time.Time
+	progress  map[int64]*progress  // release event id → progress message
+	channelAt map[string]time.Time // channel key → earliest next post
+	buckets   map[string]*bucket   // platform → platform-wide posting limit
 	indexedAt time.Time
+	// wake tells the delivery worker that deliveries were enqueued.
+	wake chan struct{}
 }
 
 // NewEngine returns an engine over store, using scorer for duplicate checks.
@@ -147,6 +163,8 @@ func NewEngine(store Store, scorer Scorer, cfg Config, logger *slog.Logger) *Eng
 		platforms: map[string]Platform{},
 		progress:  map[int64]*progress{},
 		channelAt: map[string]time.Time{},
+		buckets:   map[string]*bucket{},
+		wake:      make(chan struct{}, 1),
 	}
 }
 
@@ -194,7 +212,13 @@ func (e *Engine) platform(name string) Platform {
 // LoadIndex fills the duplicate index from the store.
 func (e *Engine) LoadIndex(ctx context.Context) error {
 	start := time.Now().UTC()
-	if err := e.store.EachDoc(ctx, func(d Doc) error { e.scorer.Upsert(d); return nil }); err != nil {
+	if bl, ok := e.scorer.(BulkLoader); ok {
+		var docs []Doc
+		if err := e.store.EachDoc(ctx, func(d Doc) error { docs = append(docs, d); return nil }); err != nil {
+			return fmt.Errorf("load duplicate index: %w", err)
+		}
+		bl.Load(docs)
+	} else if err := e.store.EachDoc(ctx, func(d Doc) error { e.scorer.Upsert(d); return nil }); err != nil {
 		return fmt.Errorf("load duplicate index: %w", err)
 	}
 	e.mu.Lock()

@@ -31,3 +31,9 @@ type Scorer interface {
 	// Similar returns at most limit active candidates, best first.
 	Similar(ctx context.Context, text string, limit int) ([]Candidate, error)
 }
+
+// BulkLoader is implemented by scorers that index many documents faster at
+// once than one by one (start-up).
+type BulkLoader interface {
+	Load(docs []Doc)
+}
