@@ -170,6 +170,11 @@ func (m *Main) serve(ctx context.Context, args []string, forceConsole bool) erro
 	if err != nil {
 		return err
 	}
+	useConsole := forceConsole || (cfg.SlackBotToken == "" && cfg.DiscordToken == "")
+	if useConsole && cfg.LogLevel == DefaultConfig().LogLevel && m.Getenv("FEEDBACKBOT_LOG_LEVEL") == "" {
+		// Keep the chat transcript readable: only warnings and errors.
+		cfg.LogLevel = "warn"
+	}
 	log := m.logger(cfg)
 	if err := validPrefix(cfg.KeyPrefix); err != nil {
 		return err
@@ -183,7 +188,6 @@ func (m *Main) serve(ctx context.Context, args []string, forceConsole bool) erro
 	eng := bot.NewEngine(db, dedup.New(dedup.DefaultConfig()), m.engineConfig(cfg), log)
 	eng.SetCommands(commands.New(eng))
 
-	useConsole := forceConsole || (cfg.SlackBotToken == "" && cfg.DiscordToken == "")
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
