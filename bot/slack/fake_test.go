@@ -234,12 +234,13 @@ func TestSocketMode(t *testing.T) {
 	f := newFake(t)
 	rec := newRecorder()
 	rec.resp = &bot.Response{Text: "Noted."}
-	newFakeAdapter(t, f, true, rec)
+	a, _ := newFakeAdapter(t, f, true, rec)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	if err := f.WaitConnections(ctx, 1); err != nil {
 		t.Fatal(err)
 	}
+	waitFor(t, "adapter connected", a.Connected)
 
 	m1 := f.NewMessage("C1", "U1", "Please add dark mode", "")
 	env := f.Send(slackfake.EnvelopeEventsAPI, f.MessageEvent(m1))

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/feedbackbot/feedbackbot/bot"
@@ -103,7 +104,15 @@ type Adapter struct {
 	seen   *ttlCache[struct{}]
 
 	jobs *jobRunner
+
+	// connected is true while the adapter can receive events: after
+	// auth.test in HTTP mode, between "connected" and a disconnect in
+	// Socket Mode.
+	connected atomic.Bool
 }
+
+// Connected reports whether the adapter can receive events now (/readyz).
+func (a *Adapter) Connected() bool { return a.connected.Load() }
 
 var (
 	_ bot.Platform = (*Adapter)(nil)
@@ -190,8 +199,10 @@ func (a *Adapter) Run(ctx context.Context) error {
 		}
 		return fmt.Errorf("slack auth.test: %w", err)
 	}
+	defer a.connected.Store(false)
 	if !a.SocketMode() {
 		a.log.Info("slack http mode ready", "routes", "/slack/events /slack/interactions /slack/commands")
+		a.connected.Store(true)
 		<-ctx.Done()
 		return nil
 	}

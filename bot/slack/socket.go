@@ -41,8 +41,13 @@ func (a *Adapter) onSocketEvent(sc socketClient, evt socketmode.Event) {
 	case socketmode.EventTypeConnecting:
 		a.log.Debug("slack socket mode connecting")
 	case socketmode.EventTypeConnected:
+		a.connected.Store(true)
 		a.log.Info("slack socket mode connected")
-	case socketmode.EventTypeHello, socketmode.EventTypeDisconnect:
+	case socketmode.EventTypeHello:
+		a.connected.Store(true)
+		a.log.Debug("slack socket mode", "type", evt.Type)
+	case socketmode.EventTypeDisconnect:
+		a.connected.Store(false)
 		a.log.Debug("slack socket mode", "type", evt.Type)
 	case socketmode.EventTypeConnectionError, socketmode.EventTypeIncomingError,
 		socketmode.EventTypeErrorBadMessage, socketmode.EventTypeErrorWriteFailed:

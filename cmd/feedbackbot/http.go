@@ -19,11 +19,11 @@ import (
 
 // startHTTP starts the one HTTP listener: board, API, Slack endpoints,
 // metrics and health.
-func (m *Main) startHTTP(ctx context.Context, cfg Config, eng *bot.Engine, db *store.DB, log *slog.Logger, wg *sync.WaitGroup) (*http.Server, *http.ServeMux, error) {
+func (m *Main) startHTTP(ctx context.Context, cfg Config, eng *bot.Engine, db *store.DB, ready *readiness, log *slog.Logger, wg *sync.WaitGroup) (*http.Server, *http.ServeMux, error) {
 	reg := prometheus.NewRegistry()
 	metrics := web.NewMetrics(reg)
 	eng.SetMetrics(metrics)
-	board := web.New(web.Config{APIToken: cfg.APIToken, BoardPublic: cfg.BoardPublic}, eng, metrics, log.With("component", "web"))
+	board := web.New(web.Config{APIToken: cfg.APIToken, BoardPublic: cfg.BoardPublic, Ready: ready.check}, eng, metrics, log.With("component", "web"))
 	mux := http.NewServeMux()
 	mux.Handle("/", board)
 	srv := web.NewHTTPServer(cfg.HTTPAddr, mux)
@@ -44,7 +44,7 @@ func (m *Main) startHTTP(ctx context.Context, cfg Config, eng *bot.Engine, db *s
 
 // startAdapters starts the Slack and Discord adapters whose tokens are set.
 // Slack in HTTP mode serves its endpoints on mux.
-func (m *Main) startAdapters(ctx context.Context, cfg Config, eng *bot.Engine, mux *http.ServeMux, log *slog.Logger, wg *sync.WaitGroup, errc chan<- error) error {
+func (m *Main) startAdapters(ctx context.Context, cfg Config, eng *bot.Engine, mux *http.ServeMux, ready *readiness, log *slog.Logger, wg *sync.WaitGroup, errc chan<- error) error {
 	type runner interface{ Run(context.Context) error }
 	var started []runner
 	if cfg.SlackBotToken != "" {
@@ -63,6 +63,7 @@ func (m *Main) startAdapters(ctx context.Context, cfg Config, eng *bot.Engine, m
 			sa.Routes(mux)
 		}
 		eng.AddPlatform(sa)
+		ready.add(sa)
 		started = append(started, sa)
 	}
 	if cfg.DiscordToken != "" {
@@ -77,6 +78,7 @@ func (m *Main) startAdapters(ctx context.Context, cfg Config, eng *bot.Engine, m
 			return fmt.Errorf("discord: %w", err)
 		}
 		eng.AddPlatform(da)
+		ready.add(da)
 		started = append(started, da)
 	}
 	for _, r := range started {
@@ -87,6 +89,39 @@ func (m *Main) startAdapters(ctx context.Context, cfg Config, eng *bot.Engine, m
 				errc <- err
 			}
 		}(r)
+	}
+	return nil
+}
+
+// readiness tells /readyz whether every chat adapter is connected (the web
+// server itself checks the database; migrations ran before it started).
+type readiness struct {
+	mu       sync.Mutex
+	adapters []connector
+}
+
+type connector interface {
+	Name() string
+	Connected() bool
+}
+
+func (r *readiness) add(a any) {
+	c, ok := a.(connector)
+	if !ok {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.adapters = append(r.adapters, c)
+}
+
+func (r *readiness) check(ctx context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, a := range r.adapters {
+		if !a.Connected() {
+			return fmt.Errorf("%s adapter is not connected", a.Name())
+		}
 	}
 	return nil
 }

@@ -194,8 +194,9 @@ func (m *Main) serve(ctx context.Context, args []string, forceConsole bool) erro
 	var wg sync.WaitGroup
 	var srv *http.Server
 	var mux *http.ServeMux
+	ready := &readiness{}
 	if !(useConsole && cfg.ConsoleNoHTTP) {
-		srv, mux, err = m.startHTTP(runCtx, cfg, eng, db, log, &wg)
+		srv, mux, err = m.startHTTP(runCtx, cfg, eng, db, ready, log, &wg)
 		if err != nil {
 			return err
 		}
@@ -225,7 +226,7 @@ func (m *Main) serve(ctx context.Context, args []string, forceConsole bool) erro
 	if err := eng.LoadIndex(runCtx); err != nil {
 		return err
 	}
-	if err := m.startAdapters(runCtx, cfg, eng, mux, log, &wg, errc); err != nil {
+	if err := m.startAdapters(runCtx, cfg, eng, mux, ready, log, &wg, errc); err != nil {
 		cancel()
 		m.shutdown(cfg, srv, log)
 		wg.Wait()
