@@ -1,8 +1,12 @@
 package store_test
 
 import (
+	"io/fs"
+	"sort"
+
 	"bytes"
 	"context"
+	"github.com/feedbackbot/feedbackbot/migrations"
 	"strings"
 	"testing"
 
@@ -206,7 +210,7 @@ func TestMigrate(t *testing.T) {
 		if err := store.Migrate(ctx, dsn, "down", &out); err != nil {
 			t.Fatal(err)
 		}
-		if !strings.Contains(out.String(), "rolled back 00001_init.sql") {
+		if newest := newestMigration(t); !strings.Contains(out.String(), "rolled back "+newest) {
 			t.Fatalf("down:\n%s", out.String())
 		}
 		out.Reset()
@@ -222,4 +226,19 @@ func TestMigrate(t *testing.T) {
 
 		wantCode(t, store.Migrate(ctx, dsn, "sideways", &out), bot.EINVALID)
 	})
+}
+
+// newestMigration names the last migration file, which "migrate down" rolls back.
+func newestMigration(t *testing.T) string {
+	t.Helper()
+	fsys, err := migrations.Dialect(migrations.SQLite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names, err := fs.Glob(fsys, "*.sql")
+	if err != nil || len(names) == 0 {
+		t.Fatalf("no migrations: %v", err)
+	}
+	sort.Strings(names)
+	return names[len(names)-1]
 }

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/feedbackbot/feedbackbot/bot"
 )
@@ -41,6 +42,20 @@ type Config struct {
 	// query; the rarest query terms are read first, the rest are scored
 	// only on the re-ranked candidates.
 	MaxPostings int
+	// CharWeight (0..1) is the share of the character n-gram soft cosine
+	// (see chargram.go) in the score; the lexical score has the rest. 0
+	// turns it off.
+	CharWeight float64
+	// FuzzyWeight weighs a query word that no request contains by the
+	// indexed word one edit away (insertion, deletion, substitution or
+	// transposition of two adjacent letters) with the most requests, as a
+	// share of a word that matches exactly. 0 turns it off.
+	FuzzyWeight float64
+	// PriorDocs is added to the number of requests in word rarity (idf):
+	// before a board has many requests, every word counts as rare in a
+	// board of PriorDocs requests, so that the score of a pair does not
+	// depend much on the board's size.
+	PriorDocs float64
 }
 
 // DefaultConfig returns the configuration tuned on the development data
@@ -59,6 +74,9 @@ func DefaultConfig() Config {
 		DocCoverage:      0.3,
 		RerankDepth:      200,
 		MaxPostings:      100_000,
+		CharWeight:       0,
+		FuzzyWeight:      0.5,
+		PriorDocs:        30,
 	}
 }
 
@@ -67,11 +85,11 @@ func DefaultConfig() Config {
 // the top 10 pairs per query, recall over all labelled duplicates):
 //
 //	score >= | SemEval P / R | SeaMonkey P / R | Hadoop P / R
-//	0.15     | 78.7 / 57.0   | 12.3 / 83.7     |  9.9 / 81.0
-//	0.20     | 81.7 / 39.7   | 16.4 / 71.7     | 15.3 / 79.0
-//	0.25     | 85.3 / 27.1   | 24.9 / 58.7     | 19.4 / 67.0
-//	0.45     | 100  /  3.7   | 22.7 / 10.9     | 29.8 / 36.0
-//	0.70     | 100  /  1.4   | 75.0 /  3.3     | 36.7 / 11.0
+//	0.15     | 78.9 / 57.5   | 12.2 / 83.7     |  9.9 / 82.0
+//	0.20     | 81.7 / 39.7   | 15.9 / 71.7     | 15.1 / 79.0
+//	0.25     | 85.3 / 27.1   | 24.9 / 59.8     | 19.7 / 67.0
+//	0.45     | 100  /  3.7   | 25.6 / 12.0     | 34.3 / 36.0
+//	0.70     | 100  /  1.4   | 100  /  2.2     | 50.0 / 11.0
 //	0.85     | 100  /  0.5   |  -   /  0       | 62.5 / 10.0
 //
 // On the bug data a query has about one labelled duplicate, so precision
@@ -81,6 +99,9 @@ func DefaultConfig() Config {
 // data with at most 3 shown). Auto-merge needs precision; no threshold gives
 // it reliably on the bug data (many unlabelled pairs such as "Upgrade X to
 // 1.2" / "Upgrade X to 1.3" score high), which is why it is off by default.
+// The score's scale did not change with fuzzy matching and the idf prior
+// (Config.PriorDocs), so the table, and the thresholds, stayed where they
+// were.
 const (
 	// DefaultSuggestThreshold is the score from which a candidate is
 	// suggested as a possible duplicate.
@@ -124,6 +145,7 @@ type post struct {
 type termEntry struct {
 	text  string
 	posts []post
+	grams []uint32 // character n-gram hashes (termGrams)
 }
 
 // slotMeta is one indexed request. fwd lists its terms (term id << 24 | tf
@@ -143,17 +165,20 @@ type Index struct {
 	cfg Config
 	an  analyzer
 
-	mu     sync.RWMutex
-	vocab  map[string]uint32
-	terms  []termEntry
-	byID   map[int64]uint32
-	slots  []slotMeta
-	lens   [][numFields]uint16 // per slot
-	active []bool              // per slot
-	live   []bool              // per slot: false for free slots
-	free   []uint32
-	nLive  int
-	sumLen [numFields]float64
+	mu    sync.RWMutex
+	vocab map[string]uint32
+	terms []termEntry
+	// gramTerms lists the terms that contain each character n-gram (for
+	// fuzzy matching; nil when Config.FuzzyWeight is 0).
+	gramTerms map[uint32][]uint32
+	byID      map[int64]uint32
+	slots     []slotMeta
+	lens      [][numFields]uint16 // per slot
+	active    []bool              // per slot
+	live      []bool              // per slot: false for free slots
+	free      []uint32
+	nLive     int
+	sumLen    [numFields]float64
 
 	pool sync.Pool // *scratch
 }
@@ -172,6 +197,9 @@ func New(cfg Config) *Index {
 		cfg:   cfg,
 		vocab: make(map[string]uint32),
 		byID:  make(map[int64]uint32),
+	}
+	if cfg.FuzzyWeight > 0 {
+		ix.gramTerms = make(map[uint32][]uint32)
 	}
 	return ix
 }
@@ -259,7 +287,21 @@ func (ix *Index) insert(doc bot.Doc, a *analyzed) {
 		if !ok {
 			id = uint32(len(ix.terms))
 			ix.vocab[t] = id
-			ix.terms = append(ix.terms, termEntry{text: t})
+			var grams []uint32
+			if ix.cfg.CharWeight > 0 {
+				grams = termGrams(t)
+			}
+			if ix.gramTerms != nil {
+				if grams == nil {
+					grams = termGrams(t)
+				}
+				if len(grams) > 1 {
+					for _, g := range grams {
+						ix.gramTerms[g] = append(ix.gramTerms[g], id)
+					}
+				}
+			}
+			ix.terms = append(ix.terms, termEntry{text: t, grams: grams})
 		}
 		te := &ix.terms[id]
 		p := makePosting(id, *tf)
@@ -327,9 +369,10 @@ type queryTerm struct {
 // query is an analysed query text.
 type query struct {
 	terms   []queryTerm
-	bigrams []qbigram // sorted by hash
-	self    float64   // the query's score against itself (unigrams)
-	titleW  float64   // sum of idf over the terms of the query's first line
+	grams   *gramTable // character n-gram vector (nil when CharWeight is 0)
+	bigrams []qbigram  // sorted by hash
+	self    float64    // the query's score against itself (unigrams)
+	titleW  float64    // sum of idf over the terms of the query's first line
 }
 
 // qbigram is a query bigram: v is its weight (mean idf of the pair times the
@@ -439,11 +482,14 @@ func splitTitle(text string) (title, body string) {
 	if i := strings.IndexByte(text, '\n'); i >= 0 {
 		return text[:i], text[i+1:]
 	}
+	if utf8.RuneCountInString(text) <= maxTitleRunes {
+		return text, ""
+	}
 	return "", text
 }
 
 func (ix *Index) idf(df int) float64 {
-	n := float64(ix.nLive)
+	n := float64(ix.nLive) + ix.cfg.PriorDocs
 	return math.Log(1 + (n-float64(df)+0.5)/(float64(df)+0.5))
 }
 
@@ -455,6 +501,11 @@ func (ix *Index) satq(x float64) float64 {
 
 func (ix *Index) buildQuery(qa *analyzed) *query {
 	q := &query{}
+	if ix.cfg.CharWeight > 0 {
+		q.grams = newGramTable(8 * len(qa.tf))
+	}
+	var fuzzy []queryTerm
+	var fuzzyText []string
 	idfOf := make(map[string]float64, len(qa.tf))
 	var qlens [numFields]uint16
 	for f := range qlens {
@@ -471,9 +522,41 @@ func (ix *Index) buildQuery(qa *analyzed) *query {
 		idf := ix.idf(df)
 		idfOf[t] = idf
 		q.self += w * idf * ix.tfPart(makePosting(0, *tf), &qlens)
+		if q.grams != nil && tf[fieldTitle]+tf[fieldBody] > 0 {
+			grams := []uint32(nil)
+			if ok {
+				grams = ix.terms[id].grams
+			}
+			if grams == nil {
+				grams = termGrams(t)
+			}
+			q.grams.addTerm(grams, idf)
+		}
 		if df > 0 {
 			q.terms = append(q.terms, queryTerm{id: id, weight: w, idf: idf, df: df})
 		}
+		if df <= fuzzyMaxDF && ix.cfg.FuzzyWeight > 0 {
+			fuzzy = append(fuzzy, queryTerm{weight: w, df: df})
+			fuzzyText = append(fuzzyText, t)
+		}
+	}
+	for i, t := range fuzzyText {
+		if i == maxFuzzyTerms {
+			break
+		}
+		vid, sim, ok := ix.fuzzyVariant(t, fuzzy[i].df)
+		if !ok {
+			continue
+		}
+		dup := false
+		for _, qt := range q.terms {
+			dup = dup || qt.id == vid
+		}
+		if dup {
+			continue
+		}
+		df := len(ix.terms[vid].posts)
+		q.terms = append(q.terms, queryTerm{id: vid, weight: fuzzy[i].weight * sim * ix.cfg.FuzzyWeight, idf: ix.idf(df), df: df})
 	}
 	if ix.cfg.BigramWeight > 0 {
 		for h, bg := range qa.bigrams {
@@ -591,18 +674,147 @@ func (ix *Index) fullScore(q *query, s uint32) float64 {
 	}
 	qcov := clamp01(raw / qmax)
 	alpha := ix.cfg.DocCoverage
-	if alpha <= 0 {
+	cw := ix.cfg.CharWeight
+	if alpha <= 0 && (cw <= 0 || q.grams == nil) {
 		return qcov
 	}
 	total := 0.0
+	dot, norm2 := 0.0, 0.0
 	for _, p := range m.fwd {
-		total += ix.idf(len(ix.terms[p.slot()].posts)) * ix.docTermWeight(p)
+		te := &ix.terms[p.slot()]
+		idf := ix.idf(len(te.posts))
+		total += idf * ix.docTermWeight(p)
+		if q.grams != nil && p.tf(fieldTitle)+p.tf(fieldBody) > 0 {
+			dot += q.grams.dotTerm(te.grams, idf)
+			norm2 += idf * idf
+		}
 	}
 	if total <= 0 {
 		return 0
 	}
-	return clamp01(math.Pow(qcov, 1-alpha) * math.Pow(inQuery/total, alpha))
+	lex := qcov
+	if alpha > 0 {
+		lex = math.Pow(qcov, 1-alpha) * math.Pow(inQuery/total, alpha)
+	}
+	if cw <= 0 || q.grams == nil {
+		return clamp01(lex)
+	}
+	cos := 0.0
+	if norm2 > 0 && q.grams.norm2 > 0 {
+		cos = clamp01(dot / math.Sqrt(norm2*q.grams.norm2))
+	}
+	return clamp01((1-cw)*lex + cw*cos)
 }
+
+// fuzzyMaxDF: a query word that at most this many requests contain (in
+// the bot the new request is not indexed yet when it is checked, in
+// `dedup eval` it is) may be a misspelling or an unusual form of a
+// commoner word, and is also matched as that word (Config.FuzzyWeight).
+const fuzzyMaxDF = 1
+
+// maxFuzzyTerms bounds the rare words of one query looked up for fuzzy
+// matching (query cost).
+const maxFuzzyTerms = 8
+
+// fuzzyVariant returns the word a rare query word t probably stands for,
+// and how sure it is (0..1): first the indexed term one edit away
+// (editVariant, sureness 1), else the term with the most similar character
+// n-grams (gramVariant). The caller holds the read lock.
+func (ix *Index) fuzzyVariant(t string, df int) (uint32, float64, bool) {
+	if id, ok := ix.editVariant(t, df); ok {
+		return id, 1, true
+	}
+	return ix.gramVariant(t, df)
+}
+
+// gramVariant returns the indexed term whose character n-grams are the most
+// like t's (Dice coefficient of the n-gram sets, at least minGramDice),
+// among terms that more than fuzzyMaxDF requests contain, and the Dice
+// coefficient.
+func (ix *Index) gramVariant(t string, df int) (uint32, float64, bool) {
+	if ix.gramTerms == nil || utf8.RuneCountInString(t) < 5 {
+		return 0, 0, false
+	}
+	grams := termGrams(t)
+	counts := make(map[uint32]int)
+	for _, g := range grams {
+		ts := ix.gramTerms[g]
+		if len(ts) > maxGramTerms {
+			continue
+		}
+		for _, id := range ts {
+			counts[id]++
+		}
+	}
+	best, bestDice := uint32(0), 0.0
+	for id, k := range counts {
+		te := &ix.terms[id]
+		if len(te.posts) <= df || te.text == t {
+			continue
+		}
+		d := 2 * float64(k) / float64(len(grams)+len(te.grams))
+		if d > bestDice || d == bestDice && id < best {
+			best, bestDice = id, d
+		}
+	}
+	return best, bestDice, bestDice >= minGramDice
+}
+
+// editVariant returns the indexed term one edit away from t (Damerau:
+// deletion, transposition, substitution, insertion of a letter a-z) that
+// the most requests contain, if more than fuzzyMaxDF do. Only words of 4
+// to 20 lower-case ASCII letters are looked up (up to 54 x len(t) map
+// lookups).
+func (ix *Index) editVariant(t string, df int) (uint32, bool) {
+	if len(t) < 4 || len(t) > 20 {
+		return 0, false
+	}
+	for i := 0; i < len(t); i++ {
+		if t[i] < 'a' || t[i] > 'z' {
+			return 0, false
+		}
+	}
+	best, bestDF := uint32(0), df
+	buf := make([]byte, 0, len(t)+1)
+	try := func(b []byte) {
+		if id, ok := ix.vocab[string(b)]; ok {
+			if df := len(ix.terms[id].posts); df > bestDF {
+				best, bestDF = id, df
+			}
+		}
+	}
+	for i := 0; i < len(t); i++ { // deletion
+		buf = append(append(buf[:0], t[:i]...), t[i+1:]...)
+		try(buf)
+	}
+	for i := 0; i+1 < len(t); i++ { // transposition
+		if t[i] == t[i+1] {
+			continue
+		}
+		buf = append(buf[:0], t...)
+		buf[i], buf[i+1] = buf[i+1], buf[i]
+		try(buf)
+	}
+	for i := 0; i < len(t); i++ { // substitution
+		buf = append(buf[:0], t...)
+		for c := byte('a'); c <= 'z'; c++ {
+			if c != t[i] {
+				buf[i] = c
+				try(buf)
+			}
+		}
+	}
+	for i := 0; i <= len(t); i++ { // insertion
+		buf = append(append(append(buf[:0], t[:i]...), 'x'), t[i:]...)
+		for c := byte('a'); c <= 'z'; c++ {
+			buf[i] = c
+			try(buf)
+		}
+	}
+	return best, bestDF > df
+}
+
+const maxTitleRunes = 120
 
 func (ix *Index) fieldWeight(f int) float64 {
 	switch f {

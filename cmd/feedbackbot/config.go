@@ -21,6 +21,11 @@ type Config struct {
 	LogFormat   string
 	LogLevel    string
 
+	EmbeddingsURL    string
+	EmbeddingsModel  string
+	EmbeddingsKey    string
+	EmbeddingsWeight float64
+
 	CaptureEmoji       string
 	VoteEmoji          string
 	SuggestThreshold   float64
@@ -53,16 +58,17 @@ type Config struct {
 // DefaultConfig returns the defaults before the environment is read.
 func DefaultConfig() Config {
 	return Config{
-		HTTPAddr:       ":8080",
-		KeyPrefix:      "FB",
-		LogFormat:      "text",
-		LogLevel:       "info",
-		CaptureEmoji:   "bulb",
-		VoteEmoji:      "+1",
-		SlackAPIURL:    "https://slack.com/api/",
-		DiscordAPIURL:  "https://discord.com",
-		ConsoleChannel: "general",
-		ShutdownIn:     10 * time.Second,
+		HTTPAddr:         ":8080",
+		KeyPrefix:        "FB",
+		LogFormat:        "text",
+		LogLevel:         "info",
+		CaptureEmoji:     "bulb",
+		VoteEmoji:        "+1",
+		SlackAPIURL:      "https://slack.com/api/",
+		EmbeddingsWeight: 0.3,
+		DiscordAPIURL:    "https://discord.com",
+		ConsoleChannel:   "general",
+		ShutdownIn:       10 * time.Second,
 	}
 }
 
@@ -89,6 +95,10 @@ func (c *Config) vars() []envVar {
 		{env: "FEEDBACKBOT_VOTE_EMOJI", flag: "vote-emoji", help: "reaction that votes (Slack name)", str: &c.VoteEmoji},
 		{env: "FEEDBACKBOT_SUGGEST_THRESHOLD", flag: "suggest-threshold", help: "lowest duplicate score suggested (0 = engine default)", f64: &c.SuggestThreshold},
 		{env: "FEEDBACKBOT_AUTOMERGE_THRESHOLD", flag: "automerge-threshold", help: "score from which new feedback is merged without asking (0 = off)", f64: &c.AutoMergeThreshold},
+		{env: "FEEDBACKBOT_EMBEDDINGS_URL", flag: "embeddings-url", help: "OpenAI-compatible embeddings endpoint base URL (unset: lexical duplicate detection only)", str: &c.EmbeddingsURL},
+		{env: "FEEDBACKBOT_EMBEDDINGS_MODEL", flag: "embeddings-model", help: "embeddings model name", str: &c.EmbeddingsModel},
+		{env: "FEEDBACKBOT_EMBEDDINGS_KEY", flag: "embeddings-key", help: "embeddings API key", str: &c.EmbeddingsKey},
+		{env: "FEEDBACKBOT_EMBEDDINGS_WEIGHT", flag: "embeddings-weight", help: "weight of the semantic score in the hybrid score (0..1)", f64: &c.EmbeddingsWeight},
 		{env: "SLACK_BOT_TOKEN", flag: "slack-bot-token", help: "Slack bot token (xoxb-…)", str: &c.SlackBotToken},
 		{env: "SLACK_APP_TOKEN", flag: "slack-app-token", help: "Slack app-level token (xapp-…) for Socket Mode", str: &c.SlackAppToken},
 		{env: "SLACK_SIGNING_SECRET", flag: "slack-signing-secret", help: "Slack signing secret for HTTP mode", str: &c.SlackSigningSecret},

@@ -18,6 +18,7 @@ import (
 	"github.com/feedbackbot/feedbackbot/bot/console"
 	"github.com/feedbackbot/feedbackbot/bot/dedup"
 	"github.com/feedbackbot/feedbackbot/bot/dedup/eval"
+	"github.com/feedbackbot/feedbackbot/bot/embeddings"
 	"github.com/feedbackbot/feedbackbot/commands"
 	"github.com/feedbackbot/feedbackbot/store"
 )
@@ -185,7 +186,7 @@ func (m *Main) serve(ctx context.Context, args []string, forceConsole bool) erro
 	}
 	defer db.Close()
 
-	eng := bot.NewEngine(db, dedup.New(dedup.DefaultConfig()), m.engineConfig(cfg), log)
+	eng := bot.NewEngine(db, m.scorer(cfg, db, log), m.engineConfig(cfg), log)
 	eng.SetCommands(commands.New(eng))
 
 	runCtx, cancel := context.WithCancel(ctx)
@@ -292,4 +293,15 @@ func (m *Main) listen(addr string) (net.Listener, error) {
 		m.Listening(ln.Addr().String())
 	}
 	return ln, nil
+}
+
+// scorer is the duplicate index, hybrid with embeddings when configured.
+func (m *Main) scorer(cfg Config, db *store.DB, log *slog.Logger) bot.Scorer {
+	lex := dedup.New(dedup.DefaultConfig())
+	if cfg.EmbeddingsURL == "" {
+		return lex
+	}
+	elog := log.With("component", "embeddings")
+	client := embeddings.NewClient(embeddings.Config{BaseURL: cfg.EmbeddingsURL, Model: cfg.EmbeddingsModel, APIKey: cfg.EmbeddingsKey, Timeout: 5 * time.Second})
+	return embeddings.NewHybrid(lex, client, embeddings.NewStoreCache(db.VectorCache(), cfg.EmbeddingsModel, elog), cfg.EmbeddingsWeight, elog)
 }

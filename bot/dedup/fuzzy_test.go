@@ -1,0 +1,130 @@
+package dedup
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/feedbackbot/feedbackbot/bot"
+)
+
+// board is a small realistic board: requests that share common words
+// ("mode", "dashboard", "export") with the test queries.
+var board = []bot.Doc{
+	{Title: "Dark mode for the dashboard, please"},
+	{Title: "Offline mode for the mobile app", Description: "Let me read the board without a connection"},
+	{Title: "Compact mode in the list view", Description: "Rows take too much space"},
+	{Title: "Presentation mode", Description: "Full screen charts for meetings"},
+	{Title: "Export the dashboard to PDF", Description: "We print the dashboard for the weekly review"},
+	{Title: "CSV export of all requests"},
+	{Title: "Slack notifications when a request ships"},
+	{Title: "SSO login with Okta", Description: "Support SAML single sign-on"},
+	{Title: "Keyboard shortcuts", Description: "j/k to move between requests"},
+	{Title: "Larger font size on the board", Description: "The text is hard to read on a big screen"},
+	{Title: "Filter requests by status"},
+	{Title: "Dashboard widgets can be reordered", Description: "Drag and drop the cards on the dashboard"},
+	{Title: "Email digest every Monday", Description: "Summary of new requests by email"},
+	{Title: "API token per user", Description: "Tokens should be scoped to a user, not the workspace"},
+	{Title: "Reply in Discord threads", Description: "The bot should answer in the forum post thread"},
+	{Title: "Night shift schedule for on-call", Description: "Show who is on call at night"},
+	{Title: "My eyes hurt with the bright colours", Description: "The colours are too saturated"},
+	{Title: "Maintenance mode banner", Description: "Show a banner while we upgrade"},
+	{Title: "Search by author", Description: "Find every request a person asked for"},
+	{Title: "Debug mode logs", Description: "Verbose logs when debugging the integration"},
+}
+
+func newBoard(n int) *Index {
+	ix := New(DefaultConfig())
+	for i, d := range board[:n] {
+		d.ID = int64(i + 1)
+		d.Active = true
+		ix.Upsert(d)
+	}
+	return ix
+}
+
+func TestTypos(t *testing.T) {
+	ix := newBoard(len(board))
+	tests := []struct {
+		query string
+		want  int64
+	}{
+		{"dakr mode", 1},                                 // transposition
+		{"Drak mode for the dashbord", 1},                // transposition, deletion
+		{"Exprot the dashboard as a PDF", 5},             // transposition
+		{"Keybord shortcut to move between requests", 9}, // deletion
+		{"notificatons in slack when shipped", 7},        // deletion
+		{"maintenence mode", 18},                         // substitution
+	}
+	for _, tt := range tests {
+		t.Run(tt.query, func(t *testing.T) {
+			cs, err := ix.Similar(context.Background(), tt.query, 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(cs) == 0 || cs[0].RequestID != tt.want {
+				t.Fatalf("want %d first, got %v", tt.want, cs)
+			}
+			if cs[0].Score < DefaultSuggestThreshold {
+				t.Fatalf("score %.3f below the suggestion threshold", cs[0].Score)
+			}
+		})
+	}
+	t.Run("CorrectSpellingUnchanged", func(t *testing.T) {
+		// A word that other requests contain is not read as a misspelling.
+		cfg := DefaultConfig()
+		cfg.FuzzyWeight = 0
+		plain := New(cfg)
+		for i, d := range board {
+			d.ID, d.Active = int64(i+1), true
+			plain.Upsert(d)
+		}
+		a, _ := ix.Similar(context.Background(), "Dark mode for the dashboard", 3)
+		b, _ := plain.Similar(context.Background(), "Dark mode for the dashboard", 3)
+		if fmt.Sprint(a) != fmt.Sprint(b) {
+			t.Fatalf("fuzzy matching changed a query without rare words:\n%v\n%v", a, b)
+		}
+	})
+}
+
+// TestSmallBoardCalibration checks that the score of a pair does not depend
+// much on how many requests the board holds: the first request on a new
+// board gets about the score it would get among many.
+func TestSmallBoardCalibration(t *testing.T) {
+	pairs := []struct {
+		query string
+		min   float64
+	}{
+		{"Could the dashboard get a dark mode? My eyes hurt at night", DefaultSuggestThreshold},
+		{"Dark theme\nCan we get a dark mode for the dashboard?", DefaultSuggestThreshold},
+		{"dakr mode", DefaultSuggestThreshold},
+	}
+	for _, p := range pairs {
+		t.Run(p.query, func(t *testing.T) {
+			lo, hi := 1.0, 0.0
+			for _, n := range []int{1, 2, 5, len(board)} {
+				cs, err := newBoard(n).ScoreIDs(context.Background(), p.query, []int64{1})
+				if err != nil {
+					t.Fatal(err)
+				}
+				s := cs[0].Score
+				t.Logf("board of %2d: %.3f", n, s)
+				if s < p.min {
+					t.Errorf("board of %d: score %.3f below %.2f", n, s, p.min)
+				}
+				lo, hi = min(lo, s), max(hi, s)
+			}
+			if hi-lo > 0.15 {
+				t.Errorf("score varies by %.3f with the board's size", hi-lo)
+			}
+		})
+	}
+	t.Run("Unrelated", func(t *testing.T) {
+		for _, n := range []int{1, 2, len(board)} {
+			cs, _ := newBoard(n).ScoreIDs(context.Background(), "Invoices in PDF\nDownload invoices as PDF files", []int64{1})
+			if cs[0].Score >= DefaultSuggestThreshold {
+				t.Errorf("board of %d: unrelated pair scores %.3f", n, cs[0].Score)
+			}
+		}
+	})
+}

@@ -1,0 +1,223 @@
+package discord
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/feedbackbot/feedbackbot/bot"
+)
+
+// CommandName is the slash command; MessageCommandName the message
+// (context-menu) command. Both are part of the public interface (DESIGN.md §3).
+const (
+	CommandName        = "feedback"
+	MessageCommandName = "Send to feedback board"
+)
+
+// Option names (DESIGN.md §3). "sort" is the one addition, for
+// "/feedback list [status] [sort demand|new]".
+const (
+	optKey     = "key"
+	optKeys    = "keys"
+	optInto    = "into"
+	optStatus  = "status"
+	optVersion = "version"
+	optNote    = "note"
+	optReason  = "reason"
+	optText    = "text"
+	optQuery   = "query"
+	optChannel = "channel"
+	optLink    = "link"
+	optCount   = "count"
+	optSort    = "sort"
+)
+
+func strOpt(name, desc string, required bool, choices ...string) *discordgo.ApplicationCommandOption {
+	o := &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionString, Name: name, Description: desc, Required: required}
+	for _, c := range choices {
+		o.Choices = append(o.Choices, &discordgo.ApplicationCommandOptionChoice{Name: c, Value: c})
+	}
+	return o
+}
+
+func sub(name, desc string, opts ...*discordgo.ApplicationCommandOption) *discordgo.ApplicationCommandOption {
+	return &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionSubCommand, Name: name, Description: desc, Options: opts}
+}
+
+// applicationCommands returns the commands registered at start.
+func applicationCommands() []*discordgo.ApplicationCommand {
+	key := func(desc string) *discordgo.ApplicationCommandOption { return strOpt(optKey, desc, true) }
+	minCount, maxText := 1.0, bot.MaxTextRunes
+	channel := func(desc string) *discordgo.ApplicationCommandOption {
+		return &discordgo.ApplicationCommandOption{
+			Type: discordgo.ApplicationCommandOptionChannel, Name: optChannel, Description: desc,
+			ChannelTypes: []discordgo.ChannelType{discordgo.ChannelTypeGuildText, discordgo.ChannelTypeGuildNews, discordgo.ChannelTypeGuildForum, discordgo.ChannelTypeGuildMedia},
+		}
+	}
+	text := strOpt(optText, "Your feedback", true)
+	text.MaxLength = maxText
+	guildOnly := &[]discordgo.InteractionContextType{discordgo.InteractionContextGuild}
+	guildInstall := &[]discordgo.ApplicationIntegrationType{discordgo.ApplicationIntegrationGuildInstall}
+	return []*discordgo.ApplicationCommand{
+		{
+			Type:             discordgo.ChatApplicationCommand,
+			Name:             CommandName,
+			Description:      "Feedback board: capture, vote, merge, ship",
+			Contexts:         guildOnly,
+			IntegrationTypes: guildInstall,
+			Options: []*discordgo.ApplicationCommandOption{
+				sub("new", "Capture feedback", text),
+				sub("list", "List requests",
+					strOpt(optStatus, "Only requests in this status", false, "open", "planned", "in_progress", "shipped", "declined", "rolled_back"),
+					strOpt(optSort, "Order", false, "demand", "new")),
+				sub("top", "Most wanted requests", &discordgo.ApplicationCommandOption{
+					Type: discordgo.ApplicationCommandOptionInteger, Name: optCount, Description: "How many", MinValue: &minCount, MaxValue: 50}),
+				sub("show", "Show a request", key("Request key, e.g. FB-12")),
+				sub("search", "Search requests", strOpt(optQuery, "Words to look for", true)),
+				sub("vote", "Vote for a request", key("Request key")),
+				sub("unvote", "Remove your vote", key("Request key")),
+				sub("merge", "Merge a duplicate (team)", key("Duplicate request key"), strOpt(optInto, "Request to merge into", true)),
+				sub("unmerge", "Undo a merge (team)", key("Merged request key")),
+				sub("status", "Change a request's status (team)", key("Request key"),
+					strOpt(optStatus, "New status", true, "open", "planned", "in_progress", "declined"), strOpt(optNote, "Note", false)),
+				sub("ship", "Ship requests and notify their threads (release lead)",
+					strOpt(optKeys, "Request keys, space-separated", true), strOpt(optVersion, "Version", false), strOpt(optNote, "Note", false)),
+				sub("rollback", "Roll back shipped requests (release lead)",
+					strOpt(optKeys, "Request keys, space-separated (default: all of the version)", false), strOpt(optVersion, "Version", false), strOpt(optReason, "Reason", false)),
+				sub("link", "Attach a message to a request (team)", key("Request key"), strOpt(optLink, "Message link", true)),
+				sub("watch", "Capture every message of a channel (team)", channel("Channel (default: this one)")),
+				sub("unwatch", "Stop capturing a channel (team)", channel("Channel (default: this one)")),
+				sub("releases", "Read release announcements in a channel (team)", channel("Channel (default: this one)")),
+				sub("help", "How to use feedbackbot"),
+			},
+		},
+		{
+			Type:             discordgo.MessageApplicationCommand,
+			Name:             MessageCommandName,
+			Contexts:         guildOnly,
+			IntegrationTypes: guildInstall,
+		},
+	}
+}
+
+// commandText rebuilds the text command the core parses from a /feedback
+// subcommand and its options, e.g. "ship FB-1 FB-2 v2.4 -- note".
+func commandText(opts []*discordgo.ApplicationCommandInteractionDataOption) (string, error) {
+	if len(opts) != 1 || opts[0] == nil || opts[0].Type != discordgo.ApplicationCommandOptionSubCommand {
+		return "", bot.Errorf(bot.EINVALID, "Pick a /%s subcommand.", CommandName)
+	}
+	s := opts[0]
+	vals := make(map[string]string, len(s.Options))
+	for _, o := range s.Options {
+		if o == nil {
+			continue
+		}
+		vals[o.Name] = optionString(o)
+	}
+	one := func(name string) string { return strings.Join(strings.Fields(vals[name]), " ") }
+	word := func(name string) (string, error) {
+		f := strings.Fields(vals[name])
+		if len(f) > 1 {
+			return "", bot.Errorf(bot.EINVALID, "The %s must be one word.", name)
+		}
+		return strings.Join(f, ""), nil
+	}
+	parts := []string{s.Name}
+	add := func(v ...string) {
+		for _, x := range v {
+			if x != "" {
+				parts = append(parts, x)
+			}
+		}
+	}
+	switch s.Name {
+	case "new":
+		add(one(optText))
+	case "list":
+		add(one(optStatus))
+		if v := one(optSort); v != "" {
+			add("sort", v)
+		}
+	case "top":
+		add(one(optCount))
+	case "show", "vote", "unvote", "unmerge":
+		k, err := word(optKey)
+		if err != nil {
+			return "", err
+		}
+		add(k)
+	case "search":
+		add(one(optQuery))
+	case "merge":
+		k, err := word(optKey)
+		if err != nil {
+			return "", err
+		}
+		into, err := word(optInto)
+		if err != nil {
+			return "", err
+		}
+		add(k, "into", into)
+	case "status":
+		k, err := word(optKey)
+		if err != nil {
+			return "", err
+		}
+		add(k, one(optStatus))
+		if n := one(optNote); n != "" {
+			add("--", n)
+		}
+	case "ship", "rollback":
+		add(strings.Fields(strings.ReplaceAll(vals[optKeys], ",", " "))...)
+		v, err := word(optVersion)
+		if err != nil {
+			return "", err
+		}
+		add(v)
+		extra := optNote
+		if s.Name == "rollback" {
+			extra = optReason
+		}
+		if n := one(extra); n != "" {
+			add("--", n)
+		}
+	case "link":
+		k, err := word(optKey)
+		if err != nil {
+			return "", err
+		}
+		l, err := word(optLink)
+		if err != nil {
+			return "", err
+		}
+		add(k, l)
+	case "watch", "unwatch", "releases":
+		if c := one(optChannel); c != "" {
+			add("<#" + c + ">")
+		}
+	case "help":
+	default:
+		return "", bot.Errorf(bot.EINVALID, "Unknown subcommand %q.", s.Name)
+	}
+	return strings.Join(parts, " "), nil
+}
+
+// optionString renders an option value: strings as given, numbers without
+// a fraction, channel and other ids as their id.
+func optionString(o *discordgo.ApplicationCommandInteractionDataOption) string {
+	switch v := o.Value.(type) {
+	case string:
+		return v
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	case bool:
+		return strconv.FormatBool(v)
+	case nil:
+		return ""
+	default:
+		return fmt.Sprint(v)
+	}
+}
