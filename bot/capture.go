@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
+	"time"
 )
 
 // ReplyReaction is the reaction the bot adds to a reply that joined a
@@ -18,16 +20,15 @@ func (e *Engine) onMessage(ctx context.Context, ev *Event) (*Response, error) {
 	if m.ThreadID != "" && m.ThreadID != m.ID {
 		return e.joinThread(ctx, m)
 	}
-	release, err := e.store.HasChannel(ctx, m.Platform, m.Workspace, m.Channel, ChannelReleases)
+	set, err := e.channelSettings(ctx, m.Platform, m.Workspace, m.Channel)
 	if err != nil {
 		return nil, err
 	}
-	if release {
+	if set.releases {
 		return e.onAnnouncement(ctx, ev)
 	}
-	watched, err := e.store.HasChannel(ctx, m.Platform, m.Workspace, m.Channel, ChannelWatch)
-	if err != nil || !watched {
-		return nil, err
+	if !set.watch {
+		return nil, nil
 	}
 	if strings.TrimSpace(m.Text) == "" {
 		return nil, nil
@@ -77,8 +78,8 @@ func (e *Engine) onForumPost(ctx context.Context, ev *Event) (*Response, error) 
 	if m == nil {
 		return nil, nil
 	}
-	watched, err := e.store.HasChannel(ctx, m.Platform, m.Workspace, m.Channel, ChannelWatch)
-	if err != nil || !watched {
+	set, err := e.channelSettings(ctx, m.Platform, m.Workspace, m.Channel)
+	if err != nil || !set.watch {
 		return nil, err
 	}
 	text := m.Text
@@ -110,7 +111,10 @@ func (e *Engine) onMention(ctx context.Context, ev *Event) (*Response, error) {
 			return e.joinThread(ctx, m)
 		}
 	}
-	return e.CaptureMessage(ctx, ev.User, m, ViaMention)
+	// The card in the thread confirms the capture; only errors (such as
+	// "already on the board") are answered.
+	_, err := e.CaptureMessage(ctx, ev.User, m, ViaMention)
+	return nil, err
 }
 
 // CaptureMessage captures an existing chat message on behalf of by.
@@ -164,11 +168,10 @@ func (e *Engine) capture(ctx context.Context, by User, m *Message, via string, c
 	if err != nil {
 		return nil, err
 	}
-	if existing, err := e.store.FindMentionByMessage(ctx, m.Platform, m.Workspace, m.Channel, m.ID); err == nil {
-		return e.alreadyCaptured(ctx, existing)
-	} else if ErrorCode(err) != ENOTFOUND {
-		return nil, err
-	}
+	// A message captured before is not looked up first: CreateRequest and
+	// AddMention refuse it with ECONFLICT, writing nothing, and
+	// capturedConflict answers where it is. That saves a query on every
+	// capture.
 	if m.ThreadID != "" && m.ThreadID != m.ID && via != ViaThread {
 		if root, err := e.store.FindThreadMention(ctx, m.Platform, m.Workspace, m.Channel, m.ThreadID); err == nil {
 			mention := e.mentionOf(m, by, via, text)
@@ -413,4 +416,105 @@ func (e *Engine) Link(ctx context.Context, ev *Event, id int64, link string) (*R
 		return nil, err
 	}
 	return &Response{Text: fmt.Sprintf("Linked the message to %s: %s (%s).", e.Key(req.ID), req.Title, peopleCount(req.Demand))}, nil
+}
+
+// channelTTL is how long the engine trusts what it read about a channel's
+// settings (watched, release channel). The replica that runs /feedback
+// watch, unwatch or releases forgets its entry at once; other replicas see
+// the change within channelTTL, so for a few seconds after a change a
+// message may be captured, or not, as before it. Every message the bot can
+// see needs these settings, so without the cache each one would cost a
+// query (two before the cache).
+const channelTTL = 5 * time.Second
+
+// maxCachedChannels bounds the cache; past it, expired entries are dropped,
+// and all of them if none has expired.
+const maxCachedChannels = 10_000
+
+type channelSet struct {
+	watch, releases bool
+	at              time.Time
+}
+
+// channelCache holds recently read channel settings. The zero value is
+// ready to use.
+type channelCache struct {
+	mu sync.Mutex
+	m  map[string]channelSet
+}
+
+func settingsKey(platform, workspace, channel string) string {
+	return platform + "\x1f" + workspace + "\x1f" + channel
+}
+
+func (c *channelCache) get(key string, now time.Time) (channelSet, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	set, ok := c.m[key]
+	if !ok || now.Sub(set.at) >= channelTTL || now.Before(set.at) {
+		return channelSet{}, false
+	}
+	return set, true
+}
+
+func (c *channelCache) put(key string, set channelSet) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[string]channelSet{}
+	}
+	if len(c.m) >= maxCachedChannels {
+		for k, v := range c.m {
+			if set.at.Sub(v.at) >= channelTTL {
+				delete(c.m, k)
+			}
+		}
+		if len(c.m) >= maxCachedChannels {
+			clear(c.m)
+		}
+	}
+	c.m[key] = set
+}
+
+func (c *channelCache) forget(platform, workspace, channel string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.m, settingsKey(platform, workspace, channel))
+}
+
+// channelKinder is implemented by stores that read all the settings of a
+// channel in one query (store.DB).
+type channelKinder interface {
+	ChannelKinds(ctx context.Context, platform, workspace, channel string) ([]string, error)
+}
+
+// channelSettings returns a channel's settings, from the cache when they
+// were read less than channelTTL ago.
+func (e *Engine) channelSettings(ctx context.Context, platform, workspace, channel string) (channelSet, error) {
+	key := settingsKey(platform, workspace, channel)
+	now := time.Now()
+	if set, ok := e.channels.get(key, now); ok {
+		return set, nil
+	}
+	set := channelSet{at: now}
+	if ck, ok := e.store.(channelKinder); ok {
+		kinds, err := ck.ChannelKinds(ctx, platform, workspace, channel)
+		if err != nil {
+			return channelSet{}, err
+		}
+		for _, k := range kinds {
+			set.watch = set.watch || k == ChannelWatch
+			set.releases = set.releases || k == ChannelReleases
+		}
+	} else {
+		var err error
+		if set.releases, err = e.store.HasChannel(ctx, platform, workspace, channel, ChannelReleases); err != nil {
+			return channelSet{}, err
+		}
+		if set.watch, err = e.store.HasChannel(ctx, platform, workspace, channel, ChannelWatch); err != nil {
+			return channelSet{}, err
+		}
+	}
+	e.channels.put(key, set)
+	return set, nil
 }

@@ -75,6 +75,6 @@
 //	SeaMonkey   R@5 78.67, MRR 61.66     R@5 65.78, MRR 48.85
 //	Hadoop      R@5 80.00, MRR 66.67     R@5 72.00, MRR 56.65
 //
-// README.md in this directory has the commands, the latency and memory
+// The "Duplicate detection" section of the repository README has the commands, the latency and memory
 // figures and how to tune the thresholds on a team's own data.
 package dedup
