@@ -144,6 +144,7 @@ type Engine struct {
 	channelAt map[string]time.Time // channel key → earliest next post
 	buckets   map[string]*bucket   // platform → platform-wide posting limit
 	indexedAt time.Time
+	channels  channelCache // recently read channel settings (capture.go)
 	// wake tells the delivery worker that deliveries were enqueued.
 	wake chan struct{}
 }

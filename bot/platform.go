@@ -30,6 +30,11 @@ type OutMessage struct {
 	ThreadID string
 	Text     string
 	Buttons  []Button
+	// IdempotencyKey, when set, is the same for every attempt at posting one
+	// delivery ("feedbackbot-delivery-<id>"). Platforms that can de-duplicate
+	// posts (Discord's nonce with enforce_nonce) may pass it on, so that a
+	// retry after a crash between the post and its bookkeeping shows once.
+	IdempotencyKey string
 }
 
 // MessageRef identifies a posted message.
@@ -61,4 +66,14 @@ type Reactor interface {
 // posts in the same channel.
 type Pacer interface {
 	ChannelInterval() time.Duration
+}
+
+// Throttle is implemented by platforms with a platform-wide posting limit
+// (Discord: 50 requests per second per bot; Slack: a workspace-wide limit on
+// chat.postMessage). The delivery worker keeps its posts to the platform at
+// or under PostRate per second, with bursts of at most PostBurst, so that a
+// fan-out never gets the bot limited globally. Config.DeliveryRate overrides
+// it.
+type Throttle interface {
+	PostRate() (perSecond float64, burst int)
 }

@@ -98,7 +98,8 @@ func (e *Engine) Release(ctx context.Context, c ReleaseCommand) (*ReleaseOutcome
 	res, err := e.store.Release(ctx, ReleaseInput{
 		Action: c.Action, Version: c.Version, Note: c.Note, Actor: actorName(c.By),
 		IdempotencyKey: c.IdempotencyKey, RequestIDs: ids,
-		Text: func(reqs []*Request) string { return ReleaseText(c.Action, c.Version, c.Note, reqs) },
+		Text:    func(reqs []*Request) string { return ReleaseText(c.Action, c.Version, c.Note, reqs) },
+		Spacing: e.channelInterval,
 	})
 	if ErrorCode(err) == ECONFLICT && c.IdempotencyKey != "" {
 		ev, ferr := e.store.FindReleaseByIdempotencyKey(ctx, c.IdempotencyKey)
@@ -111,6 +112,9 @@ func (e *Engine) Release(ctx context.Context, c ReleaseCommand) (*ReleaseOutcome
 	}
 	out.EventID = res.Event.ID
 	out.Threads = res.Threads
+	if res.Threads > 0 {
+		e.kick()
+	}
 	for _, r := range res.Changed {
 		out.Changed = append(out.Changed, e.Key(r.ID))
 	}

@@ -35,6 +35,12 @@ type ReleaseInput struct {
 	// requests of this event that the thread is subscribed to (canonical
 	// requests, in RequestIDs order).
 	Text func(reqs []*Request) string
+	// Spacing, when set, returns the posting interval of one channel of
+	// platform (its Pacer's ChannelInterval). The k-th delivery of the event
+	// in a channel is then due k intervals after the event, so that claims
+	// in due order interleave channels and a worker claims only what its
+	// channels can post soon. Nil or 0 makes every delivery due at once.
+	Spacing func(platform string) time.Duration
 }
 
 // ReleaseResult is what Store.Release did.
@@ -150,6 +156,17 @@ type Store interface {
 	// with an expired lease) to worker until now+lease, and returns them.
 	// Safe across processes: a delivery is leased to one worker at a time.
 	ClaimDeliveries(ctx context.Context, worker string, limit int, lease time.Duration) ([]*Delivery, error)
+	// ClaimDeliveriesAhead is ClaimDeliveries for deliveries due within
+	// ahead from now (the worker waits for each one's NextAt), oldest due
+	// first.
+	ClaimDeliveriesAhead(ctx context.Context, worker string, limit int, lease, ahead time.Duration) ([]*Delivery, error)
+	// ExtendDeliveries renews worker's leases on the given running
+	// deliveries until now+lease and returns the ids it still holds; the
+	// others were taken over or settled and must not be posted.
+	ExtendDeliveries(ctx context.Context, worker string, ids []int64, lease time.Duration) ([]int64, error)
+	// ReleaseDeliveries hands worker's leased deliveries back to the queue
+	// unattempted (a worker stopping before it posted them).
+	ReleaseDeliveries(ctx context.Context, worker string, ids []int64) error
 	// FinishDelivery marks a leased delivery done.
 	FinishDelivery(ctx context.Context, id int64, worker, messageID string) error
 	// RetryDelivery releases a leased delivery to be tried again at next.

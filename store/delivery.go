@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
+
+	"github.com/jmoiron/sqlx"
 
 	"github.com/feedbackbot/feedbackbot/bot"
 )
@@ -16,13 +19,23 @@ const deliveryColumns = `id, event_id, platform, workspace, channel, thread_id, 
 // passed, or running with an expired lease) to worker until now+lease,
 // counting an attempt, and returns them oldest due first. On PostgreSQL
 // concurrent claimers skip each other's rows (FOR UPDATE SKIP LOCKED); on
-// SQLite the write transaction serialises them.
+// SQLite the write transaction serialises them. EINVALID without a worker.
 func (s *DB) ClaimDeliveries(ctx context.Context, worker string, limit int, lease time.Duration) ([]*bot.Delivery, error) {
+	return s.ClaimDeliveriesAhead(ctx, worker, limit, lease, 0)
+}
+
+// ClaimDeliveriesAhead is ClaimDeliveries for pending deliveries due within
+// ahead from now: the worker queues them and waits for each one's next_at,
+// so a poll interval does not delay a schedule. EINVALID without a worker.
+func (s *DB) ClaimDeliveriesAhead(ctx context.Context, worker string, limit int, lease, ahead time.Duration) ([]*bot.Delivery, error) {
 	if worker == "" {
 		return nil, bot.Errorf(bot.EINVALID, "A delivery worker needs a name.")
 	}
 	if limit <= 0 {
 		return nil, nil
+	}
+	if ahead < 0 {
+		ahead = 0
 	}
 	tx, err := s.beginTx(ctx)
 	if err != nil {
@@ -30,21 +43,36 @@ func (s *DB) ClaimDeliveries(ctx context.Context, worker string, limit int, leas
 	}
 	defer tx.Rollback()
 	now := s.now()
-	skip := ""
-	if s.dialect == DialectPostgres {
-		skip = " FOR UPDATE SKIP LOCKED"
-	}
-	var ds []*bot.Delivery
-	err = tx.SelectContext(ctx, &ds, tx.Rebind(`
+	// On PostgreSQL the candidates are picked once in a CTE (a LIMIT inside
+	// "id IN (subquery)" may be evaluated more than once) and locked with
+	// SKIP LOCKED so that replicas claiming at the same time take disjoint
+	// rows.
+	q := `
 		UPDATE deliveries SET state = ?, locked_by = ?, locked_until = ?, attempts = attempts + 1
 		WHERE id IN (
 			SELECT id FROM deliveries
 			WHERE (state = ? AND next_at <= ?) OR (state = ? AND locked_until < ?)
-			ORDER BY next_at, id LIMIT ?`+skip+`
+			ORDER BY next_at, id LIMIT ?
 		)
-		RETURNING `+deliveryColumns),
-		bot.DeliveryRunning, worker, now.Add(lease), bot.DeliveryPending, now, bot.DeliveryRunning, now, limit)
-	if err != nil {
+		RETURNING ` + deliveryColumns
+	if s.dialect == DialectPostgres {
+		q = `
+		WITH picked AS (
+			SELECT id FROM deliveries
+			WHERE (state = ? AND next_at <= ?) OR (state = ? AND locked_until < ?)
+			ORDER BY next_at, id LIMIT ?
+			FOR UPDATE SKIP LOCKED
+		)
+		UPDATE deliveries d SET state = ?, locked_by = ?, locked_until = ?, attempts = d.attempts + 1
+		FROM picked WHERE d.id = picked.id
+		RETURNING ` + prefixColumns("d.", deliveryColumns)
+	}
+	args := []any{bot.DeliveryRunning, worker, now.Add(lease), bot.DeliveryPending, now.Add(ahead), bot.DeliveryRunning, now, limit}
+	if s.dialect == DialectPostgres {
+		args = []any{bot.DeliveryPending, now.Add(ahead), bot.DeliveryRunning, now, limit, bot.DeliveryRunning, worker, now.Add(lease)}
+	}
+	var ds []*bot.Delivery
+	if err := tx.SelectContext(ctx, &ds, tx.Rebind(q), args...); err != nil {
 		return nil, fmt.Errorf("claim deliveries: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -60,6 +88,80 @@ func (s *DB) ClaimDeliveries(ctx context.Context, worker string, limit int, leas
 		fixDelivery(d)
 	}
 	return ds, nil
+}
+
+// prefixColumns qualifies each column of a comma-separated list.
+func prefixColumns(prefix, cols string) string {
+	parts := strings.Split(cols, ",")
+	for i, p := range parts {
+		parts[i] = prefix + strings.TrimSpace(p)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// leaseBatch is how many ids one lease UPDATE names.
+const leaseBatch = 500
+
+// ExtendDeliveries renews worker's leases on the running deliveries ids
+// until now+lease and returns the ids it still holds (a lease that expired
+// but was not taken over is renewed too). The rest were claimed by another
+// worker or settled: the caller must not post them.
+func (s *DB) ExtendDeliveries(ctx context.Context, worker string, ids []int64, lease time.Duration) ([]int64, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	tx, err := s.beginTx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	until := s.now().Add(lease)
+	var held []int64
+	for start := 0; start < len(ids); start += leaseBatch {
+		batch := ids[start:min(start+leaseBatch, len(ids))]
+		q, args, err := sqlx.In(`UPDATE deliveries SET locked_until = ?
+			WHERE id IN (?) AND locked_by = ? AND state = ? RETURNING id`, until, batch, worker, bot.DeliveryRunning)
+		if err != nil {
+			return nil, err
+		}
+		var got []int64
+		if err := tx.SelectContext(ctx, &got, tx.Rebind(q), args...); err != nil {
+			return nil, fmt.Errorf("extend delivery leases: %w", err)
+		}
+		held = append(held, got...)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("commit: %w", err)
+	}
+	return held, nil
+}
+
+// ReleaseDeliveries hands worker's leased deliveries ids back to the queue,
+// due at their old next_at and without counting the attempt, so that another
+// worker takes them at once instead of waiting for the leases to expire.
+// Ids not leased to worker are left alone.
+func (s *DB) ReleaseDeliveries(ctx context.Context, worker string, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	tx, err := s.beginTx(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for start := 0; start < len(ids); start += leaseBatch {
+		batch := ids[start:min(start+leaseBatch, len(ids))]
+		q, args, err := sqlx.In(`UPDATE deliveries
+			SET state = ?, locked_by = '', locked_until = NULL, attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END
+			WHERE id IN (?) AND locked_by = ? AND state = ?`, bot.DeliveryPending, batch, worker, bot.DeliveryRunning)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, tx.Rebind(q), args...); err != nil {
+			return fmt.Errorf("release deliveries: %w", err)
+		}
+	}
+	return tx.Commit()
 }
 
 // FinishDelivery marks a delivery leased to worker done, with the id of the

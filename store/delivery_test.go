@@ -193,3 +193,92 @@ func TestClaimDeliveries_Concurrent(t *testing.T) {
 		}
 	})
 }
+
+func TestExtendAndReleaseDeliveries(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *store.DB) {
+		ctx := t.Context()
+		ev := mustEnqueue(t, db, "a", 3)
+		ds, err := db.ClaimDeliveries(ctx, "w1", 3, 30*time.Millisecond)
+		if err != nil || len(ds) != 3 {
+			t.Fatalf("claimed %d, %v", len(ds), err)
+		}
+		ids := []int64{ds[0].ID, ds[1].ID, ds[2].ID}
+		if err := db.FinishDelivery(ctx, ds[2].ID, "w1", "m"); err != nil {
+			t.Fatal(err)
+		}
+		t.Run("Extend", func(t *testing.T) {
+			held, err := db.ExtendDeliveries(ctx, "w1", ids, time.Minute)
+			if err != nil || len(held) != 2 {
+				t.Fatalf("held %v, %v; want the two unfinished", held, err)
+			}
+			time.Sleep(50 * time.Millisecond) // past the first lease, not the renewed one
+			if got, err := db.ClaimDeliveries(ctx, "w2", 10, time.Minute); err != nil || len(got) != 0 {
+				t.Fatalf("w2 claimed %d renewed deliveries, %v", len(got), err)
+			}
+			if held, err := db.ExtendDeliveries(ctx, "w2", ids, time.Minute); err != nil || len(held) != 0 {
+				t.Fatalf("w2 extended %v, %v", held, err)
+			}
+		})
+		t.Run("Release", func(t *testing.T) {
+			if err := db.ReleaseDeliveries(ctx, "w2", ids); err != nil { // not w2's: no-op
+				t.Fatal(err)
+			}
+			if st, _ := db.EventDeliveryStats(ctx, ev); st.Running != 2 {
+				t.Fatalf("stats after foreign release %+v", st)
+			}
+			if err := db.ReleaseDeliveries(ctx, "w1", ids); err != nil {
+				t.Fatal(err)
+			}
+			got, err := db.ClaimDeliveries(ctx, "w2", 10, time.Minute)
+			if err != nil || len(got) != 2 {
+				t.Fatalf("w2 claimed %d released deliveries, %v", len(got), err)
+			}
+			for _, d := range got {
+				if d.Attempts != 1 { // the released attempt does not count
+					t.Fatalf("attempts %d, want 1", d.Attempts)
+				}
+			}
+			if held, err := db.ExtendDeliveries(ctx, "w1", ids, time.Minute); err != nil || len(held) != 0 {
+				t.Fatalf("w1 still holds %v, %v", held, err)
+			}
+		})
+	})
+}
+
+// TestReleaseSpacing: with a channel interval, the k-th delivery of a
+// channel is due k intervals later, so claims interleave channels and only
+// what is due soon is claimed.
+func TestReleaseSpacing(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *store.DB) {
+		ctx := t.Context()
+		r := mustCreate(t, db, "A", "m0", "u0")
+		for i := 1; i < 6; i++ {
+			mustAddMention(t, db, r.ID, newMention(fmt.Sprintf("m%d", i), fmt.Sprintf("u%d", i), inChannel(fmt.Sprintf("C%d", i%2))))
+		}
+		in := ship(r.ID)
+		in.Spacing = func(string) time.Duration { return time.Hour }
+		if _, err := db.Release(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+		ds, err := db.ClaimDeliveriesAhead(ctx, "w1", 10, time.Minute, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		channels := map[string]int{}
+		for _, d := range ds {
+			channels[d.Channel]++
+		}
+		for c, n := range channels {
+			if n != 1 {
+				t.Fatalf("claimed %d deliveries of %s now, want the first of each channel: %v", n, c, channels)
+			}
+		}
+		later, err := db.ClaimDeliveriesAhead(ctx, "w1", 10, time.Minute, 90*time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(later) != len(channels) {
+			t.Fatalf("claimed %d one interval ahead, want %d (the second of each channel)", len(later), len(channels))
+		}
+	})
+}

@@ -96,7 +96,7 @@ func (s *DB) Release(ctx context.Context, in bot.ReleaseInput) (*bot.ReleaseResu
 		}
 		res.Changed = append(res.Changed, r)
 	}
-	n, err := enqueueDeliveries(ctx, tx, ev.ID, res.Changed, in.Text, now)
+	n, err := enqueueDeliveries(ctx, tx, ev.ID, res.Changed, in.Text, in.Spacing, now)
 	if err != nil {
 		return nil, err
 	}
@@ -108,8 +108,11 @@ func (s *DB) Release(ctx context.Context, in bot.ReleaseInput) (*bot.ReleaseResu
 }
 
 // enqueueDeliveries inserts one delivery per subscribed thread of reqs
-// (canonical requests) for event eventID and returns how many.
-func enqueueDeliveries(ctx context.Context, tx *sqlx.Tx, eventID int64, reqs []*bot.Request, text func([]*bot.Request) string, now time.Time) (int, error) {
+// (canonical requests) for event eventID and returns how many. With spacing,
+// the k-th thread (from 0) of a channel is due k channel intervals after now:
+// claims in due order then take every channel's first reply before any
+// channel's second.
+func enqueueDeliveries(ctx context.Context, tx *sqlx.Tx, eventID int64, reqs []*bot.Request, text func([]*bot.Request) string, spacing func(string) time.Duration, now time.Time) (int, error) {
 	if len(reqs) == 0 {
 		return 0, nil
 	}
@@ -160,6 +163,21 @@ func enqueueDeliveries(ctx context.Context, tx *sqlx.Tx, eventID int64, reqs []*
 		}
 		return a.ThreadID < b.ThreadID
 	})
+	due := make([]time.Time, len(threads))
+	intervals := map[string]time.Duration{}
+	k := 0
+	for i, t := range threads {
+		if i > 0 && (t.Platform != threads[i-1].Platform || t.Workspace != threads[i-1].Workspace || t.Channel != threads[i-1].Channel) {
+			k = 0
+		}
+		iv, ok := intervals[t.Platform]
+		if !ok && spacing != nil {
+			iv = max(spacing(t.Platform), 0)
+			intervals[t.Platform] = iv
+		}
+		due[i] = now.Add(time.Duration(k) * iv)
+		k++
+	}
 	for start := 0; start < len(threads); start += deliveryBatch {
 		batch := threads[start:min(start+deliveryBatch, len(threads))]
 		var sb strings.Builder
@@ -180,7 +198,7 @@ func enqueueDeliveries(ctx context.Context, tx *sqlx.Tx, eventID int64, reqs []*
 			if text != nil {
 				body = text(rs)
 			}
-			args = append(args, eventID, t.Platform, t.Workspace, t.Channel, t.ThreadID, body, bot.DeliveryPending, now, now)
+			args = append(args, eventID, t.Platform, t.Workspace, t.Channel, t.ThreadID, body, bot.DeliveryPending, due[start+i], now)
 		}
 		if _, err := tx.ExecContext(ctx, tx.Rebind(sb.String()), args...); err != nil {
 			return 0, fmt.Errorf("insert deliveries: %w", err)

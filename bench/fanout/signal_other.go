@@ -1,0 +1,7 @@
+//go:build !unix
+
+package fanout
+
+import "os"
+
+var interruptSignal = os.Interrupt

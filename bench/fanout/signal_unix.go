@@ -1,0 +1,7 @@
+//go:build unix
+
+package fanout
+
+import "syscall"
+
+var interruptSignal = syscall.SIGTERM

@@ -1,0 +1,210 @@
+package bot_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/feedbackbot/feedbackbot/bot"
+	"github.com/feedbackbot/feedbackbot/commands"
+	"github.com/feedbackbot/feedbackbot/store/storetest"
+)
+
+// paced is a recording platform with a per-channel interval, an optional
+// per-channel post delay, and a log of progress edits.
+type paced struct {
+	recorder
+	interval time.Duration
+	delay    func(channel string) time.Duration
+	umu      sync.Mutex
+	updates  []string
+	doneAt   map[string]time.Time // channel → last post
+}
+
+func (p *paced) ChannelInterval() time.Duration { return p.interval }
+
+func (p *paced) Post(ctx context.Context, m bot.OutMessage) (bot.MessageRef, error) {
+	if p.delay != nil && m.ThreadID != "" {
+		time.Sleep(p.delay(m.Channel))
+	}
+	ref, err := p.recorder.Post(ctx, m)
+	if err == nil {
+		p.umu.Lock()
+		if p.doneAt == nil {
+			p.doneAt = map[string]time.Time{}
+		}
+		p.doneAt[m.Channel] = time.Now()
+		p.umu.Unlock()
+	}
+	return ref, err
+}
+
+func (p *paced) Update(ctx context.Context, ref bot.MessageRef, m bot.OutMessage) error {
+	p.umu.Lock()
+	defer p.umu.Unlock()
+	p.updates = append(p.updates, m.Text)
+	return nil
+}
+
+func (p *paced) edits(substr string) int {
+	p.umu.Lock()
+	defer p.umu.Unlock()
+	n := 0
+	for _, u := range p.updates {
+		if strings.Contains(u, substr) {
+			n++
+		}
+	}
+	return n
+}
+
+// shipThreads captures one request in n threads spread over the channels
+// and ships it from channel "release".
+func shipThreads(t *testing.T, e *bot.Engine, channels []string, n int) {
+	t.Helper()
+	command(t, e, lead, "release", "new Export to CSV")
+	for i := 0; i < n; i++ {
+		ch := channels[i%len(channels)]
+		command(t, e, lead, ch, "watch")
+		post(t, e, ch, fmt.Sprintf("m%d", i), fmt.Sprintf("u%d", i), fmt.Sprintf("reply %d", i))
+	}
+	// Every post above is a new request (FB-1 is the one in "release",
+	// which gives that channel its progress message): ship them.
+	var keys []string
+	for i := 0; i < n; i++ {
+		keys = append(keys, fmt.Sprintf("FB-%d", i+2))
+	}
+	command(t, e, lead, "release", "ship "+strings.Join(keys, " ")+" v3")
+}
+
+func runEngine(t *testing.T, e *bot.Engine) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = e.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+}
+
+func waitFor(t *testing.T, what string, timeout time.Duration, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestSlowChannelDoesNotHoldOthers: posts to one slow channel do not delay
+// the other channels' replies.
+func TestSlowChannelDoesNotHoldOthers(t *testing.T) {
+	db := openDB(t, storetest.SQLiteDSN(t))
+	p := &paced{delay: func(ch string) time.Duration {
+		if ch == "slow" {
+			return 300 * time.Millisecond
+		}
+		return 0
+	}}
+	e := newEngine(t, db, p)
+	shipThreads(t, e, []string{"slow", "a", "b"}, 12)
+	start := time.Now()
+	runEngine(t, e)
+	waitFor(t, "fast channels", 10*time.Second, func() bool { return len(p.threadReplies("Shipped in v3")) >= 8 })
+	if d := time.Since(start); d > time.Second {
+		t.Fatalf("fast channels took %s behind a slow one", d)
+	}
+	waitFor(t, "slow channel", 10*time.Second, func() bool { return len(p.threadReplies("Shipped in v3")) == 12 })
+}
+
+// TestChannelPacing: posts in one channel keep the platform's interval,
+// other channels go in parallel.
+func TestChannelPacing(t *testing.T) {
+	db := openDB(t, storetest.SQLiteDSN(t))
+	p := &paced{interval: 100 * time.Millisecond}
+	e := newEngine(t, db, p)
+	shipThreads(t, e, []string{"a", "b", "c", "d"}, 16) // 4 per channel
+	start := time.Now()
+	runEngine(t, e)
+	waitFor(t, "replies", 10*time.Second, func() bool { return len(p.threadReplies("Shipped in v3")) == 16 })
+	if d := time.Since(start); d < 300*time.Millisecond || d > 2*time.Second {
+		t.Fatalf("16 replies over 4 channels at 100ms took %s, want about 300ms", d)
+	}
+}
+
+// TestDeliveryGivesUp: a delivery that keeps failing is marked failed after
+// DeliveryGiveUp and shows in /feedback show.
+func TestDeliveryGivesUp(t *testing.T) {
+	db := openDB(t, storetest.SQLiteDSN(t))
+	p := &paced{}
+	p.fail = func(m bot.OutMessage) error {
+		if m.ThreadID != "" && strings.Contains(m.Text, "Shipped") {
+			return errors.New("connection reset")
+		}
+		return nil
+	}
+	cfg := bot.DefaultConfig()
+	cfg.DeliveryPoll = 20 * time.Millisecond
+	cfg.DeliveryGiveUp = 100 * time.Millisecond
+	e := bot.NewEngine(db, &wordScorer{docs: map[int64]bot.Doc{}}, cfg, nil)
+	e.SetCommands(commands.New(e))
+	e.AddPlatform(p)
+	command(t, e, lead, "c", "watch")
+	post(t, e, "c", "m1", "u1", "Import from Trello")
+	command(t, e, lead, "c", "ship FB-1 v1")
+	runEngine(t, e)
+	waitFor(t, "give up", 10*time.Second, func() bool {
+		st, _ := db.EventDeliveryStats(context.Background(), 1)
+		return st.Failed == 1
+	})
+	resp := command(t, e, bot.User{ID: "x"}, "c", "show FB-1")
+	if !strings.Contains(resp.Text, "0 sent, 1 failed") || !strings.Contains(resp.Text, "connection reset") {
+		t.Fatalf("show does not report the failed delivery:\n%s", resp.Text)
+	}
+	waitFor(t, "final progress edit", 5*time.Second, func() bool { return p.edits("Notified 1 thread: 0 delivered, 1 failed.") == 1 })
+}
+
+// TestProgressAcrossReplicas: the replica that answered the release lead
+// edits its progress message with the counts of every replica's deliveries,
+// once at the end.
+func TestProgressAcrossReplicas(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, dsn string) {
+		// Replica a holds at most two deliveries and posts slowly, so b
+		// takes most of the event.
+		slow := &paced{delay: func(string) time.Duration { return 30 * time.Millisecond }}
+		fast := &paced{}
+		acfg := bot.DefaultConfig()
+		acfg.DeliveryPoll = 20 * time.Millisecond
+		acfg.DeliveryMaxInFlight = 2
+		acfg.Worker = "a"
+		a := bot.NewEngine(openDB(t, dsn), &wordScorer{docs: map[int64]bot.Doc{}}, acfg, nil)
+		a.SetCommands(commands.New(a))
+		a.AddPlatform(slow)
+		cfg := bot.DefaultConfig()
+		cfg.DeliveryPoll = 20 * time.Millisecond
+		cfg.Worker = "b"
+		b := bot.NewEngine(openDB(t, dsn), &wordScorer{docs: map[int64]bot.Doc{}}, cfg, nil)
+		b.AddPlatform(fast)
+		shipThreads(t, a, []string{"a", "b", "c"}, 30)
+		runEngine(t, a)
+		runEngine(t, b)
+		final := "Notified 30 threads: 30 delivered, 0 failed."
+		waitFor(t, "final progress edit", 20*time.Second, func() bool { return slow.edits(final) == 1 })
+		byA, byB := len(slow.threadReplies("Shipped in v3")), len(fast.threadReplies("Shipped in v3"))
+		if byA+byB != 30 || byB == 0 {
+			t.Fatalf("replicas delivered %d + %d, want 30 in all, some by b", byA, byB)
+		}
+		time.Sleep(600 * time.Millisecond)
+		if n := slow.edits(final); n != 1 {
+			t.Fatalf("final edit shown %d times", n)
+		}
+		if fast.edits("Notif") != 0 {
+			t.Fatalf("the other replica edited a progress message it does not own")
+		}
+		t.Logf("replica a delivered %d, b %d", byA, byB)
+	})
+}
