@@ -214,17 +214,60 @@ func (e *Engine) platform(name string) Platform {
 func (e *Engine) LoadIndex(ctx context.Context) error {
 	start := time.Now().UTC()
 	if bl, ok := e.scorer.(BulkLoader); ok {
-		var docs []Doc
-		if err := e.store.EachDoc(ctx, func(d Doc) error { docs = append(docs, d); return nil }); err != nil {
+		if err := e.loadBulk(ctx, bl); err != nil {
 			return fmt.Errorf("load duplicate index: %w", err)
 		}
-		bl.Load(docs)
 	} else if err := e.store.EachDoc(ctx, func(d Doc) error { e.scorer.Upsert(d); return nil }); err != nil {
 		return fmt.Errorf("load duplicate index: %w", err)
 	}
 	e.mu.Lock()
 	e.indexedAt = start
 	e.mu.Unlock()
+	return nil
+}
+
+// loadBulk streams the docs into bl in chunks: the store reads the next
+// chunk while the index analyses the previous one, and only a few chunks
+// are held at a time rather than every doc. The memory the load needed is
+// handed back to the operating system at the end (start-up is when the
+// process's resident size peaks).
+func (e *Engine) loadBulk(ctx context.Context, bl BulkLoader) error {
+	const chunk = 4096
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	chunks := make(chan []Doc, 2)
+	errc := make(chan error, 1)
+	go func() {
+		defer close(chunks)
+		batch := make([]Doc, 0, chunk)
+		send := func() error {
+			select {
+			case chunks <- batch:
+				batch = make([]Doc, 0, chunk)
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		err := e.store.EachDoc(ctx, func(d Doc) error {
+			batch = append(batch, d)
+			if len(batch) == chunk {
+				return send()
+			}
+			return nil
+		})
+		if err == nil && len(batch) > 0 {
+			err = send()
+		}
+		errc <- err
+	}()
+	for docs := range chunks {
+		bl.Load(docs)
+	}
+	if err := <-errc; err != nil {
+		return err
+	}
+	debug.FreeOSMemory()
 	return nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/feedbackbot/feedbackbot/bot"
+	"github.com/feedbackbot/feedbackbot/bot/dedup"
 	"github.com/feedbackbot/feedbackbot/commands"
 	"github.com/feedbackbot/feedbackbot/store"
 	"github.com/feedbackbot/feedbackbot/store/storetest"
@@ -40,6 +41,18 @@ func (r *recorder) Post(ctx context.Context, m bot.OutMessage) (bot.MessageRef, 
 
 func (r *recorder) Update(ctx context.Context, ref bot.MessageRef, m bot.OutMessage) error {
 	return nil
+}
+
+// posted reports whether any post contains substr.
+func (r *recorder) posted(substr string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, p := range r.posts {
+		if strings.Contains(p.Text, substr) {
+			return true
+		}
+	}
+	return false
 }
 
 // threadReplies counts posts per thread whose text contains substr.
@@ -230,4 +243,48 @@ func TestPermanentFailureIsVisible(t *testing.T) {
 	if !strings.Contains(resp.Text, "0 sent, 1 failed") || !strings.Contains(resp.Text, "channel_not_found") {
 		t.Fatalf("show does not report the failed delivery:\n%s", resp.Text)
 	}
+}
+
+// TestIndexFollowsOtherReplicas: with two engines on one database, a request
+// captured through one is found by the other's duplicate index within a few
+// poll intervals.
+func TestIndexFollowsOtherReplicas(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, dsn string) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		newReplica := func(name string) (*bot.Engine, *recorder) {
+			cfg := bot.DefaultConfig()
+			cfg.Worker = name
+			cfg.IndexPoll = 50 * time.Millisecond
+			p := &recorder{}
+			e := bot.NewEngine(openDB(t, dsn), dedup.New(dedup.DefaultConfig()), cfg, nil)
+			e.SetCommands(commands.New(e))
+			e.AddPlatform(p)
+			return e, p
+		}
+		a, _ := newReplica("a")
+		b, pb := newReplica("b")
+		done := make(chan struct{})
+		go func() { defer close(done); _ = b.Run(ctx) }()
+		defer func() { cancel(); <-done }()
+
+		command(t, a, lead, "c", "watch")
+		post(t, a, "c", "m1", "u1", "Export the roadmap to a PDF file")
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			resp := command(t, b, bot.User{ID: "u2"}, "c", "search roadmap pdf export")
+			if strings.Contains(resp.Text, "FB-1") {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("replica b never indexed FB-1: %s", resp.Text)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		// A duplicate captured through b is suggested against a's request.
+		post(t, b, "c", "m2", "u3", "Please export the roadmap as PDF")
+		if !pb.posted("Possible duplicates of FB-2:\n1. FB-1") {
+			t.Fatal("replica b did not suggest FB-1 for FB-2")
+		}
+	})
 }

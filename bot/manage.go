@@ -102,6 +102,7 @@ func (e *Engine) SetChannel(ctx context.Context, ev *Event, channel, kind string
 		return nil, Errorf(EINVALID, "Name a channel, for example #ideas.")
 	}
 	changed, err := e.store.SetChannel(ctx, ChannelSetting{Platform: ev.Platform, Workspace: ev.Workspace, Channel: channel, Kind: kind, SetBy: actorName(ev.User)}, on)
+	e.channels.forget(ev.Platform, ev.Workspace, channel)
 	if err != nil {
 		return nil, err
 	}

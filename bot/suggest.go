@@ -32,33 +32,65 @@ func (e *Engine) reindex(ctx context.Context, ids ...int64) {
 	}
 }
 
+// requestsResolver is implemented by stores that resolve many requests in
+// one query (store.DB).
+type requestsResolver interface {
+	ResolveRequests(ctx context.Context, ids []int64) (map[int64]*Request, error)
+}
+
+// resolveAll returns the canonical request of each id that exists, by id:
+// one query when the store can, else one per id.
+func (e *Engine) resolveAll(ctx context.Context, ids []int64) (map[int64]*Request, error) {
+	if rr, ok := e.store.(requestsResolver); ok {
+		return rr.ResolveRequests(ctx, ids)
+	}
+	out := make(map[int64]*Request, len(ids))
+	for _, id := range ids {
+		r, err := e.store.ResolveRequest(ctx, id)
+		if ErrorCode(err) == ENOTFOUND {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out[id] = r
+	}
+	return out, nil
+}
+
 // candidates returns up to MaxSuggestions canonical requests likely to be
-// duplicates of req, best first, above the suggestion threshold.
+// duplicates of req, best first, above the suggestion threshold. req is a
+// request just created (afterCreate is the only caller), so no suggestion
+// about it can have been dismissed yet and DismissedWith is not asked.
 func (e *Engine) candidates(ctx context.Context, req *Request) ([]Candidate, []*Request, error) {
 	raw, err := e.scorer.Similar(ctx, req.Title+"\n"+req.Description, 10+e.cfg.MaxSuggestions)
 	if err != nil {
 		e.log.Warn("duplicate check", "err", err)
 		return nil, nil, nil
 	}
-	dismissed, err := e.store.DismissedWith(ctx, req.ID)
+	var ids []int64
+	for _, c := range raw {
+		if c.Score < e.cfg.SuggestThreshold {
+			break
+		}
+		ids = append(ids, c.RequestID)
+	}
+	if len(ids) == 0 {
+		return nil, nil, nil
+	}
+	resolved, err := e.resolveAll(ctx, ids)
 	if err != nil {
 		return nil, nil, err
 	}
 	skip := map[int64]bool{req.ID: true}
-	for _, id := range dismissed {
-		skip[id] = true
-	}
 	var out []Candidate
 	var reqs []*Request
-	for _, c := range raw {
-		if c.Score < e.cfg.SuggestThreshold || len(out) >= e.cfg.MaxSuggestions {
+	for _, c := range raw[:len(ids)] {
+		if len(out) >= e.cfg.MaxSuggestions {
 			break
 		}
-		r, err := e.store.ResolveRequest(ctx, c.RequestID)
-		if err != nil {
-			continue
-		}
-		if skip[r.ID] || !r.Status.Suggestible() {
+		r, ok := resolved[c.RequestID]
+		if !ok || skip[r.ID] || !r.Status.Suggestible() {
 			continue
 		}
 		skip[r.ID] = true
@@ -91,12 +123,10 @@ func (e *Engine) afterCreate(ctx context.Context, by User, req *Request, m *Ment
 		e.log.Warn("auto-merge", "err", err)
 	}
 
-	fresh, err := e.store.FindRequestByID(ctx, req.ID)
-	if err != nil {
-		return nil, err
-	}
+	// req is as CreateRequest left it, counters included: no need to read
+	// it again for the card.
 	if card && m.ThreadID != "" {
-		text := e.cardText(fresh)
+		text := e.cardText(req)
 		buttons := []Button{{ID: actionVote + ":" + strconv.FormatInt(req.ID, 10), Label: "👍 Vote"}}
 		var sugg *Suggestion
 		if len(cands) > 0 {

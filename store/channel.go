@@ -38,16 +38,23 @@ func (s *DB) SetChannel(ctx context.Context, c bot.ChannelSetting, on bool) (boo
 
 // HasChannel reports whether the channel has the setting kind.
 func (s *DB) HasChannel(ctx context.Context, platform, workspace, channel, kind string) (bool, error) {
-	tx, err := s.beginReadTx(ctx)
-	if err != nil {
-		return false, err
-	}
-	defer tx.Rollback()
 	var n int
-	err = tx.GetContext(ctx, &n, tx.Rebind(`SELECT COUNT(*) FROM channels WHERE platform = ? AND workspace = ? AND channel = ? AND kind = ?`),
+	err := s.get(ctx, &n, `SELECT COUNT(*) FROM channels WHERE platform = ? AND workspace = ? AND channel = ? AND kind = ?`,
 		platform, workspace, channel, kind)
 	if err != nil {
 		return false, fmt.Errorf("has channel: %w", err)
 	}
 	return n > 0, nil
+}
+
+// ChannelKinds returns the settings of a channel (bot.ChannelWatch,
+// bot.ChannelReleases) in one query, sorted.
+func (s *DB) ChannelKinds(ctx context.Context, platform, workspace, channel string) ([]string, error) {
+	var kinds []string
+	err := s.selectAll(ctx, &kinds, `SELECT kind FROM channels WHERE platform = ? AND workspace = ? AND channel = ? ORDER BY kind`,
+		platform, workspace, channel)
+	if err != nil {
+		return nil, fmt.Errorf("channel settings: %w", err)
+	}
+	return kinds, nil
 }

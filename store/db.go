@@ -3,11 +3,14 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"hash/fnv"
 	"io"
+	"net"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -50,6 +53,9 @@ type DB struct {
 	db      *sqlx.DB
 	dialect string
 	now     func() time.Time
+	// stmts caches the prepared statements of the hot paths, by query text
+	// (see prepared).
+	stmts sync.Map
 }
 
 var _ bot.Store = (*DB)(nil)
@@ -92,8 +98,11 @@ func connect(ctx context.Context, dsn string) (*DB, error) {
 		db.SetMaxIdleConns(8)
 		db.SetConnMaxIdleTime(0)
 	} else {
+		// As many idle connections as open ones: under load a smaller idle
+		// pool closes and reopens connections (and their prepared
+		// statements) all the time.
 		db.SetMaxOpenConns(32)
-		db.SetMaxIdleConns(16)
+		db.SetMaxIdleConns(32)
 		db.SetConnMaxIdleTime(5 * time.Minute)
 	}
 	if err := db.PingContext(ctx); err != nil {
@@ -227,15 +236,117 @@ func (s *DB) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close closes the connection pool.
-func (s *DB) Close() error { return s.db.Close() }
+// Close closes the prepared statements and the connection pool.
+func (s *DB) Close() error {
+	s.stmts.Range(func(k, v any) bool {
+		v.(*sqlx.Stmt).Close()
+		s.stmts.Delete(k)
+		return true
+	})
+	return s.db.Close()
+}
+
+// prepared returns query (with ? placeholders) prepared on the pool, once
+// per DB: database/sql prepares it again on each connection that runs it
+// and after a reconnection. It is for the single-statement hot paths
+// (capture, duplicate check, cards), which then take one round trip and
+// no parse on PostgreSQL.
+func (s *DB) prepared(ctx context.Context, query string) (*sqlx.Stmt, error) {
+	if st, ok := s.stmts.Load(query); ok {
+		return st.(*sqlx.Stmt), nil
+	}
+	st, err := s.db.PreparexContext(ctx, s.db.Rebind(query))
+	if err != nil {
+		return nil, storageError(fmt.Errorf("prepare: %w", err))
+	}
+	if prev, loaded := s.stmts.LoadOrStore(query, st); loaded {
+		st.Close()
+		return prev.(*sqlx.Stmt), nil
+	}
+	return st, nil
+}
+
+// get runs a one-row query as one prepared statement, outside an explicit
+// transaction (a single statement is atomic and sees one snapshot).
+func (s *DB) get(ctx context.Context, dest any, query string, args ...any) error {
+	st, err := s.prepared(ctx, query)
+	if err != nil {
+		return err
+	}
+	return storageError(st.GetContext(ctx, dest, args...))
+}
+
+// selectAll is get for many rows.
+func (s *DB) selectAll(ctx context.Context, dest any, query string, args ...any) error {
+	st, err := s.prepared(ctx, query)
+	if err != nil {
+		return err
+	}
+	return storageError(st.SelectContext(ctx, dest, args...))
+}
+
+// exec runs one prepared write statement in its own (implicit) transaction.
+func (s *DB) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	st, err := s.prepared(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	res, err := st.ExecContext(ctx, args...)
+	return res, storageError(err)
+}
+
+// storageError turns the driver errors that mean the database cannot serve
+// now into EUNAVAILABLE with a message that says why: a read-only or full
+// SQLite file (or disk), PostgreSQL in read-only mode, out of disk or
+// shutting down, or a connection that cannot be made or was lost. Callers
+// answer the person (or the platform, which then redelivers) instead of
+// dropping what they were saving. Other errors, nil included, are returned
+// unchanged.
+func storageError(err error) error {
+	if err == nil {
+		return nil
+	}
+	var be *bot.Error
+	if errors.As(err, &be) {
+		return err
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_READONLY:
+			return bot.Errorf(bot.EUNAVAILABLE, "The database is read-only, so nothing can be saved (%s).", se.Error())
+		case sqlite3.SQLITE_FULL:
+			return bot.Errorf(bot.EUNAVAILABLE, "The database or its disk is full, so nothing can be saved (%s).", se.Error())
+		case sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN:
+			return bot.Errorf(bot.EUNAVAILABLE, "The database file cannot be written (%s).", se.Error())
+		}
+		return err
+	}
+	var pe *pq.Error
+	if errors.As(err, &pe) {
+		switch {
+		case pe.Code == "25006":
+			return bot.Errorf(bot.EUNAVAILABLE, "The database is read-only, so nothing can be saved.")
+		case pe.Code == "53100":
+			return bot.Errorf(bot.EUNAVAILABLE, "The database disk is full, so nothing can be saved.")
+		case strings.HasPrefix(string(pe.Code), "08"), strings.HasPrefix(string(pe.Code), "57P"), strings.HasPrefix(string(pe.Code), "53"):
+			return bot.Errorf(bot.EUNAVAILABLE, "The database is unavailable; try again in a moment.")
+		}
+		return err
+	}
+	var ne net.Error
+	if errors.As(err, &ne) || errors.Is(err, driver.ErrBadConn) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return bot.Errorf(bot.EUNAVAILABLE, "The database is unavailable; try again in a moment.")
+	}
+	return err
+}
 
 // beginTx starts a read-write transaction. On SQLite it is BEGIN IMMEDIATE
 // (see sqliteParams).
 func (s *DB) beginTx(ctx context.Context) (*sqlx.Tx, error) {
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
-		return nil, fmt.Errorf("begin: %w", err)
+		return nil, storageError(fmt.Errorf("begin: %w", err))
 	}
 	return tx, nil
 }
@@ -245,7 +356,7 @@ func (s *DB) beginTx(ctx context.Context) (*sqlx.Tx, error) {
 func (s *DB) beginReadTx(ctx context.Context) (*sqlx.Tx, error) {
 	tx, err := s.db.BeginTxx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
-		return nil, fmt.Errorf("begin: %w", err)
+		return nil, storageError(fmt.Errorf("begin: %w", err))
 	}
 	return tx, nil
 }

@@ -79,12 +79,7 @@ func insertMention(ctx context.Context, tx *sqlx.Tx, m *bot.Mention, now time.Ti
 
 // FindMentionByMessage returns the mention of a chat message. ENOTFOUND.
 func (s *DB) FindMentionByMessage(ctx context.Context, platform, workspace, channel, messageID string) (*bot.Mention, error) {
-	tx, err := s.beginReadTx(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
-	return findMention(ctx, tx, `platform = ? AND workspace = ? AND channel = ? AND message_id = ?`,
+	return s.findMention(ctx, `platform = ? AND workspace = ? AND channel = ? AND message_id = ?`,
 		platform, workspace, channel, messageID)
 }
 
@@ -94,14 +89,9 @@ func (s *DB) FindThreadMention(ctx context.Context, platform, workspace, channel
 	if threadID == "" {
 		return nil, bot.Errorf(bot.ENOTFOUND, "This thread is not on the board.")
 	}
-	tx, err := s.beginReadTx(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
 	// Two index lookups (the message itself, the earliest reply) rather than
 	// an OR that would scan the channel's mentions.
-	return findMention(ctx, tx, `id = (SELECT MIN(id) FROM (
+	return s.findMention(ctx, `id = (SELECT MIN(id) FROM (
 			SELECT MIN(id) AS id FROM mentions WHERE platform = ? AND workspace = ? AND channel = ? AND message_id = ?
 			UNION ALL
 			SELECT MIN(id) AS id FROM mentions WHERE platform = ? AND workspace = ? AND channel = ? AND thread_id = ?
@@ -109,9 +99,10 @@ func (s *DB) FindThreadMention(ctx context.Context, platform, workspace, channel
 		platform, workspace, channel, threadID, platform, workspace, channel, threadID)
 }
 
-func findMention(ctx context.Context, tx *sqlx.Tx, cond string, args ...any) (*bot.Mention, error) {
+// findMention is one prepared statement: no transaction around a single read.
+func (s *DB) findMention(ctx context.Context, cond string, args ...any) (*bot.Mention, error) {
 	var m bot.Mention
-	err := tx.GetContext(ctx, &m, tx.Rebind(`SELECT `+mentionColumns+` FROM mentions WHERE `+cond+` ORDER BY id LIMIT 1`), args...)
+	err := s.get(ctx, &m, `SELECT `+mentionColumns+` FROM mentions WHERE `+cond+` ORDER BY id LIMIT 1`, args...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, bot.Errorf(bot.ENOTFOUND, "This message is not on the board.")
 	}

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 
@@ -18,6 +20,14 @@ const suggestionColumns = `id, request_id, platform, workspace, channel, message
 // and sets s.ID, s.State and s.CreatedAt. ENOTFOUND when a request does not
 // exist.
 func (s *DB) CreateSuggestion(ctx context.Context, sg *bot.Suggestion) error {
+	if s.dialect == DialectPostgres && len(sg.Candidates) > 0 && len(sg.Candidates) <= 3 {
+		err := s.createSuggestionPostgres(ctx, sg)
+		if !isForeignKeyViolation(err) {
+			return err
+		}
+		// Nothing was written; the transaction below says which request
+		// is missing.
+	}
 	tx, err := s.beginTx(ctx)
 	if err != nil {
 		return err
@@ -53,15 +63,47 @@ func (s *DB) CreateSuggestion(ctx context.Context, sg *bot.Suggestion) error {
 	return nil
 }
 
+// createSuggestionPostgres writes the suggestion and its candidates in one
+// statement (the capture hot path).
+func (s *DB) createSuggestionPostgres(ctx context.Context, sg *bot.Suggestion) error {
+	now := s.now().Truncate(time.Microsecond)
+	var vals strings.Builder
+	args := []any{sg.RequestID, sg.Platform, sg.Workspace, sg.Channel, sg.MessageID, sg.ThreadID, bot.SuggestionPending, now}
+	for i, c := range sg.Candidates {
+		if i > 0 {
+			vals.WriteString(", ")
+		}
+		n := len(args)
+		fmt.Fprintf(&vals, "($%d::int, $%d::bigint, $%d::float8)", n+1, n+2, n+3)
+		args = append(args, i, c.RequestID, c.Score)
+	}
+	var id int64
+	err := s.get(ctx, &id, `
+		WITH s AS (
+			INSERT INTO suggestions (request_id, platform, workspace, channel, message_id, thread_id, state, decided_by, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, '', $8) RETURNING id
+		), c AS (
+			INSERT INTO suggestion_candidates (suggestion_id, rank, request_id, score)
+			SELECT s.id, v.rank, v.request_id, v.score FROM s, (VALUES `+vals.String()+`) v(rank, request_id, score)
+		)
+		SELECT id FROM s`, args...)
+	if err != nil {
+		if isForeignKeyViolation(err) {
+			return err
+		}
+		return fmt.Errorf("insert suggestion: %w", err)
+	}
+	sg.ID = id
+	sg.State = bot.SuggestionPending
+	sg.MergedInto, sg.DecidedBy, sg.DecidedAt = nil, "", nil
+	sg.CreatedAt = now
+	return nil
+}
+
 // SetSuggestionMessage records the chat message that shows suggestion id.
 // ENOTFOUND.
 func (s *DB) SetSuggestionMessage(ctx context.Context, id int64, ref bot.MessageRef) error {
-	tx, err := s.beginTx(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE suggestions SET platform = ?, workspace = ?, channel = ?, message_id = ?, thread_id = ? WHERE id = ?`),
+	res, err := s.exec(ctx, `UPDATE suggestions SET platform = ?, workspace = ?, channel = ?, message_id = ?, thread_id = ? WHERE id = ?`,
 		ref.Platform, ref.Workspace, ref.Channel, ref.ID, ref.ThreadID, id)
 	if err != nil {
 		return fmt.Errorf("set suggestion message: %w", err)
@@ -69,7 +111,7 @@ func (s *DB) SetSuggestionMessage(ctx context.Context, id int64, ref bot.Message
 	if n, _ := res.RowsAffected(); n == 0 {
 		return errNoSuggestion(id)
 	}
-	return tx.Commit()
+	return nil
 }
 
 func errNoSuggestion(id int64) error {
@@ -176,19 +218,14 @@ func (s *DB) DecideSuggestion(ctx context.Context, id int64, state string, into 
 // DismissedWith returns the ids of requests that were dismissed as
 // duplicates of id, in either direction, in id order.
 func (s *DB) DismissedWith(ctx context.Context, id int64) ([]int64, error) {
-	tx, err := s.beginReadTx(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
 	var ids []int64
-	err = tx.SelectContext(ctx, &ids, tx.Rebind(`
+	err := s.selectAll(ctx, &ids, `
 		SELECT c.request_id FROM suggestions s JOIN suggestion_candidates c ON c.suggestion_id = s.id
 		WHERE s.state = 'dismissed' AND s.request_id = ?
 		UNION
 		SELECT s.request_id FROM suggestions s JOIN suggestion_candidates c ON c.suggestion_id = s.id
 		WHERE s.state = 'dismissed' AND c.request_id = ?
-		ORDER BY 1`), id, id)
+		ORDER BY 1`, id, id)
 	if err != nil {
 		return nil, fmt.Errorf("dismissed with %d: %w", id, err)
 	}

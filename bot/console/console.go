@@ -165,24 +165,42 @@ func (a *Adapter) Run(ctx context.Context) error {
 			}
 		}()
 	}
-	sc := bufio.NewScanner(a.cfg.In)
-	sc.Buffer(make([]byte, 64*1024), maxLineLen)
+	lines := make(chan string)
+	readErr := make(chan error, 1)
+	go func() {
+		// Reads cannot be cancelled; on shutdown the deadline below (for
+		// files and pipes) or the end of input stops this goroutine.
+		sc := bufio.NewScanner(a.cfg.In)
+		sc.Buffer(make([]byte, 64*1024), maxLineLen)
+		for sc.Scan() {
+			select {
+			case lines <- sc.Text():
+			case <-ctx.Done():
+				readErr <- nil
+				return
+			}
+		}
+		readErr <- sc.Err()
+	}()
 	for {
 		if a.cfg.Prompt {
 			a.printf("> ")
 		}
-		if !sc.Scan() {
-			break
-		}
-		if ctx.Err() != nil {
+		select {
+		case <-ctx.Done():
+			if d, ok := a.cfg.In.(interface{ SetReadDeadline(time.Time) error }); ok {
+				_ = d.SetReadDeadline(time.Now())
+			}
 			return nil
+		case err := <-readErr:
+			if err != nil && ctx.Err() == nil {
+				return fmt.Errorf("read console input: %w", err)
+			}
+			return nil
+		case line := <-lines:
+			a.Line(ctx, line)
 		}
-		a.Line(ctx, sc.Text())
 	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("read console input: %w", err)
-	}
-	return nil
 }
 
 // Line processes one input line.
@@ -390,9 +408,12 @@ func (a *Adapter) botMessage(m *message) *bot.Message {
 	return bm
 }
 
-func (a *Adapter) print(m *message) {
+func (a *Adapter) print(m *message) { a.printAs(m, strconv.Itoa(m.id)) }
+
+// printAs prints message m under the label "[label]" ("[3]", "[3 edited]").
+func (a *Adapter) printAs(m *message, label string) {
 	var b strings.Builder
-	fmt.Fprintf(&b, "[%d] #%s ", m.id, m.channel)
+	fmt.Fprintf(&b, "[%s] #%s ", label, m.channel)
 	if m.thread != 0 {
 		fmt.Fprintf(&b, "↳%d ", m.thread)
 	}
@@ -439,16 +460,7 @@ func (a *Adapter) Update(ctx context.Context, ref bot.MessageRef, out bot.OutMes
 	a.mu.Lock()
 	m.text, m.buttons = out.Text, out.Buttons
 	a.mu.Unlock()
-	var b strings.Builder
-	fmt.Fprintf(&b, "[%d edited] #%s ", m.id, m.channel)
-	if m.thread != 0 {
-		fmt.Fprintf(&b, "↳%d ", m.thread)
-	}
-	fmt.Fprintf(&b, "%s: %s\n", m.author, indent(m.text))
-	for _, btn := range m.buttons {
-		fmt.Fprintf(&b, "    [%s] %s\n", btn.ID, btn.Label)
-	}
-	a.printf("%s", b.String())
+	a.printAs(m, strconv.Itoa(m.id)+" edited")
 	return nil
 }
 

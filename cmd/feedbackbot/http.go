@@ -97,7 +97,15 @@ func (m *Main) startAdapters(ctx context.Context, cfg Config, eng *bot.Engine, m
 // server itself checks the database; migrations ran before it started).
 type readiness struct {
 	mu       sync.Mutex
+	started  bool // the index is loaded and every adapter is registered
 	adapters []connector
+}
+
+// start marks start-up as finished.
+func (r *readiness) start() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.started = true
 }
 
 type connector interface {
@@ -118,6 +126,9 @@ func (r *readiness) add(a any) {
 func (r *readiness) check(ctx context.Context) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if !r.started {
+		return errors.New("starting: loading the duplicate index")
+	}
 	for _, a := range r.adapters {
 		if !a.Connected() {
 			return fmt.Errorf("%s adapter is not connected", a.Name())

@@ -35,6 +35,7 @@ Usage:
   feedbackbot console [flags]          the terminal chat (also serves the board and API over HTTP)
   feedbackbot migrate up|down|status   apply, roll back one, or list database migrations
   feedbackbot dedup eval --corpus FILE --queries FILE [--baseline bm25|order] [--json]
+  feedbackbot bench capture|seed|startup   load harness (docs/performance.md)
   feedbackbot version
 
 Run "feedbackbot -h" for the flags; each flag has an environment variable.
@@ -70,6 +71,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.serve(ctx, args, true)
 	case "migrate":
 		return m.migrate(ctx, args)
+	case "bench":
+		return m.bench(ctx, args)
 	case "dedup":
 		if len(args) == 0 || args[0] != "eval" {
 			fmt.Fprint(m.Stderr, "usage: feedbackbot dedup eval --corpus FILE --queries FILE [--baseline bm25|order] [--json]\n")
@@ -211,8 +214,9 @@ func (m *Main) serve(ctx context.Context, args []string, forceConsole bool) erro
 		}, eng)
 		eng.AddPlatform(con)
 		if err := eng.LoadIndex(runCtx); err != nil {
-			return err
+			return stopErr(ctx, err)
 		}
+		ready.start()
 		if isTerminal(m.Stdin) {
 			fmt.Fprintf(m.Stdout, "feedbackbot console on %s. Type \"alice: I wish …\" to post, \"alice: /feedback help\" for commands, Ctrl-D to quit.\n", db.Dialect())
 		}
@@ -225,7 +229,10 @@ func (m *Main) serve(ctx context.Context, args []string, forceConsole bool) erro
 
 	errc := make(chan error, 4)
 	if err := eng.LoadIndex(runCtx); err != nil {
-		return err
+		cancel()
+		m.shutdown(cfg, srv, log)
+		wg.Wait()
+		return stopErr(ctx, err)
 	}
 	if err := m.startAdapters(runCtx, cfg, eng, mux, ready, log, &wg, errc); err != nil {
 		cancel()
@@ -233,6 +240,7 @@ func (m *Main) serve(ctx context.Context, args []string, forceConsole bool) erro
 		wg.Wait()
 		return err
 	}
+	ready.start()
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -304,4 +312,12 @@ func (m *Main) scorer(cfg Config, db *store.DB, log *slog.Logger) bot.Scorer {
 	elog := log.With("component", "embeddings")
 	client := embeddings.NewClient(embeddings.Config{BaseURL: cfg.EmbeddingsURL, Model: cfg.EmbeddingsModel, APIKey: cfg.EmbeddingsKey, Timeout: 5 * time.Second})
 	return embeddings.NewHybrid(lex, client, embeddings.NewStoreCache(db.VectorCache(), cfg.EmbeddingsModel, elog), cfg.EmbeddingsWeight, elog)
+}
+
+// stopErr hides errors caused by a shutdown that was asked for.
+func stopErr(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
 }

@@ -1,0 +1,164 @@
+package capture
+
+import (
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"sync"
+)
+
+// baseWords are real feedback words; synthetic words extend the vocabulary
+// to vocabSize entries. Words are drawn with a Zipf distribution, so a few
+// are very common and most are rare, as in real text.
+var baseWords = strings.Fields(`export import csv pdf report dashboard dark mode theme login sso okta
+saml password reset email notification slack discord webhook api token rate limit search filter sort
+page pagination mobile ios android app crash freeze slow performance timeout error upload download
+file image video audio calendar sync integration github jira zapier billing invoice subscription plan
+team member role permission admin settings profile avatar language translation timezone date format
+chart graph analytics metric alert schedule reminder comment reply thread mention tag label board
+column card drag drop keyboard shortcut accessibility contrast font size print share link embed widget
+offline cache backup restore delete archive history audit log version release update upgrade install
+browser firefox chrome safari windows linux macos desktop tray menu button dialog popup modal tooltip`)
+
+// openers start a feedback message, as people write them.
+var openers = []string{
+	"", "", "", "please add", "it would be great if", "can we have", "i wish", "feature request:",
+	"bug:", "any chance of", "we really need", "would love", "is it possible to get",
+}
+
+// replies are short thread replies that join a captured request.
+var replies = []string{
+	"+1 we need this too", "same here", "this would help our team a lot", "any update on this?",
+	"we hit this every week", "also affects us", "yes please", "our customers keep asking for this",
+}
+
+const vocabSize = 50_000
+
+// Gen generates synthetic feedback deterministically from a seed: Text(i)
+// is always the same text for the same seed and i. One request in five is a
+// near-duplicate (words dropped, replaced or misspelt) of an earlier one.
+type Gen struct {
+	seed  uint64
+	words []string
+}
+
+var (
+	vocabOnce sync.Once
+	vocab     []string
+)
+
+func vocabulary() []string {
+	vocabOnce.Do(func() {
+		rng := rand.New(rand.NewPCG(42, 42))
+		vocab = slices.Clone(baseWords)
+		const letters = "abcdefghijklmnoprstuvwy"
+		for len(vocab) < vocabSize {
+			n := 3 + rng.IntN(7)
+			var sb strings.Builder
+			for range n {
+				sb.WriteByte(letters[rng.IntN(len(letters))])
+			}
+			vocab = append(vocab, sb.String())
+		}
+	})
+	return vocab
+}
+
+// NewGen returns a generator for seed.
+func NewGen(seed uint64) *Gen { return &Gen{seed: seed, words: vocabulary()} }
+
+type draw struct {
+	rng  *rand.Rand
+	zipf *rand.Zipf
+	g    *Gen
+}
+
+func (g *Gen) draw(stream, i uint64) *draw {
+	rng := rand.New(rand.NewPCG(g.seed^stream*0x9E3779B97F4A7C15, i))
+	return &draw{rng: rng, zipf: rand.NewZipf(rng, 1.1, 2, uint64(len(g.words)-1)), g: g}
+}
+
+func (d *draw) words(n int) string {
+	var sb strings.Builder
+	for i := range n {
+		if i > 0 {
+			sb.WriteByte(' ')
+			if d.rng.IntN(4) == 0 {
+				sb.WriteString("the ")
+			}
+		}
+		sb.WriteString(d.g.words[d.zipf.Uint64()])
+	}
+	return sb.String()
+}
+
+// mutate returns a near-duplicate of s: some words dropped, replaced or
+// misspelt.
+func (d *draw) mutate(s string) string {
+	lines := strings.Split(s, "\n")
+	for li, line := range lines {
+		ws := strings.Fields(line)
+		out := ws[:0]
+		for _, w := range ws {
+			switch d.rng.IntN(10) {
+			case 0: // drop
+			case 1:
+				out = append(out, d.g.words[d.zipf.Uint64()])
+			case 2:
+				if len(w) > 3 {
+					k := 1 + d.rng.IntN(len(w)-2)
+					w = w[:k] + w[k+1:]
+				}
+				out = append(out, w)
+			default:
+				out = append(out, w)
+			}
+		}
+		if len(out) == 0 && len(ws) > 0 {
+			out = append(out, ws[0])
+		}
+		lines[li] = strings.Join(out, " ")
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Text returns the i-th feedback message (i ≥ 0): a first line (the title
+// a capture takes) and a description, or a near-duplicate of an earlier
+// message.
+func (g *Gen) Text(i int) string {
+	d := g.draw(1, uint64(i))
+	if i > 10 && d.rng.IntN(5) == 0 {
+		return d.mutate(g.Text(d.rng.IntN(i)))
+	}
+	title := d.words(4 + d.rng.IntN(7))
+	if o := openers[d.rng.IntN(len(openers))]; o != "" {
+		title = o + " " + title
+	}
+	return title + "\n" + d.words(15+d.rng.IntN(45))
+}
+
+// Reply returns the j-th further mention (j ≥ 1) of the request whose first
+// message is Text(i): a short reply, or a rewording of the request.
+func (g *Gen) Reply(i, j int) string {
+	d := g.draw(2, uint64(i)<<20|uint64(j))
+	if d.rng.IntN(2) == 0 {
+		return replies[d.rng.IntN(len(replies))]
+	}
+	text := g.Text(i)
+	if k := strings.IndexByte(text, '\n'); k >= 0 {
+		text = text[k+1:]
+	}
+	ws := strings.Fields(d.mutate(text))
+	if len(ws) > 20 {
+		ws = ws[:8+d.rng.IntN(12)]
+	}
+	return strings.Join(ws, " ")
+}
+
+// Title returns the title a capture takes from text (its first line).
+func Title(text string) string {
+	if k := strings.IndexByte(text, '\n'); k >= 0 {
+		return text[:k]
+	}
+	return text
+}

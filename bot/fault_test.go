@@ -1,0 +1,277 @@
+package bot_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/feedbackbot/feedbackbot/bot"
+	"github.com/feedbackbot/feedbackbot/bot/dedup"
+	"github.com/feedbackbot/feedbackbot/store/storetest"
+)
+
+// tcpProxy forwards connections to upstream until cut: then it closes every
+// open connection and refuses new ones until restore. It stands in for a
+// PostgreSQL restart without touching the shared server.
+type tcpProxy struct {
+	ln       net.Listener
+	upstream string
+	mu       sync.Mutex
+	down     bool
+	conns    map[net.Conn]bool
+	wg       sync.WaitGroup
+}
+
+func newTCPProxy(t *testing.T, upstream string) *tcpProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &tcpProxy{ln: ln, upstream: upstream, conns: map[net.Conn]bool{}}
+	p.wg.Add(1)
+	go p.serve()
+	t.Cleanup(func() {
+		ln.Close()
+		p.cut()
+		p.wg.Wait()
+	})
+	return p
+}
+
+func (p *tcpProxy) serve() {
+	defer p.wg.Done()
+	for {
+		c, err := p.ln.Accept()
+		if err != nil {
+			return
+		}
+		p.mu.Lock()
+		down := p.down
+		p.mu.Unlock()
+		if down {
+			c.Close()
+			continue
+		}
+		u, err := net.DialTimeout("tcp", p.upstream, 5*time.Second)
+		if err != nil {
+			c.Close()
+			continue
+		}
+		p.mu.Lock()
+		p.conns[c], p.conns[u] = true, true
+		p.mu.Unlock()
+		p.wg.Add(2)
+		go p.pipe(c, u)
+		go p.pipe(u, c)
+	}
+}
+
+func (p *tcpProxy) pipe(dst, src net.Conn) {
+	defer p.wg.Done()
+	io.Copy(dst, src)
+	dst.Close()
+	src.Close()
+	p.mu.Lock()
+	delete(p.conns, dst)
+	delete(p.conns, src)
+	p.mu.Unlock()
+}
+
+// cut closes every connection and refuses new ones.
+func (p *tcpProxy) cut() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.down = true
+	for c := range p.conns {
+		c.Close()
+	}
+}
+
+func (p *tcpProxy) restore() {
+	p.mu.Lock()
+	p.down = false
+	p.mu.Unlock()
+}
+
+// viaProxy returns dsn with its host replaced by a proxy to that host.
+func viaProxy(t *testing.T, dsn string) (string, *tcpProxy) {
+	t.Helper()
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newTCPProxy(t, u.Host)
+	u.Host = p.ln.Addr().String()
+	return u.String(), p
+}
+
+func message(channel, id, text string) *bot.Event {
+	m := &bot.Message{Platform: "test", Workspace: "w", Channel: channel, ID: id, Author: bot.User{ID: "u-" + id, Name: "u-" + id}, Text: text}
+	return &bot.Event{Kind: bot.EventMessage, Platform: "test", Workspace: "w", Channel: channel, User: m.Author, Message: m}
+}
+
+// PostgreSQL goes away while the bot runs (every connection cut, new ones
+// refused) and comes back. While it is away every capture is answered with
+// an error (the adapter reports it to the person, or answers the platform
+// with a non-2xx so that it redelivers), never silently dropped; when it is
+// back the bot reconnects by itself, the redelivered messages are captured
+// once, and nothing is lost or doubled.
+func TestFault_PostgresUnavailable(t *testing.T) {
+	dsn, proxy := viaProxy(t, storetest.PostgresDSN(t))
+	db := openDB(t, dsn)
+	cfg := bot.DefaultConfig()
+	cfg.CommandTimeout = 5 * time.Second
+	e := bot.NewEngine(db, dedup.New(dedup.DefaultConfig()), cfg, nil)
+	e.AddPlatform(&recorder{})
+	ctx := context.Background()
+	if _, err := db.SetChannel(ctx, bot.ChannelSetting{Platform: "test", Workspace: "w", Channel: "ideas", Kind: bot.ChannelWatch}, true); err != nil {
+		t.Fatal(err)
+	}
+	stored := map[string]bool{}
+	send := func(id string) error {
+		_, err := e.Handle(ctx, message("ideas", id, "Idea number "+id+"\nplease build feature "+id))
+		return err
+	}
+	for i := range 5 {
+		id := fmt.Sprintf("before-%d", i)
+		if err := send(id); err != nil {
+			t.Fatalf("capture %s: %v", id, err)
+		}
+		stored[id] = true
+	}
+
+	proxy.cut()
+	var failed []string
+	for i := range 5 {
+		id := fmt.Sprintf("during-%d", i)
+		start := time.Now()
+		err := send(id)
+		if err == nil {
+			t.Fatalf("capture %s while the database is away: no error (the message would be lost)", id)
+		}
+		if took := time.Since(start); took > cfg.CommandTimeout+time.Second {
+			t.Fatalf("capture %s took %v with the database away", id, took)
+		}
+		if bot.ErrorCode(err) != bot.EUNAVAILABLE {
+			t.Fatalf("capture %s while the database is away: %v (code %s), want EUNAVAILABLE", id, err, bot.ErrorCode(err))
+		}
+		failed = append(failed, id)
+	}
+	if err := db.Ping(ctx); bot.ErrorCode(err) != bot.EUNAVAILABLE {
+		t.Fatalf("Ping with the database away = %v, want EUNAVAILABLE", err)
+	}
+
+	proxy.restore()
+	// The platform redelivers what was not acknowledged; a message already
+	// captured (none here) would be refused as a duplicate.
+	deadline := time.Now().Add(10 * time.Second)
+	for _, id := range failed {
+		for {
+			err := send(id)
+			if err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("capture %s after the database came back: %v", id, err)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		stored[id] = true
+	}
+	for i := range 5 {
+		id := fmt.Sprintf("after-%d", i)
+		if err := send(id); err != nil {
+			t.Fatalf("capture %s: %v", id, err)
+		}
+		stored[id] = true
+	}
+	// Redelivering a captured message changes nothing.
+	if err := send("during-0"); err != nil {
+		t.Fatalf("redelivered capture: %v", err)
+	}
+
+	_, total, err := db.FindRequests(ctx, bot.RequestFilter{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if total != len(stored) {
+		t.Fatalf("%d requests on the board, want %d", total, len(stored))
+	}
+	for id := range stored {
+		if _, err := db.FindMentionByMessage(ctx, "test", "w", "ideas", id); err != nil {
+			t.Fatalf("message %s lost: %v", id, err)
+		}
+	}
+}
+
+// hangingPlatform is a chat API that never answers: each call waits until
+// its context ends.
+type hangingPlatform struct{}
+
+func (p *hangingPlatform) Name() string { return "test" }
+func (p *hangingPlatform) Post(ctx context.Context, _ bot.OutMessage) (bot.MessageRef, error) {
+	<-ctx.Done()
+	return bot.MessageRef{}, ctx.Err()
+}
+func (p *hangingPlatform) Update(ctx context.Context, _ bot.MessageRef, _ bot.OutMessage) error {
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// A chat API that hangs holds each event for at most the command timeout:
+// the capture is stored, the card is given up, and other events go on
+// meanwhile.
+func TestFault_ChatAPITimeout(t *testing.T) {
+	db := openDB(t, storetest.SQLiteDSN(t))
+	cfg := bot.DefaultConfig()
+	cfg.CommandTimeout = 300 * time.Millisecond
+	e := bot.NewEngine(db, dedup.New(dedup.DefaultConfig()), cfg, nil)
+	e.AddPlatform(&hangingPlatform{})
+	ctx := context.Background()
+	if _, err := db.SetChannel(ctx, bot.ChannelSetting{Platform: "test", Workspace: "w", Channel: "ideas", Kind: bot.ChannelWatch}, true); err != nil {
+		t.Fatal(err)
+	}
+	const n = 8
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	start := time.Now()
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := e.Handle(ctx, message("ideas", fmt.Sprintf("m%d", i), fmt.Sprintf("Feature %d please", i)))
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	took := time.Since(start)
+	for err := range errs {
+		if err != nil && !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("capture with a hanging chat API: %v", err)
+		}
+	}
+	// All eight ran at once: together they took about one timeout.
+	if took > 3*cfg.CommandTimeout {
+		t.Fatalf("%d captures with a hanging chat API took %v (timeout %v)", n, took, cfg.CommandTimeout)
+	}
+	_, total, err := db.FindRequests(ctx, bot.RequestFilter{})
+	if err != nil || total != n {
+		t.Fatalf("%d requests stored (%v), want %d: a capture is kept when its card cannot be posted", total, err, n)
+	}
+	// A command answered from the store alone is not held up.
+	start = time.Now()
+	if _, err := e.Handle(ctx, &bot.Event{Kind: bot.EventMessageDeleted, Platform: "test", Message: &bot.Message{Platform: "test", Workspace: "w", Channel: "ideas", ID: "m0"}}); err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took > cfg.CommandTimeout {
+		t.Fatalf("delete took %v", took)
+	}
+}
