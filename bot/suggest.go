@@ -258,17 +258,28 @@ func (e *Engine) decide(ctx context.Context, ev *Event, suggID int64, state stri
 		e.reindex(ctx, s.RequestID)
 	}
 	outcome := e.outcomeText(ctx, s)
-	if s.MessageID != "" {
-		if p := e.platform(s.Platform); p != nil {
+	// Edit the message whose button was pressed; the stored id can lag
+	// behind a very fast click (the card is posted before its id is saved).
+	ref := MessageRef{Platform: s.Platform, Workspace: s.Workspace, Channel: s.Channel, ID: s.MessageID, ThreadID: s.ThreadID}
+	if m := ev.Message; m != nil && m.ID != "" && ev.Platform == s.Platform {
+		ref = MessageRef{Platform: ev.Platform, Workspace: m.Workspace, Channel: m.Channel, ID: m.ID, ThreadID: m.ThreadID}
+		if ref.Workspace == "" {
+			ref.Workspace = ev.Workspace
+		}
+		if ref.Channel == "" {
+			ref.Channel = ev.Channel
+		}
+	}
+	if ref.ID != "" {
+		if p := e.platform(ref.Platform); p != nil {
 			req, err := e.store.ResolveRequest(ctx, s.RequestID)
 			if err == nil {
 				req, err = e.store.FindRequestByID(ctx, req.ID)
 			}
 			if err == nil {
-				ref := MessageRef{Platform: s.Platform, Workspace: s.Workspace, Channel: s.Channel, ID: s.MessageID, ThreadID: s.ThreadID}
 				text := e.cardText(req) + "\n" + outcome
 				buttons := []Button{{ID: actionVote + ":" + strconv.FormatInt(req.ID, 10), Label: "👍 Vote"}}
-				if err := p.Update(ctx, ref, OutMessage{Workspace: s.Workspace, Channel: s.Channel, ThreadID: s.ThreadID, Text: text, Buttons: buttons}); err != nil {
+				if err := p.Update(ctx, ref, OutMessage{Workspace: ref.Workspace, Channel: ref.Channel, ThreadID: s.ThreadID, Text: text, Buttons: buttons}); err != nil {
 					e.log.Warn("update suggestion", "err", err)
 				}
 			}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/bwmarrin/discordgo"
+	"github.com/gorilla/websocket"
 	"golang.org/x/time/rate"
 
 	"github.com/feedbackbot/feedbackbot/bot"
@@ -37,6 +39,9 @@ func (f HandlerFunc) Handle(ctx context.Context, ev *bot.Event) (*bot.Response, 
 // Unit tests swap it for a fake.
 type discordAPI interface {
 	ChannelMessageSendComplex(channelID string, data *discordgo.MessageSend, options ...discordgo.RequestOption) (*discordgo.Message, error)
+	// RequestWithBucketID sends a REST call with a body of our own: posts
+	// with a nonce, which discordgo v0.29's MessageSend cannot carry.
+	RequestWithBucketID(method, urlStr string, data interface{}, bucketID string, options ...discordgo.RequestOption) ([]byte, error)
 	ChannelMessageEditComplex(m *discordgo.MessageEdit, options ...discordgo.RequestOption) (*discordgo.Message, error)
 	ChannelMessage(channelID, messageID string, options ...discordgo.RequestOption) (*discordgo.Message, error)
 	Channel(channelID string, options ...discordgo.RequestOption) (*discordgo.Channel, error)
@@ -57,7 +62,7 @@ type gateway interface {
 }
 
 // Adapter connects feedbackbot to Discord. It implements bot.Platform,
-// bot.Pacer, bot.Reactor and bot.LinkFetcher.
+// bot.Pacer, bot.Throttle, bot.Reactor and bot.LinkFetcher.
 type Adapter struct {
 	cfg Config
 	log *slog.Logger
@@ -84,6 +89,7 @@ type Adapter struct {
 var (
 	_ bot.Platform     = (*Adapter)(nil)
 	_ bot.Pacer        = (*Adapter)(nil)
+	_ bot.Throttle     = (*Adapter)(nil)
 	_ bot.Reactor      = (*Adapter)(nil)
 	_ bot.LinkFetcher  = (*Adapter)(nil)
 	_ bot.ChannelNamer = (*Adapter)(nil)
@@ -109,9 +115,10 @@ func New(cfg Config, h Handler) (*Adapter, error) {
 		Transport: &originTransport{
 			origin:  origin,
 			base:    http.DefaultTransport,
-			limiter: rate.NewLimiter(rate.Limit(cfg.RequestsPerSecond), int(cfg.RequestsPerSecond)/5+1),
+			limiter: rate.NewLimiter(rate.Limit(cfg.RequestsPerSecond), restBurst(cfg.RequestsPerSecond)),
 		},
 	}
+	s.Dialer = gatewayDialer(cfg.GatewayTimeout)
 	s.Identify.Intents = discordgo.IntentsGuilds | discordgo.IntentsGuildMessages |
 		discordgo.IntentsGuildMessageReactions | discordgo.IntentsMessageContent
 	if cfg.ShardCount > 1 {
@@ -146,6 +153,20 @@ func (a *Adapter) Name() string { return bot.PlatformDiscord }
 // ChannelInterval is the pause the delivery worker keeps between two posts
 // in one channel: Discord allows about 5 messages per 5 s per channel.
 func (a *Adapter) ChannelInterval() time.Duration { return time.Second }
+
+// PostRate is the platform-wide pace of the delivery worker's posts
+// (bot.Throttle): Discord allows a bot 50 requests per second in all, and
+// the adapter keeps every REST call under Config.RequestsPerSecond (45 by
+// default) with bursts of a fifth of that. Pacing the posts to the same
+// rate keeps a fan-out from queueing behind the REST limiter (where a
+// post's context deadline would run out) and leaves the rest of the bot's
+// calls the bursts.
+func (a *Adapter) PostRate() (perSecond float64, burst int) {
+	return a.cfg.RequestsPerSecond, restBurst(a.cfg.RequestsPerSecond)
+}
+
+// restBurst is the burst of the REST limiter for rps requests per second.
+func restBurst(rps float64) int { return int(rps)/5 + 1 }
 
 // Run connects to the gateway, registers the application commands and
 // handles events until ctx is done; then it disconnects and waits for the
@@ -231,6 +252,42 @@ func (a *Adapter) botUserID() string {
 	a.mu.RLock()
 	defer a.mu.RUnlock()
 	return a.botID
+}
+
+// gatewayDialer returns the websocket dialer for the gateway. discordgo
+// reads the gateway without a deadline, in Open while it holds the
+// session's lock: a connection that goes silent half-way through a
+// (re)connection (the server accepted the socket but never sends HELLO or
+// READY/RESUMED, or the network dropped it without a FIN) would block
+// Open, and with it Close and Run's shutdown, forever. Every read on the
+// connection therefore gets a deadline of idle: a silent connection fails,
+// and discordgo closes it and resumes on a new one.
+func gatewayDialer(idle time.Duration) *websocket.Dialer {
+	d := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
+	return &websocket.Dialer{
+		Proxy:            http.ProxyFromEnvironment,
+		HandshakeTimeout: 30 * time.Second,
+		NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := d.DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			return &idleConn{Conn: c, idle: idle}, nil
+		},
+	}
+}
+
+// idleConn fails a Read that waits longer than idle for data.
+type idleConn struct {
+	net.Conn
+	idle time.Duration
+}
+
+func (c *idleConn) Read(p []byte) (int, error) {
+	if err := c.Conn.SetReadDeadline(time.Now().Add(c.idle)); err != nil {
+		return 0, err
+	}
+	return c.Conn.Read(p)
 }
 
 // originTransport sends requests for discord.com to the configured origin

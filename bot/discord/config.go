@@ -49,8 +49,15 @@ type Config struct {
 	// (interaction tokens stay valid for 15).
 	HandlerTimeout time.Duration
 	// RequestsPerSecond caps REST calls (interaction callbacks excluded)
-	// below Discord's global limit of 50/s. Default 45.
+	// below Discord's global limit of 50/s. Default 45. The delivery worker
+	// paces its posts to the same rate (bot.Throttle).
 	RequestsPerSecond float64
+	// GatewayTimeout is the longest the gateway connection may stay silent
+	// before the adapter drops it and resumes on a new one. Discord answers
+	// every heartbeat (about every 41 s), so a live connection is never
+	// silent that long. It also bounds each step of a (re)connection, which
+	// discordgo would otherwise wait for forever. Default 90 s.
+	GatewayTimeout time.Duration
 }
 
 func (c Config) withDefaults() (Config, error) {
@@ -87,6 +94,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.RequestsPerSecond <= 0 {
 		c.RequestsPerSecond = 45
+	}
+	if c.GatewayTimeout <= 0 {
+		c.GatewayTimeout = 90 * time.Second
 	}
 	return c, nil
 }

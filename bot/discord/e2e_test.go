@@ -125,8 +125,13 @@ func newEnvGlobal(t *testing.T) *env {
 	go func() { done <- a.Run(ctx) }()
 	t.Cleanup(func() {
 		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Error(err)
+			}
+		case <-time.After(15 * time.Second):
+			t.Error("Run did not return")
 		}
 	})
 	eventually(t, 10*time.Second, func() bool { return len(fake.Commands("")) == 2 }, "global commands")
@@ -361,13 +366,22 @@ func TestE2ESlashCommands(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	slow := make(chan struct{})
+	var once sync.Once
+	release := func() { once.Do(func() { close(slow) }) }
+	t.Cleanup(release) // before the adapter stops, even if the test fails early
 	e.rec.setFn(func(ctx context.Context, ev *bot.Event) (*bot.Response, error) {
 		switch {
 		case strings.HasPrefix(ev.Text, "ship"):
-			<-slow
+			select {
+			case <-slow:
+			case <-ctx.Done():
+			}
 			return &bot.Response{Text: "🚀 Shipped", Public: true}, nil
 		case strings.HasPrefix(ev.Text, "top"):
-			<-slow
+			select {
+			case <-slow:
+			case <-ctx.Done():
+			}
 			return &bot.Response{Text: "1. FB-1"}, nil
 		case strings.HasPrefix(ev.Text, "help"):
 			return &bot.Response{Text: "usage", Public: true}, nil
@@ -438,7 +452,7 @@ func TestE2ESlashCommands(t *testing.T) {
 	}
 	waitResponses(t, e.fake, idTop, 1)
 	waitResponses(t, e.fake, idShip, 1)
-	close(slow)
+	release()
 	rs := waitResponses(t, e.fake, idTop, 2)
 	if rs[0].Type != 5 || !rs[0].Ephemeral() || rs[1].Kind != "edit" || rs[1].Content != "1. FB-1" {
 		t.Fatalf("deferred top = %+v", rs)
@@ -553,6 +567,63 @@ func TestE2ERateLimits(t *testing.T) {
 	}
 }
 
+// TestE2EPostIdempotencyKey posts as the delivery worker does, with an
+// idempotency key, through the real discordgo client: the fake Discord
+// de-duplicates by nonce (with enforce_nonce), as Discord does.
+func TestE2EPostIdempotencyKey(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *Config, f *discordfake.Options) { f.NonceWindow = time.Second })
+	ctx := context.Background()
+	root, err := e.fake.UserMessage(generalID, alice, "Dark mode please")
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := bot.OutMessage{Workspace: guildID, Channel: generalID, ThreadID: root.ID, Text: "🚀 Shipped in v2.4", IdempotencyKey: bot.IdempotencyKey(7)}
+	first, err := e.a.Post(ctx, msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A crash after the post: the retry gets the same message back.
+	again, err := e.a.Post(ctx, msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	posted := e.fake.BotMessages(generalID)
+	if again.ID != first.ID || len(posted) != 1 {
+		t.Fatalf("retry = %s, first = %s; %d messages posted", again.ID, first.ID, len(posted))
+	}
+	if posted[0].Nonce != bot.IdempotencyKey(7) {
+		t.Fatalf("nonce = %q", posted[0].Nonce)
+	}
+	// Another delivery with the same text, and a key too long for a nonce.
+	other := msg
+	other.IdempotencyKey = bot.IdempotencyKey(123456789012)
+	ref, err := e.a.Post(ctx, other)
+	if err != nil || ref.ID == first.ID {
+		t.Fatalf("other delivery: %+v, %v", ref, err)
+	}
+	if n := len(e.fake.BotMessages(generalID)); n != 2 {
+		t.Fatalf("%d messages after another delivery", n)
+	}
+	// Without a key, nothing is de-duplicated.
+	msg.IdempotencyKey = ""
+	for range 2 {
+		if _, err := e.a.Post(ctx, msg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(e.fake.BotMessages(generalID)); n != 4 {
+		t.Fatalf("%d messages after two posts without a key", n)
+	}
+	// Discord remembers a nonce for a few minutes only (here 1 s).
+	time.Sleep(1100 * time.Millisecond)
+	msg.IdempotencyKey = bot.IdempotencyKey(7)
+	late, err := e.a.Post(ctx, msg)
+	if err != nil || late.ID == first.ID {
+		t.Fatalf("post after the nonce window: %+v, %v", late, err)
+	}
+}
+
 func TestE2ERegistrationRetriedAfter429(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, func(c *Config, f *discordfake.Options) {})
@@ -572,8 +643,13 @@ func TestE2ERegistrationRetriedAfter429(t *testing.T) {
 		return e.fake.CountRequests("PUT", "/applications/{application_id}/guilds/{guild_id}/commands") == before+2
 	}, "registration retried")
 	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("Run did not return")
 	}
 }
 
@@ -724,6 +800,9 @@ func TestE2EShardingAndNoTokenInLogs(t *testing.T) {
 	}
 	e.fake.UserMessage(generalID, alice, "hello")
 	e.rec.waitKinds(t, 1, bot.EventMessage)
+	// newEnv saw the commands reach the fake; Run logs once it has the
+	// answer.
+	eventually(t, 10*time.Second, func() bool { return strings.Contains(buf.String(), "discord connected") }, "connected logged")
 	if err := e.stop(); err != nil {
 		t.Fatal(err)
 	}

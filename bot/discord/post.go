@@ -2,9 +2,14 @@ package discord
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/url"
+	"strconv"
 	"strings"
 	"unicode/utf16"
 
@@ -20,6 +25,7 @@ const (
 	maxCustomID      = 100  // button custom_id
 	maxButtonsPerRow = 5
 	maxRows          = 5
+	maxNonce         = 25 // message nonce, characters
 )
 
 // noMentions keeps posted text (which quotes users' feedback) from pinging
@@ -32,8 +38,16 @@ func noMentions() *discordgo.MessageAllowedMentions {
 // when it names a message without a thread it posts in msg.Channel as a
 // reply to that message. Text longer than Discord allows is split into
 // several messages; the buttons go with the last one, whose reference is
-// returned. Errors: *bot.RetryAfterError on 429, *bot.PermanentError when
-// the channel is unknown or forbidden.
+// returned.
+//
+// When msg.IdempotencyKey is set, each message carries a nonce derived from
+// it (and the chunk's index) with enforce_nonce, so that Discord answers a
+// repeated post within a few minutes with the message it already created
+// instead of posting it twice: a delivery retried after a crash between
+// its post and its bookkeeping shows once.
+//
+// Errors: *bot.RetryAfterError on 429, *bot.PermanentError when the
+// channel is unknown or forbidden.
 func (a *Adapter) Post(ctx context.Context, msg bot.OutMessage) (bot.MessageRef, error) {
 	if msg.Channel == "" && msg.ThreadID == "" {
 		return bot.MessageRef{}, &bot.PermanentError{Err: errors.New("discord: post: no channel")}
@@ -63,7 +77,13 @@ func (a *Adapter) Post(ctx context.Context, msg bot.OutMessage) (bot.MessageRef,
 		if n == len(chunks)-1 {
 			send.Components = comps
 		}
-		m, err := a.api.ChannelMessageSendComplex(target, send, discordgo.WithContext(ctx))
+		var m *discordgo.Message
+		var err error
+		if msg.IdempotencyKey != "" {
+			m, err = a.sendWithNonce(ctx, target, send, nonce(msg.IdempotencyKey, n))
+		} else {
+			m, err = a.api.ChannelMessageSendComplex(target, send, discordgo.WithContext(ctx))
+		}
 		if err != nil {
 			return bot.MessageRef{}, platformError(err)
 		}
@@ -82,6 +102,47 @@ func (a *Adapter) Post(ctx context.Context, msg bot.OutMessage) (bot.MessageRef,
 		ID:        last.ID,
 		ThreadID:  msg.ThreadID,
 	}, nil
+}
+
+// nonceSend is a message create body with a nonce (discordgo v0.29's
+// MessageSend has no such fields).
+type nonceSend struct {
+	*discordgo.MessageSend
+	Nonce        string `json:"nonce"`
+	EnforceNonce bool   `json:"enforce_nonce"`
+}
+
+// sendWithNonce posts send in channel with nonce and enforce_nonce, as
+// ChannelMessageSendComplex would post it without (no files, so a JSON
+// body).
+func (a *Adapter) sendWithNonce(ctx context.Context, channel string, send *discordgo.MessageSend, nonce string) (*discordgo.Message, error) {
+	endpoint := discordgo.EndpointChannelMessages(channel)
+	body, err := a.api.RequestWithBucketID("POST", endpoint, nonceSend{MessageSend: send, Nonce: nonce, EnforceNonce: true}, endpoint, discordgo.WithContext(ctx))
+	if err != nil {
+		return nil, err
+	}
+	var m discordgo.Message
+	if err := json.Unmarshal(body, &m); err != nil {
+		return nil, fmt.Errorf("discord: decode posted message: %w", err)
+	}
+	if m.ID == "" {
+		return nil, errors.New("discord: posted message has no id")
+	}
+	return &m, nil
+}
+
+// nonce derives the nonce of chunk n of a post from its idempotency key:
+// the key itself (with "#n" for chunks after the first) when it fits
+// Discord's 25 characters, else a 25-character hash of that.
+func nonce(key string, n int) string {
+	if n > 0 {
+		key += "#" + strconv.Itoa(n)
+	}
+	if len(key) <= maxNonce {
+		return key
+	}
+	sum := sha256.Sum256([]byte(key))
+	return "fb" + base64.RawURLEncoding.EncodeToString(sum[:])[:maxNonce-2]
 }
 
 // messageChannel returns the channel that holds the message ref names:

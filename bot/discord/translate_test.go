@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +15,7 @@ import (
 	"time"
 
 	"github.com/bwmarrin/discordgo"
+	"github.com/gorilla/websocket"
 
 	"github.com/feedbackbot/feedbackbot/bot"
 )
@@ -37,6 +40,8 @@ type fakeAPI struct {
 type sentMessage struct {
 	Channel string
 	Data    *discordgo.MessageSend
+	Nonce   string // "" when sent without one
+	Enforce bool
 }
 
 func newFakeAPI() *fakeAPI {
@@ -60,8 +65,35 @@ func (f *fakeAPI) ChannelMessageSendComplex(channelID string, data *discordgo.Me
 	if f.sendErr != nil {
 		return nil, f.sendErr
 	}
-	f.sent = append(f.sent, sentMessage{channelID, data})
+	f.sent = append(f.sent, sentMessage{Channel: channelID, Data: data})
 	return &discordgo.Message{ID: "sent" + string(rune('0'+len(f.sent))), ChannelID: channelID}, nil
+}
+
+// RequestWithBucketID plays Discord's message create with a nonce: a nonce
+// seen before (with enforce_nonce) returns the message it created.
+func (f *fakeAPI) RequestWithBucketID(method, urlStr string, data interface{}, _ string, _ ...discordgo.RequestOption) ([]byte, error) {
+	f.count("send")
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.sendErr != nil {
+		return nil, f.sendErr
+	}
+	prefix := discordgo.EndpointChannels
+	if method != "POST" || !strings.HasPrefix(urlStr, prefix) || !strings.HasSuffix(urlStr, "/messages") {
+		return nil, fmt.Errorf("fakeAPI: unexpected %s %s", method, urlStr)
+	}
+	channelID := strings.TrimSuffix(strings.TrimPrefix(urlStr, prefix), "/messages")
+	body, ok := data.(nonceSend)
+	if !ok || body.MessageSend == nil {
+		return nil, fmt.Errorf("fakeAPI: unexpected body %T", data)
+	}
+	for i, s := range f.sent {
+		if body.EnforceNonce && s.Nonce == body.Nonce && s.Channel == channelID {
+			return json.Marshal(&discordgo.Message{ID: "sent" + string(rune('1'+i)), ChannelID: channelID})
+		}
+	}
+	f.sent = append(f.sent, sentMessage{channelID, body.MessageSend, body.Nonce, body.EnforceNonce})
+	return json.Marshal(&discordgo.Message{ID: "sent" + string(rune('0'+len(f.sent))), ChannelID: channelID})
 }
 
 func (f *fakeAPI) ChannelMessageEditComplex(m *discordgo.MessageEdit, _ ...discordgo.RequestOption) (*discordgo.Message, error) {
@@ -510,6 +542,104 @@ func TestPostRoutesAndErrors(t *testing.T) {
 	}
 }
 
+func TestPostIdempotencyKey(t *testing.T) {
+	ctx := context.Background()
+	t.Run("NonceFromKey", func(t *testing.T) {
+		a, api, _ := newUnit(t)
+		key := bot.IdempotencyKey(42) // "feedbackbot-delivery-42": fits as is
+		ref, err := a.Post(ctx, bot.OutMessage{Channel: "c1", ThreadID: "th1", Text: "🚀 Shipped", IdempotencyKey: key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(api.sent) != 1 || api.sent[0].Nonce != key || !api.sent[0].Enforce || api.sent[0].Channel != "th1" || api.sent[0].Data.Content != "🚀 Shipped" {
+			t.Fatalf("sent = %+v", api.sent)
+		}
+		// The retry after a crash: Discord answers with the first message.
+		again, err := a.Post(ctx, bot.OutMessage{Channel: "c1", ThreadID: "th1", Text: "🚀 Shipped", IdempotencyKey: key})
+		if err != nil || again.ID != ref.ID || len(api.sent) != 1 {
+			t.Fatalf("repeated post = %+v, %v; %d sent", again, err, len(api.sent))
+		}
+	})
+	t.Run("NoKeyNoNonce", func(t *testing.T) {
+		a, api, _ := newUnit(t)
+		if _, err := a.Post(ctx, bot.OutMessage{Channel: "c1", Text: "card"}); err != nil {
+			t.Fatal(err)
+		}
+		if len(api.sent) != 1 || api.sent[0].Nonce != "" || api.sent[0].Enforce {
+			t.Fatalf("sent = %+v", api.sent)
+		}
+	})
+	t.Run("ChunksAndLongKeys", func(t *testing.T) {
+		a, api, _ := newUnit(t)
+		key := bot.IdempotencyKey(1234567890)
+		text := strings.Repeat("line of text\n", 400) // 3 messages
+		if _, err := a.Post(ctx, bot.OutMessage{Channel: "c1", Text: text, IdempotencyKey: key}); err != nil {
+			t.Fatal(err)
+		}
+		if len(api.sent) != 3 {
+			t.Fatalf("%d messages", len(api.sent))
+		}
+		seen := map[string]bool{}
+		for n, s := range api.sent {
+			if len(s.Nonce) > 25 || len(s.Nonce) == 0 || seen[s.Nonce] || s.Nonce != nonce(key, n) || !s.Enforce {
+				t.Fatalf("chunk %d nonce %q", n, s.Nonce)
+			}
+			seen[s.Nonce] = true
+		}
+		// Every attempt derives the same nonces, so a retry posts nothing new.
+		if _, err := a.Post(ctx, bot.OutMessage{Channel: "c1", Text: text, IdempotencyKey: key}); err != nil || len(api.sent) != 3 {
+			t.Fatalf("retry: %v, %d messages", err, len(api.sent))
+		}
+	})
+	t.Run("Errors", func(t *testing.T) {
+		a, api, _ := newUnit(t)
+		api.sendErr = &discordgo.RESTError{Response: &http.Response{StatusCode: 403}}
+		_, err := a.Post(ctx, bot.OutMessage{Channel: "c1", Text: "x", IdempotencyKey: "k"})
+		var p *bot.PermanentError
+		if !errors.As(err, &p) {
+			t.Fatalf("403 with a nonce: %v", err)
+		}
+	})
+}
+
+func TestNonce(t *testing.T) {
+	for _, c := range []struct {
+		key  string
+		n    int
+		want string
+	}{
+		{"feedbackbot-delivery-7", 0, "feedbackbot-delivery-7"},
+		{"feedbackbot-delivery-7", 1, "feedbackbot-delivery-7#1"},
+		{"feedbackbot-delivery-9999", 0, "feedbackbot-delivery-9999"}, // 25: fits
+	} {
+		if got := nonce(c.key, c.n); got != c.want {
+			t.Errorf("nonce(%q, %d) = %q, want %q", c.key, c.n, got, c.want)
+		}
+	}
+	long := nonce("feedbackbot-delivery-10000", 0)
+	if len(long) != 25 || !strings.HasPrefix(long, "fb") || long != nonce("feedbackbot-delivery-10000", 0) {
+		t.Errorf("hashed nonce %q", long)
+	}
+	if long == nonce("feedbackbot-delivery-10001", 0) || long == nonce("feedbackbot-delivery-10000", 1) {
+		t.Error("hashed nonces collide")
+	}
+}
+
+func TestPostRate(t *testing.T) {
+	a, _, _ := newUnit(t)
+	var th bot.Throttle = a
+	if rate, burst := th.PostRate(); rate != 45 || burst != 10 {
+		t.Fatalf("default PostRate = %v, %d; want 45/s (under Discord's 50/s), burst 10", rate, burst)
+	}
+	cfg, err := Config{Token: "x", RequestsPerSecond: 20}.withDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rate, burst := newAdapter(cfg, newRecorder(), newFakeAPI()).PostRate(); rate != 20 || burst != 5 {
+		t.Fatalf("PostRate with RequestsPerSecond 20 = %v, %d", rate, burst)
+	}
+}
+
 func TestParseLink(t *testing.T) {
 	for _, c := range []struct {
 		in         string
@@ -681,5 +811,38 @@ func TestFixtures(t *testing.T) {
 	json.Unmarshal(b, &got)
 	if len(got.Components) != 1 || got.Components[0].Type != want.Components[0].Type || got.Components[0].Components[0] != want.Components[0].Components[0] {
 		t.Fatalf("components = %s, want %+v", b, want)
+	}
+}
+
+// TestGatewayDialerIdleTimeout: a gateway that accepts the socket and then
+// says nothing (no HELLO, no READY) fails discordgo's read instead of
+// blocking it, and Open with it, forever.
+func TestGatewayDialerIdleTimeout(t *testing.T) {
+	up := websocket.Upgrader{}
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		select { // silent
+		case <-release:
+		case <-time.After(10 * time.Second):
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	c, _, err := gatewayDialer(300*time.Millisecond).Dial("ws"+strings.TrimPrefix(srv.URL, "http"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	start := time.Now()
+	if _, _, err := c.ReadMessage(); err == nil {
+		t.Fatal("read from a silent gateway succeeded")
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Fatalf("read from a silent gateway failed only after %v", d)
 	}
 }

@@ -2,8 +2,8 @@
 // commands, message shortcuts and button clicks into platform-neutral
 // *bot.Event values for a Handler, sends the Handler's answer back only to the
 // person who caused the event (ephemeral message or response_url), and
-// implements bot.Platform, bot.Reactor and bot.Pacer so the engine can post
-// request cards, duplicate suggestions and release replies.
+// implements bot.Platform, bot.Reactor, bot.Pacer and bot.Throttle so the
+// engine can post request cards, duplicate suggestions and release replies.
 //
 // Two connection modes: Socket Mode (Config.AppToken set) and the HTTP Events
 // API, interactivity and slash-command endpoints mounted with Routes (requests

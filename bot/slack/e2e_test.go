@@ -180,7 +180,13 @@ func newHarness(t *testing.T, socket bool) *harness {
 	}
 	t.Cleanup(func() {
 		cancel()
-		wg.Wait()
+		stopped := make(chan struct{})
+		go func() { wg.Wait(); close(stopped) }()
+		select {
+		case <-stopped:
+		case <-time.After(20 * time.Second):
+			t.Error("engine or adapter Run did not return 20s after cancel")
+		}
 		if srv != nil {
 			srv.Close()
 		}

@@ -301,7 +301,7 @@ func TestInteractions(t *testing.T) {
 		if m := got.Message; m.ID != "40.1" || m.ThreadID != "39.1" || m.Channel != "C1" || !m.Bot {
 			t.Fatalf("message = %+v", m)
 		}
-		a.jobs.wait()
+		waitJobs(t, a)
 		s := api.sent()
 		if len(s) != 1 || !s[0].Response || s[0].Method != "https://hooks.example/resp/1" || s[0].Values.Get("text") != "Merged FB-2 into FB-1." {
 			t.Fatalf("reply = %+v", s)
@@ -328,7 +328,7 @@ func TestInteractions(t *testing.T) {
 		rec := newRecorder()
 		a, _ := newTestAdapter(t, Config{}, rec)
 		a.acceptInteraction(slack.InteractionCallback{Type: slack.InteractionTypeMessageAction, CallbackID: "other"})
-		a.jobs.wait()
+		waitJobs(t, a)
 		if len(rec.all()) != 0 {
 			t.Fatal("handled")
 		}
@@ -346,7 +346,7 @@ func TestCommandReply(t *testing.T) {
 		if got.Kind != bot.EventCommand || got.Text != "show FB-1" || got.Channel != "C1" || got.User.Name != "Alice" {
 			t.Fatalf("event = %+v", got)
 		}
-		a.jobs.wait()
+		waitJobs(t, a)
 		s := api.sent()
 		if len(s) != 1 || !s[0].Response || s[0].Values.Get("text") != "FB-1 Dark mode" {
 			t.Fatalf("reply = %+v", s)
@@ -358,7 +358,7 @@ func TestCommandReply(t *testing.T) {
 		a, api := newTestAdapter(t, Config{}, rec)
 		a.acceptCommand(slack.SlashCommand{TeamID: "T1", ChannelID: "C1", UserID: "U2", Command: "/feedback", Text: "ship FB-1"})
 		rec.next(t)
-		a.jobs.wait()
+		waitJobs(t, a)
 		s := api.sent()
 		if len(s) != 1 || s[0].User != "U2" || s[0].Values.Get("text") != "Only release leads can ship." || !strings.HasSuffix(s[0].Method, "chat.postEphemeral") {
 			t.Fatalf("reply = %+v", s)
@@ -370,7 +370,7 @@ func TestCommandReply(t *testing.T) {
 		a, api := newTestAdapter(t, Config{}, rec)
 		a.acceptCommand(slack.SlashCommand{TeamID: "T1", ChannelID: "C1", UserID: "U2", Command: "/feedback", Text: "list", ResponseURL: "https://hooks.example/r"})
 		rec.next(t)
-		a.jobs.wait()
+		waitJobs(t, a)
 		if s := api.sent(); len(s) != 1 || s[0].Values.Get("text") != "Internal error." {
 			t.Fatalf("reply = %+v", s)
 		}
@@ -390,7 +390,7 @@ func TestCommandReply(t *testing.T) {
 	t.Run("PanicRecovered", func(t *testing.T) {
 		a, api := newTestAdapter(t, Config{}, HandlerFunc(func(context.Context, *bot.Event) (*bot.Response, error) { panic("boom") }))
 		a.acceptCommand(slack.SlashCommand{TeamID: "T1", ChannelID: "C1", UserID: "U2", Command: "/feedback", Text: "list", ResponseURL: "https://hooks.example/r"})
-		a.jobs.wait()
+		waitJobs(t, a)
 		if s := api.sent(); len(s) != 1 || s[0].Values.Get("text") != "Internal error." {
 			t.Fatalf("reply = %+v", s)
 		}

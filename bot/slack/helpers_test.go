@@ -200,13 +200,28 @@ type recorder struct {
 
 func newRecorder() *recorder { return &recorder{ch: make(chan *bot.Event, 100)} }
 
-func (r *recorder) Handle(_ context.Context, ev *bot.Event) (*bot.Response, error) {
+func (r *recorder) Handle(ctx context.Context, ev *bot.Event) (*bot.Response, error) {
 	r.mu.Lock()
 	r.events = append(r.events, ev)
 	resp, err := r.resp, r.err
 	r.mu.Unlock()
-	r.ch <- ev
+	select {
+	case r.ch <- ev:
+	case <-ctx.Done(): // nobody reads any more: the adapter is shutting down
+	}
 	return resp, err
+}
+
+// waitJobs waits for the adapter's running jobs, at most 10 s.
+func waitJobs(t *testing.T, a *Adapter) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() { a.jobs.wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("jobs still running after 10s")
+	}
 }
 
 func (r *recorder) all() []*bot.Event {

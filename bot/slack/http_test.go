@@ -10,6 +10,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -105,7 +106,7 @@ func TestHTTPSignature(t *testing.T) {
 		if ev.Kind != bot.EventCommand || ev.Channel != "G8PSS9T3V" || ev.User.ID != "U2CERLKJA" || ev.Text != "" {
 			t.Fatalf("event = %+v", ev)
 		}
-		a.jobs.wait()
+		waitJobs(t, a)
 	})
 	rejects := []struct {
 		name   string
@@ -218,7 +219,7 @@ func TestHTTPEvents(t *testing.T) {
 			t.Fatalf("event = %+v", ev)
 		}
 		rec.none(t, 100*time.Millisecond)
-		a.jobs.wait()
+		waitJobs(t, a)
 	})
 	t.Run("UnknownEventAcked", func(t *testing.T) {
 		_, _, rec, srv := httpAdapter(t, "s3cret", now)
@@ -238,9 +239,14 @@ func TestHTTPEvents(t *testing.T) {
 	})
 	t.Run("AckBeforeWork", func(t *testing.T) {
 		release := make(chan struct{})
+		var once sync.Once
+		t.Cleanup(func() { once.Do(func() { close(release) }) })
 		a, _, _, srv := httpAdapter(t, "s3cret", now)
 		a.h = HandlerFunc(func(ctx context.Context, ev *bot.Event) (*bot.Response, error) {
-			<-release
+			select {
+			case <-release:
+			case <-ctx.Done():
+			}
 			return nil, nil
 		})
 		start := time.Now()
@@ -248,8 +254,8 @@ func TestHTTPEvents(t *testing.T) {
 		if err != nil || code != 200 || time.Since(start) > time.Second {
 			t.Fatalf("%d %v after %s", code, err, time.Since(start))
 		}
-		close(release)
-		a.jobs.wait()
+		once.Do(func() { close(release) })
+		waitJobs(t, a)
 	})
 	t.Run("Interaction", func(t *testing.T) {
 		_, _, rec, srv := httpAdapter(t, "s3cret", now)

@@ -29,6 +29,17 @@ const (
 // Block Kit sections plus one actions block per 25 buttons, with msg.Text as
 // the notification fallback. It returns *bot.RetryAfterError when Slack
 // answers 429 and *bot.PermanentError when retrying cannot help.
+//
+// msg.IdempotencyKey is not used: chat.postMessage has no idempotency key
+// or nonce, so Slack cannot de-duplicate a repeated post. Residual risk: if
+// the process dies (or the post's context times out after Slack accepted
+// it) between a successful chat.postMessage and the delivery worker's
+// FinishDelivery, the delivery is retried once its lease lapses and the
+// reply shows twice in the thread. The window is one HTTP round trip plus
+// one store write, so it needs a crash or a lost response at exactly that
+// moment. Closing it would take a read before each retried post (for
+// example: tag posts with message metadata carrying the key and look for
+// it with conversations.replies), which costs a Tier 3 call per retry.
 func (a *Adapter) Post(ctx context.Context, msg bot.OutMessage) (bot.MessageRef, error) {
 	opts := messageOptions(msg.Text, msg.Buttons)
 	if msg.ThreadID != "" {

@@ -236,14 +236,39 @@ func TestJobRunnerStopCancels(t *testing.T) {
 	started := make(chan struct{})
 	r.submit("", func(ctx context.Context) {
 		close(started)
-		<-ctx.Done()
+		<-ctx.Done() // ends when stop cancels it; that is what the test checks
 	})
-	<-started
+	select {
+	case <-started:
+	case <-time.After(5 * time.Second):
+		t.Fatal("job did not start")
+	}
 	done := make(chan struct{})
 	go func() { r.stop(50 * time.Millisecond); close(done) }()
 	select {
 	case <-done:
 	case <-time.After(5 * time.Second):
 		t.Fatal("stop did not cancel the running job")
+	}
+}
+
+func TestPostRate(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		rate  float64
+		want  float64
+		burst int
+	}{
+		{"DefaultNone", 0, 0, 0}, // no documented workspace-wide figure: no cap
+		{"Configured", 2.5, 2.5, 2},
+		{"BelowOnePerSecond", 0.5, 0.5, 1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			a := newAdapter(Config{BotToken: "xoxb-x", PostRate: c.rate}, nil, nil, discardLogger())
+			var th bot.Throttle = a
+			if rate, burst := th.PostRate(); rate != c.want || burst != c.burst {
+				t.Fatalf("PostRate = %v, %d; want %v, %d", rate, burst, c.want, c.burst)
+			}
+		})
 	}
 }

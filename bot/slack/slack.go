@@ -84,6 +84,10 @@ type Config struct {
 	// HTTPClient is used for Web API calls; nil means a client with a 30 s
 	// timeout.
 	HTTPClient *http.Client
+	// PostRate caps the delivery worker's posts to this workspace, in
+	// messages per second with bursts of one second's worth (bot.Throttle).
+	// 0, the default, sets no workspace-wide cap: see Adapter.PostRate.
+	PostRate float64
 }
 
 // Adapter connects feedbackbot to one Slack workspace.
@@ -118,6 +122,7 @@ var (
 	_ bot.Platform = (*Adapter)(nil)
 	_ bot.Reactor  = (*Adapter)(nil)
 	_ bot.Pacer    = (*Adapter)(nil)
+	_ bot.Throttle = (*Adapter)(nil)
 )
 
 // New returns an adapter. It does no I/O. It returns EINVALID when the bot
@@ -184,6 +189,28 @@ func (a *Adapter) SocketMode() bool { return a.cfg.AppToken != "" }
 
 // ChannelInterval is Slack's posting pace per channel (bot.Pacer).
 func (a *Adapter) ChannelInterval() time.Duration { return channelInterval }
+
+// PostRate is the workspace-wide pace of the delivery worker's posts
+// (bot.Throttle): Config.PostRate, with bursts of one second's worth. By
+// default there is none (0), and the worker's posts are paced per channel
+// only (ChannelInterval).
+//
+// Slack rate-limits chat.postMessage in its "special" tier: about one
+// message per second per channel, short bursts allowed, "while also
+// maintaining a workspace-wide limit" (platforms.md §1.5). Neither
+// platforms.md nor Slack's rate-limit page gives a figure for that
+// workspace-wide limit, and any guess would be wrong one way: too high and
+// it protects nothing, too low and it slows every fan-out across many
+// channels for no documented reason. So the default is none; when Slack
+// does refuse a post (429 with Retry-After) the worker pauses that channel
+// and retries. An operator who learns the workspace's limit sets
+// Config.PostRate (or the engine's DeliveryRate for every platform).
+func (a *Adapter) PostRate() (perSecond float64, burst int) {
+	if a.cfg.PostRate <= 0 {
+		return 0, 0
+	}
+	return a.cfg.PostRate, max(1, int(a.cfg.PostRate))
+}
 
 // Run checks the bot token (auth.test), then in Socket Mode connects and
 // handles envelopes until ctx ends; in HTTP mode it waits for ctx while the

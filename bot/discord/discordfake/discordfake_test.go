@@ -233,3 +233,115 @@ func TestGatewayProtocol(t *testing.T) {
 	}
 	c.Close()
 }
+
+// TestGatewayStalledBotCannotWedge is the regression test for a hang: a bot
+// that stops reading its gateway socket (or whose connection drops half-way
+// through a write) must hold up neither the fake's other calls nor Close.
+// Dispatches queue without blocking; the stalled connection is dropped
+// after the write timeout, and its events wait for a RESUME.
+func TestGatewayStalledBotCannotWedge(t *testing.T) {
+	s := testServer(t, false)
+	dial := func() *websocket.Conn {
+		c, _, err := websocket.DefaultDialer.Dial(s.GatewayURL()+"?v=10&encoding=json", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	c := dial()
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, _, err := c.ReadMessage(); err != nil { // HELLO
+		t.Fatal(err)
+	}
+	c.WriteJSON(map[string]any{"op": 2, "d": map[string]any{"token": "Bot tok", "intents": 1}})
+	deadline := time.Now().Add(5 * time.Second)
+	for !s.Gateway().Connected {
+		if time.Now().After(deadline) {
+			t.Fatal("not identified")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// The bot reads nothing more. 4000 events of 10 kB overflow the socket
+	// buffers many times over.
+	big := strings.Repeat("x", 10_000)
+	start := time.Now()
+	for i := range 4000 {
+		if _, err := s.UserMessage("10", Member{User: &User{ID: "5", Username: "u"}}, big); err != nil {
+			t.Fatal(err)
+		}
+		if i%500 == 0 {
+			s.Gateway() // other callers are not held up either
+		}
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Fatalf("dispatching to a stalled bot took %v", d)
+	}
+	// The writer gives up on the stalled socket and drops it.
+	deadline = time.Now().Add(15 * time.Second)
+	for s.Gateway().Connected {
+		if time.Now().After(deadline) {
+			t.Fatal("stalled connection still attached")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// A connection that never identifies does not hold up Close.
+	idle := dial()
+	idle.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, _, err := idle.ReadMessage(); err != nil { // HELLO
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { s.Close(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close blocked")
+	}
+	idle.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, _, err := idle.ReadMessage(); err == nil {
+		t.Fatal("connection still open after Close")
+	}
+}
+
+func TestMessageNonce(t *testing.T) {
+	s := testServer(t, true)
+	post := func(body string) (int, Message) {
+		t.Helper()
+		req, _ := http.NewRequest("POST", s.URL()+"/api/v9/channels/10/messages", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bot tok")
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var m Message
+		json.NewDecoder(resp.Body).Decode(&m)
+		return resp.StatusCode, m
+	}
+	_, a := post(`{"content":"hi","nonce":"k1","enforce_nonce":true}`)
+	_, b := post(`{"content":"hi","nonce":"k1","enforce_nonce":true}`)
+	if a.ID == "" || b.ID != a.ID || len(s.Messages("10")) != 1 || a.Nonce != "k1" {
+		t.Fatalf("enforced nonce: %+v then %+v, %d messages", a, b, len(s.Messages("10")))
+	}
+	// Without enforce_nonce, a nonce does not de-duplicate.
+	post(`{"content":"hi","nonce":"k2"}`)
+	post(`{"content":"hi","nonce":"k2"}`)
+	if n := len(s.Messages("10")); n != 3 {
+		t.Fatalf("%d messages", n)
+	}
+	// Integer nonces too.
+	_, c := post(`{"content":"hi","nonce":12345,"enforce_nonce":true}`)
+	_, d := post(`{"content":"hi","nonce":12345,"enforce_nonce":true}`)
+	if c.ID == "" || c.ID != d.ID {
+		t.Fatalf("integer nonce: %s then %s", c.ID, d.ID)
+	}
+	if len(s.Problems()) != 0 {
+		t.Fatalf("problems: %v", s.Problems())
+	}
+	// Longer than 25 characters: 400 and a problem.
+	if code, _ := post(`{"content":"hi","nonce":"` + strings.Repeat("n", 26) + `","enforce_nonce":true}`); code != 400 || len(s.Problems()) == 0 {
+		t.Fatalf("26-character nonce: %d, problems %v", code, s.Problems())
+	}
+}

@@ -16,6 +16,9 @@ const maxLog = 100_000
 type gatewayState struct {
 	sessions   map[string]*gwSession
 	current    *gwSession
+	conns      map[*gwConn]struct{} // open connections, identified or not
+	wg         sync.WaitGroup       // connection writers
+	closed     bool
 	identifies int
 	resumes    int
 	heartbeats int
@@ -36,27 +39,112 @@ type gwFrame struct {
 	data []byte
 }
 
+// Gateway timeouts. No fake goroutine waits on the bot without one.
+const (
+	// gwWriteTimeout bounds one frame write; a bot that does not read for
+	// that long loses its connection (its events wait in the session log).
+	gwWriteTimeout = 2 * time.Second
+	// gwMaxQueue is the most frames queued for one connection; a bot that
+	// falls further behind loses its connection.
+	gwMaxQueue = maxLog + 1000
+)
+
+// gwConn is one gateway connection. Frames are queued under the server's
+// lock (never blocking) and written by the connection's own writer
+// goroutine, so the lock is never held across network I/O: a bot that
+// stops reading, or a connection that drops half-way through a write, can
+// delay only its own connection.
 type gwConn struct {
-	ws  *websocket.Conn
-	wmu sync.Mutex
+	ws   *websocket.Conn
+	mu   sync.Mutex
+	q    [][]byte
+	wake chan struct{} // 1-buffered: frames were queued
+	done chan struct{} // closed by close
+	once sync.Once
 }
 
-func (c *gwConn) write(data []byte) error {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	c.ws.SetWriteDeadline(time.Now().Add(2 * time.Second))
-	return c.ws.WriteMessage(websocket.TextMessage, data)
+func newGWConn(ws *websocket.Conn) *gwConn {
+	return &gwConn{ws: ws, wake: make(chan struct{}, 1), done: make(chan struct{})}
 }
 
-func (c *gwConn) writeJSON(v any) error {
+// send queues a text frame; false when the connection is closed (or was
+// closed now because the bot is too far behind).
+func (c *gwConn) send(data []byte) bool {
+	c.mu.Lock()
+	select {
+	case <-c.done:
+		c.mu.Unlock()
+		return false
+	default:
+	}
+	if len(c.q) >= gwMaxQueue {
+		c.mu.Unlock()
+		c.close()
+		return false
+	}
+	c.q = append(c.q, data)
+	c.mu.Unlock()
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+	return true
+}
+
+func (c *gwConn) sendJSON(v any) bool {
 	b, err := json.Marshal(v)
 	if err != nil {
-		return err
+		return false
 	}
-	return c.write(b)
+	return c.send(b)
 }
 
-func (c *gwConn) close() { c.ws.UnderlyingConn().Close() }
+// writeLoop writes the queued frames in order until the connection closes.
+// A failed or timed-out write closes the connection, as a network failure
+// would: the bot sees it and resumes.
+func (c *gwConn) writeLoop() {
+	defer c.close()
+	for {
+		c.mu.Lock()
+		q := c.q
+		c.q = nil
+		c.mu.Unlock()
+		for _, data := range q {
+			select {
+			case <-c.done:
+				return
+			default:
+			}
+			c.ws.SetWriteDeadline(time.Now().Add(gwWriteTimeout))
+			if err := c.ws.WriteMessage(websocket.TextMessage, data); err != nil {
+				return
+			}
+		}
+		if len(q) > 0 {
+			continue
+		}
+		select {
+		case <-c.done:
+			return
+		case <-c.wake:
+		}
+	}
+}
+
+// closeWith sends a close frame (written directly, with a deadline), then
+// closes the connection.
+func (c *gwConn) closeWith(code int, text string) {
+	c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), time.Now().Add(time.Second))
+	c.close()
+}
+
+// close drops the connection without a close frame. It never blocks.
+func (c *gwConn) close() {
+	c.once.Do(func() {
+		close(c.done)
+		c.ws.UnderlyingConn().Close()
+	})
+}
 
 type frame struct {
 	Op int             `json:"op"`
@@ -72,19 +160,38 @@ func (s *Server) serveGateway(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
-	c := &gwConn{ws: ws}
-	defer func() {
-		s.detach(c)
-		ws.Close()
-	}()
+	c := newGWConn(ws)
 	s.mu.Lock()
-	s.gw.connects++
-	s.mu.Unlock()
-	hello := map[string]any{"op": 10, "d": map[string]any{"heartbeat_interval": s.opts.HeartbeatInterval.Milliseconds()}, "s": nil, "t": nil}
-	if err := c.writeJSON(hello); err != nil {
+	if s.gw.closed {
+		s.mu.Unlock()
+		c.close()
 		return
 	}
+	s.gw.connects++
+	s.gw.conns[c] = struct{}{}
+	s.gw.wg.Add(2) // this handler and the connection's writer
+	s.mu.Unlock()
+	go func() {
+		defer s.gw.wg.Done()
+		c.writeLoop()
+	}()
+	defer func() {
+		c.close()
+		s.mu.Lock()
+		delete(s.gw.conns, c)
+		s.mu.Unlock()
+		s.detach(c)
+		s.gw.wg.Done()
+	}()
+	hello := map[string]any{"op": 10, "d": map[string]any{"heartbeat_interval": s.opts.HeartbeatInterval.Milliseconds()}, "s": nil, "t": nil}
+	if !c.sendJSON(hello) {
+		return
+	}
+	// Discord drops a connection that stops sending heartbeats; the read
+	// deadline also ends this handler if the bot vanishes without closing.
+	idle := 2*s.opts.HeartbeatInterval + 5*time.Second
 	for {
+		ws.SetReadDeadline(time.Now().Add(idle))
 		_, data, err := ws.ReadMessage()
 		if err != nil {
 			return
@@ -102,7 +209,7 @@ func (s *Server) serveGateway(w http.ResponseWriter, r *http.Request) {
 			s.mu.Lock()
 			s.gw.heartbeats++
 			s.mu.Unlock()
-			c.writeJSON(map[string]any{"op": 11, "d": nil, "s": nil, "t": nil})
+			c.sendJSON(map[string]any{"op": 11, "d": nil, "s": nil, "t": nil})
 		case 2:
 			if !s.identify(c, f.D) {
 				return
@@ -139,11 +246,11 @@ func (s *Server) identify(c *gwConn, d json.RawMessage) bool {
 		s.mu.Lock()
 		s.problem("gateway: IDENTIFY without intents or malformed: %s", d)
 		s.mu.Unlock()
-		c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(4002, "Error while decoding payload."), time.Now().Add(time.Second))
+		c.closeWith(4002, "Error while decoding payload.")
 		return false
 	}
 	if !s.tokenOK(id.Token) {
-		c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(4004, "Authentication failed."), time.Now().Add(time.Second))
+		c.closeWith(4004, "Authentication failed.")
 		return false
 	}
 	s.mu.Lock()
@@ -216,7 +323,7 @@ func (s *Server) resume(c *gwConn, d json.RawMessage) {
 	sess, ok := s.gw.sessions[rs.SessionID]
 	if !ok || !s.tokenOK(rs.Token) {
 		s.logf("GW: RESUME of unknown session %q: invalid session", rs.SessionID)
-		c.writeJSON(map[string]any{"op": 9, "d": false, "s": nil, "t": nil})
+		c.sendJSON(map[string]any{"op": 9, "d": false, "s": nil, "t": nil})
 		return
 	}
 	s.gw.resumes++
@@ -227,10 +334,8 @@ func (s *Server) resume(c *gwConn, d json.RawMessage) {
 	s.gw.current = sess
 	from := rs.Seq - int64(s.gw.overlap)
 	for _, f := range sess.log {
-		if f.seq > from {
-			if err := c.write(f.data); err != nil {
-				return
-			}
+		if f.seq > from && !c.send(f.data) {
+			return
 		}
 	}
 	s.dispatchLocked(sess, "RESUMED", map[string]any{})
@@ -259,10 +364,8 @@ func (s *Server) dispatchRawLocked(sess *gwSession, t string, d json.RawMessage)
 		}
 	}
 	s.logf("GW -> %s s=%d %s", t, seq, truncateLog(d))
-	if sess.conn != nil {
-		if err := sess.conn.write(data); err != nil {
-			s.logf("GW: write failed, event kept for RESUME: %v", err)
-		}
+	if sess.conn != nil && !sess.conn.send(data) {
+		s.logf("GW: connection closed, event kept for RESUME")
 	}
 	return seq
 }
@@ -298,7 +401,7 @@ func (s *Server) SendFrame(data []byte) bool {
 	if s.gw.current == nil || s.gw.current.conn == nil {
 		return false
 	}
-	return s.gw.current.conn.write(data) == nil
+	return s.gw.current.conn.send(data)
 }
 
 // ForceReconnect sends op 7 RECONNECT: the bot should close and RESUME.

@@ -45,6 +45,11 @@ type Options struct {
 	// InteractionDeadline is how long an interaction accepts its first
 	// response. Default 3 s, as on Discord.
 	InteractionDeadline time.Duration
+	// NonceWindow is how long a message nonce sent with enforce_nonce
+	// de-duplicates: a post repeating it within the window gets the
+	// message already created instead of a new one. Discord says "the past
+	// few minutes"; default 2 minutes.
+	NonceWindow time.Duration
 	// Logf, when set, receives a line per request and gateway frame.
 	Logf func(format string, args ...any)
 }
@@ -67,12 +72,18 @@ type Server struct {
 	commands     map[string][]json.RawMessage
 	interactions map[string]*interaction // id -> interaction
 	byToken      map[string]*interaction
-	reqMu        sync.Mutex // guards requests; may be taken under mu
+	nonces       map[string]nonceEntry // enforced nonce of a bot post -> its message
+	reqMu        sync.Mutex            // guards requests; may be taken under mu
 	requests     []Request
 	problems     []string
 	limits       []*limitRule
 
 	gw gatewayState
+}
+
+type nonceEntry struct {
+	messageID string
+	at        time.Time
 }
 
 type guild struct {
@@ -109,6 +120,9 @@ func New(opts Options) (*Server, error) {
 	if opts.InteractionDeadline <= 0 {
 		opts.InteractionDeadline = 3 * time.Second
 	}
+	if opts.NonceWindow <= 0 {
+		opts.NonceWindow = 2 * time.Minute
+	}
 	s := &Server{
 		opts:         opts,
 		start:        time.Now(),
@@ -119,9 +133,11 @@ func New(opts Options) (*Server, error) {
 		commands:     make(map[string][]json.RawMessage),
 		interactions: make(map[string]*interaction),
 		byToken:      make(map[string]*interaction),
+		nonces:       make(map[string]nonceEntry),
 	}
 	s.ids.Store(1_200_000_000_000_000_000)
 	s.gw.sessions = make(map[string]*gwSession)
+	s.gw.conns = make(map[*gwConn]struct{})
 	if opts.SpecPath != "" {
 		sp, err := LoadSpec(opts.SpecPath)
 		if err != nil {
@@ -157,19 +173,33 @@ func (s *Server) BotUser() User {
 	return User{ID: s.opts.AppID, Username: s.opts.BotName, Discriminator: "0", Bot: true}
 }
 
-// Close stops the server and drops the gateway connections.
+// Close stops the server and drops the gateway connections (a bot still
+// connected sees a network failure). It returns within a few seconds
+// whatever state the bot left its connections in.
 func (s *Server) Close() {
 	s.mu.Lock()
-	for _, sess := range s.gw.sessions {
-		if sess.conn != nil {
-			sess.conn.close()
-		}
+	s.gw.closed = true
+	conns := make([]*gwConn, 0, len(s.gw.conns))
+	for c := range s.gw.conns {
+		conns = append(conns, c)
 	}
 	s.mu.Unlock()
+	for _, c := range conns {
+		c.close()
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	s.http.Shutdown(ctx)
 	s.http.Close()
+	// Gateway handlers and writers end once their connection is closed;
+	// the wait is bounded all the same.
+	done := make(chan struct{})
+	go func() { s.gw.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		s.logf("GW: gateway goroutines still running 5s after Close")
+	}
 }
 
 // NewID returns a fresh snowflake.
@@ -744,6 +774,31 @@ type messageBody struct {
 	Flags            int               `json:"flags"`
 	MessageReference *MessageReference `json:"message_reference"`
 	Embeds           []any             `json:"embeds"`
+	// Nonce is a string or an integer; EnforceNonce makes it de-duplicate
+	// (POST message only).
+	Nonce        json.RawMessage `json:"nonce"`
+	EnforceNonce *bool           `json:"enforce_nonce"`
+}
+
+// nonceString returns the nonce as a string ("" for none or null) and
+// whether it is well-formed: an integer, or a string of at most 25
+// characters.
+func (b messageBody) nonceString() (string, bool) {
+	raw := strings.TrimSpace(string(b.Nonce))
+	if raw == "" || raw == "null" {
+		return "", true
+	}
+	if strings.HasPrefix(raw, `"`) {
+		var s string
+		if err := json.Unmarshal(b.Nonce, &s); err != nil {
+			return "", false
+		}
+		return s, len([]rune(s)) <= 25
+	}
+	if _, err := strconv.ParseInt(raw, 10, 64); err != nil {
+		return "", false
+	}
+	return raw, true
 }
 
 // checkLimits applies Discord's documented limits (platforms.md §3), which
@@ -752,6 +807,9 @@ func checkLimits(b messageBody, create bool) []string {
 	var errs []string
 	if b.Content != nil && len([]rune(*b.Content)) > 2000 {
 		errs = append(errs, fmt.Sprintf("content: %d characters, at most 2000", len([]rune(*b.Content))))
+	}
+	if _, ok := b.nonceString(); !ok {
+		errs = append(errs, "nonce: an integer or a string of at most 25 characters")
 	}
 	if create && (b.Content == nil || *b.Content == "") && (b.Components == nil || len(*b.Components) == 0) && len(b.Embeds) == 0 {
 		errs = append(errs, "Cannot send an empty message")
@@ -813,7 +871,23 @@ func (s *Server) postMessage(w http.ResponseWriter, channelID string, body []byt
 	if errs := checkLimits(b, true); len(errs) > 0 {
 		return s.badBody(w, "POST message", errs)
 	}
+	nonce, _ := b.nonceString()
+	enforce := nonce != "" && b.EnforceNonce != nil && *b.EnforceNonce
 	s.mu.Lock()
+	if enforce {
+		// Discord: "If another message was created by the same author with
+		// the same nonce, that message will be returned and no new message
+		// will be created."
+		if e, ok := s.nonces[nonce]; ok && time.Since(e.at) < s.opts.NonceWindow {
+			if m, ok := s.byID[e.messageID]; ok {
+				out := rest(m)
+				s.mu.Unlock()
+				s.logf("REST: nonce %q repeated: returning message %s", nonce, m.ID)
+				writeJSON(w, 200, out)
+				return 200
+			}
+		}
+	}
 	ch, ok := s.channels[channelID]
 	if !ok || ch.Type == ChannelForum {
 		s.mu.Unlock()
@@ -853,6 +927,10 @@ func (s *Server) postMessage(w http.ResponseWriter, channelID string, body []byt
 	}
 	if b.Components != nil {
 		m.Components = *b.Components
+	}
+	m.Nonce = nonce
+	if enforce {
+		s.nonces[nonce] = nonceEntry{messageID: m.ID, at: time.Now()}
 	}
 	out := rest(m)
 	gwMsg := wire(m)

@@ -104,6 +104,8 @@ type Message struct {
 	MessageReference *MessageReference `json:"message_reference,omitempty"`
 	Components       []Component       `json:"components"`
 	Thread           *Channel          `json:"thread,omitempty"`
+	// Nonce is the nonce the message was posted with, if any.
+	Nonce string `json:"nonce,omitempty"`
 }
 
 // Component is a message component: an action row (type 1) holding
