@@ -77,14 +77,14 @@ func (e *Engine) onAnnouncement(ctx context.Context, ev *Event) (*Response, erro
 	if err != nil {
 		if p := e.platform(m.Platform); p != nil {
 			thread.Text = ErrorMessage(err)
-			_, _ = p.Post(ctx, thread)
+			_, _ = e.post(ctx, p, thread)
 		}
 		return nil, nil
 	}
 	if out.Threads == 0 || out.Replayed {
 		if p := e.platform(m.Platform); p != nil {
 			thread.Text = out.Summary()
-			if _, err := p.Post(ctx, thread); err != nil {
+			if _, err := e.post(ctx, p, thread); err != nil {
 				e.log.Warn("answer announcement", "err", err)
 			}
 		}

@@ -243,7 +243,7 @@ func (e *Engine) captureWithoutMessage(ctx context.Context, by User, m *Message)
 		e.metrics.Captured(m.Platform, mention.Via)
 		return e.afterCreate(ctx, by, req, mention, false)
 	}
-	ref, err := p.Post(ctx, OutMessage{Workspace: m.Workspace, Channel: m.Channel, Text: fmt.Sprintf("📝 New feedback from %s: %s", actorName(by), titleOf(text))})
+	ref, err := e.post(ctx, p, OutMessage{Workspace: m.Workspace, Channel: m.Channel, Text: fmt.Sprintf("📝 New feedback from %s: %s", actorName(by), titleOf(text))})
 	if err != nil {
 		return nil, fmt.Errorf("post capture card: %w", err)
 	}

@@ -51,7 +51,7 @@ func (e *Engine) startProgress(ctx context.Context, platform string, where OutMe
 		return
 	}
 	where.Text = fmt.Sprintf("%s %s Notifying %s…", releaseEmoji(out.Action), out.headline(), threadCount(out.Threads))
-	ref, err := p.Post(ctx, where)
+	ref, err := e.post(ctx, p, where)
 	if err != nil {
 		e.log.Warn("post progress", "err", err)
 		return
@@ -109,7 +109,7 @@ func (e *Engine) updateProgress(ctx context.Context) {
 		msg := pr.msg
 		msg.Text = text
 		if p := e.platform(pr.platform); p != nil {
-			if err := p.Update(ctx, pr.ref, msg); err != nil {
+			if err := e.update(ctx, p, pr.ref, msg); err != nil {
 				e.log.Warn("update progress", "err", err)
 			}
 		}
@@ -554,7 +554,7 @@ func (e *Engine) deliverOne(ctx context.Context, w *worker, d *Delivery) outcome
 	// stopping, so a graceful stop never leaves a posted reply unrecorded.
 	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.cfg.CommandTimeout)
 	defer cancel()
-	ref, err := p.Post(pctx, OutMessage{Workspace: d.Workspace, Channel: d.Channel, ThreadID: d.ThreadID, Text: d.Text, IdempotencyKey: IdempotencyKey(d.ID)})
+	ref, err := e.post(pctx, p, OutMessage{Workspace: d.Workspace, Channel: d.Channel, ThreadID: d.ThreadID, Text: d.Text, IdempotencyKey: IdempotencyKey(d.ID)})
 	if err == nil {
 		if err := e.store.FinishDelivery(pctx, d.ID, e.cfg.Worker, ref.ID); err != nil {
 			e.log.Warn("finish delivery", "id", d.ID, "err", err)

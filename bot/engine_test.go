@@ -288,3 +288,46 @@ func TestIndexFollowsOtherReplicas(t *testing.T) {
 		}
 	})
 }
+
+// callMetrics records platform calls reported to a bot.CallObserver.
+type callMetrics struct {
+	mu    sync.Mutex
+	calls map[string]int
+}
+
+func (m *callMetrics) Captured(string, string)  {}
+func (m *callMetrics) Suggested()               {}
+func (m *callMetrics) Merged()                  {}
+func (m *callMetrics) Delivered(string, string) {}
+func (m *callMetrics) PlatformCall(platform, method string, d time.Duration, status string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.calls[platform+" "+method+" "+status]++
+}
+
+func TestPlatformCallsAreObserved(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t, storetest.SQLiteDSN(t))
+	limited := true
+	p := &recorder{fail: func(m bot.OutMessage) error {
+		if limited && strings.Contains(m.Text, "Shipped in") {
+			limited = false
+			return &bot.RetryAfterError{After: time.Millisecond, Err: errors.New("ratelimited")}
+		}
+		return nil
+	}}
+	e := newEngine(t, db, p)
+	m := &callMetrics{calls: map[string]int{}}
+	e.SetMetrics(m)
+	command(t, e, lead, "c", "watch")
+	post(t, e, "c", "m1", "u1", "Import from Trello")
+	command(t, e, lead, "c", "ship FB-1 v1")
+	_ = e.Flush(ctx)
+	time.Sleep(20 * time.Millisecond)
+	_ = e.Flush(ctx)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.calls["test post 429"] != 1 || m.calls["test post ok"] < 2 || m.calls["test update ok"] < 1 {
+		t.Fatalf("observed calls %v", m.calls)
+	}
+}

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -76,4 +77,42 @@ type Pacer interface {
 // it.
 type Throttle interface {
 	PostRate() (perSecond float64, burst int)
+}
+
+// CallObserver is implemented by Metrics that also record platform API
+// calls: latency and outcome ("ok", "429" or "error").
+type CallObserver interface {
+	PlatformCall(platform, method string, d time.Duration, status string)
+}
+
+// post calls p.Post and reports it to the metrics.
+func (e *Engine) post(ctx context.Context, p Platform, msg OutMessage) (MessageRef, error) {
+	start := time.Now()
+	ref, err := p.Post(ctx, msg)
+	e.observeCall(p.Name(), "post", start, err)
+	return ref, err
+}
+
+// update calls p.Update and reports it to the metrics.
+func (e *Engine) update(ctx context.Context, p Platform, ref MessageRef, msg OutMessage) error {
+	start := time.Now()
+	err := p.Update(ctx, ref, msg)
+	e.observeCall(p.Name(), "update", start, err)
+	return err
+}
+
+func (e *Engine) observeCall(platform, method string, start time.Time, err error) {
+	o, ok := e.metrics.(CallObserver)
+	if !ok {
+		return
+	}
+	status := "ok"
+	var ra *RetryAfterError
+	switch {
+	case errors.As(err, &ra):
+		status = "429"
+	case err != nil:
+		status = "error"
+	}
+	o.PlatformCall(platform, method, time.Since(start), status)
 }

@@ -164,7 +164,7 @@ func (e *Engine) postInThread(ctx context.Context, m *Mention, text string, butt
 	if p == nil {
 		return MessageRef{}, false
 	}
-	ref, err := p.Post(ctx, OutMessage{Workspace: m.Workspace, Channel: m.Channel, ThreadID: m.ThreadID, Text: text, Buttons: buttons})
+	ref, err := e.post(ctx, p, OutMessage{Workspace: m.Workspace, Channel: m.Channel, ThreadID: m.ThreadID, Text: text, Buttons: buttons})
 	if err != nil {
 		e.log.Warn("post card", "platform", m.Platform, "err", err)
 		return MessageRef{}, false
@@ -279,7 +279,7 @@ func (e *Engine) decide(ctx context.Context, ev *Event, suggID int64, state stri
 			if err == nil {
 				text := e.cardText(req) + "\n" + outcome
 				buttons := []Button{{ID: actionVote + ":" + strconv.FormatInt(req.ID, 10), Label: "👍 Vote"}}
-				if err := p.Update(ctx, ref, OutMessage{Workspace: ref.Workspace, Channel: ref.Channel, ThreadID: s.ThreadID, Text: text, Buttons: buttons}); err != nil {
+				if err := e.update(ctx, p, ref, OutMessage{Workspace: ref.Workspace, Channel: ref.Channel, ThreadID: s.ThreadID, Text: text, Buttons: buttons}); err != nil {
 					e.log.Warn("update suggestion", "err", err)
 				}
 			}
