@@ -12,6 +12,8 @@ COPY --from=build /out/feedbackbot /feedbackbot
 COPY --from=build --chown=65532:65532 /out/data /data
 USER nonroot:nonroot
 WORKDIR /data
-ENV DATABASE_URL=sqlite:/data/feedbackbot.db FEEDBACKBOT_HTTP_ADDR=:8080
+# GOMEMLIMIT keeps the start-up peak (building the duplicate index) in bounds;
+# raise it for boards far above 100,000 requests.
+ENV DATABASE_URL=sqlite:/data/feedbackbot.db FEEDBACKBOT_HTTP_ADDR=:8080 GOMEMLIMIT=250MiB
 EXPOSE 8080
 ENTRYPOINT ["/feedbackbot"]
