@@ -1,7 +1,8 @@
 package dedup
 
 import (
-	"hash/fnv"
+	"cmp"
+	"slices"
 	"strings"
 	"sync"
 
@@ -16,23 +17,67 @@ const (
 	numFields
 )
 
-// analyzer turns texts into terms. It caches stems (stemming dominates the
-// cost of analysis) and is safe for concurrent use.
+// analyzer turns texts into terms. It caches the term of each word it has
+// seen (stemming dominates the cost of analysis) and is safe for concurrent
+// use. The cache is a set of plain maps, each behind its own lock, so that
+// analysis on several CPUs rarely waits.
 type analyzer struct {
-	stems sync.Map // surface word -> stem
+	shards [stemShards]stemShard
 }
 
-func (a *analyzer) stem(w string) string {
-	if v, ok := a.stems.Load(w); ok {
-		return v.(string)
+const stemShards = 64
+
+type stemShard struct {
+	mu sync.RWMutex
+	m  map[string]string // lower-case word -> stem, or stopMark
+	_  [32]byte          // keep shards on separate cache lines
+}
+
+// stopMark is what the stem cache holds for a stop word: no stem contains
+// a NUL byte.
+const stopMark = "\x00"
+
+// wordHash is FNV-1a, to pick a stem cache shard.
+func wordHash(w string) uint32 {
+	h := uint32(2166136261)
+	for i := 0; i < len(w); i++ {
+		h ^= uint32(w[i])
+		h *= 16777619
 	}
-	s := english.Stem(w, true)
-	if s == w {
-		s = w
+	return h ^ h>>16
+}
+
+// stem returns the stem of a lower-case word, or stopMark for a stop word.
+func (a *analyzer) stem(w string) string {
+	sh := &a.shards[wordHash(w)%stemShards]
+	sh.mu.RLock()
+	s, ok := sh.m[w]
+	sh.mu.RUnlock()
+	if ok {
+		return s
+	}
+	if isStopWord(w) {
+		s = stopMark
 	} else {
+		s = english.Stem(w, true)
+	}
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if v, ok := sh.m[w]; ok {
+		return v
+	}
+	if sh.m == nil {
+		sh.m = make(map[string]string, 256)
+	}
+	// The cache owns its strings: w and s may point into a request's text.
+	k := strings.Clone(w)
+	switch {
+	case s == w:
+		s = k
+	case s != stopMark:
 		s = strings.Clone(s)
 	}
-	a.stems.Store(strings.Clone(w), s)
+	sh.m[k] = s
 	return s
 }
 
@@ -41,49 +86,85 @@ func (a *analyzer) term(t Token) (string, bool) {
 	if t.Kind != KindWord {
 		return t.Text, true
 	}
-	if len(t.Text) < 2 || isStopWord(t.Text) {
+	if len(t.Text) < 2 {
 		return "", false
 	}
-	return a.stem(t.Text), true
+	s := a.stem(t.Text)
+	if s == stopMark {
+		return "", false
+	}
+	return s, true
 }
 
 // analyzed is one text (or several fields) turned into term frequencies and
-// bigram hashes.
+// bigram hashes. Get one with newAnalyzed and hand it back with release.
 type analyzed struct {
-	tf      map[string]*[numFields]uint16
-	lens    [numFields]int
-	bigrams map[uint32]bigram // by bigramHash
-	order   []string          // terms in first-seen order (for deterministic IDs)
+	terms []string            // distinct terms in first-seen order (for deterministic IDs)
+	tfs   [][numFields]uint16 // per term
+	pos   map[string]int32    // term -> index in terms
+	lens  [numFields]int
+	// bigrams lists each pair of adjacent terms as it occurs; dedupBigrams
+	// keeps one per hash.
+	bigrams []bigram
 }
+
+// bigram is a pair of adjacent terms (indexes into analyzed.terms), the
+// weight of the field it occurs in and that field.
+type bigram struct {
+	h     uint32 // bigramHash
+	a, b  int32
+	field int32
+	w     float64
+}
+
+var analyzedPool = sync.Pool{New: func() any {
+	return &analyzed{pos: make(map[string]int32, 64)}
+}}
 
 func newAnalyzed() *analyzed {
-	return &analyzed{tf: make(map[string]*[numFields]uint16), bigrams: make(map[uint32]bigram)}
+	return analyzedPool.Get().(*analyzed)
 }
 
-// bigram is a pair of adjacent terms, the largest weight of the fields it
-// occurs in and that field.
-type bigram struct {
-	a, b  string
-	w     float64
-	field int
+// release hands a back for reuse; it must not be used afterwards.
+func (a *analyzed) release() {
+	if a.reset() {
+		analyzedPool.Put(a)
+	}
+}
+
+// reset empties a for reuse, unless it held an unusually long text (then
+// its buffers had better go).
+func (a *analyzed) reset() bool {
+	if len(a.terms) > 4096 {
+		return false
+	}
+	clear(a.terms)
+	a.terms = a.terms[:0]
+	a.tfs = a.tfs[:0]
+	clear(a.pos)
+	a.lens = [numFields]int{}
+	a.bigrams = a.bigrams[:0]
+	return true
 }
 
 // add analyses text into field f; bigramWeight is recorded for the bigrams of
 // the text (the largest weight wins when a bigram occurs in several fields).
 func (a *analyzer) add(dst *analyzed, f int, text string, bigramWeight float64) {
-	prev := ""
+	prev := int32(-1)
 	forEachToken(text, func(t Token, seq bool) {
 		s, ok := a.term(t)
 		if !ok {
 			// Stop words do not break a bigram: "open the door" -> open door.
 			return
 		}
-		c := dst.tf[s]
-		if c == nil {
-			c = new([numFields]uint16)
-			dst.tf[s] = c
-			dst.order = append(dst.order, s)
+		i, ok := dst.pos[s]
+		if !ok {
+			i = int32(len(dst.terms))
+			dst.pos[s] = i
+			dst.terms = append(dst.terms, s)
+			dst.tfs = append(dst.tfs, [numFields]uint16{})
 		}
+		c := &dst.tfs[i]
 		if c[f] < 0xFFFF {
 			c[f]++
 		}
@@ -91,25 +172,53 @@ func (a *analyzer) add(dst *analyzed, f int, text string, bigramWeight float64) 
 		if !seq {
 			return
 		}
-		if prev != "" && prev != s {
-			h := bigramHash(prev, s)
-			if bigramWeight > dst.bigrams[h].w {
-				dst.bigrams[h] = bigram{a: prev, b: s, w: bigramWeight, field: f}
-			}
+		if prev >= 0 && prev != i {
+			dst.bigrams = append(dst.bigrams, bigram{
+				h: bigramHash(dst.terms[prev], s), a: prev, b: i, field: int32(f), w: bigramWeight,
+			})
 		}
-		prev = s
+		prev = i
 	})
 }
 
-// bigramHash hashes an unordered pair of terms: word order varies too much
-// in short texts ("dark mode" / "mode: dark") to be worth keeping.
+// dedupBigrams keeps, for each bigram hash, the first occurrence with the
+// largest weight (if that weight is positive), sorted by hash.
+func (a *analyzed) dedupBigrams() []bigram {
+	bs := a.bigrams
+	slices.SortStableFunc(bs, func(x, y bigram) int { return cmp.Compare(x.h, y.h) })
+	out := bs[:0]
+	for i := 0; i < len(bs); {
+		j, best := i+1, i
+		for ; j < len(bs) && bs[j].h == bs[i].h; j++ {
+			if bs[j].w > bs[best].w {
+				best = j
+			}
+		}
+		if bs[best].w > 0 {
+			out = append(out, bs[best])
+		}
+		i = j
+	}
+	a.bigrams = out
+	return out
+}
+
+// bigramHash hashes an unordered pair of terms (FNV-1a of a, NUL, b): word
+// order varies too much in short texts ("dark mode" / "mode: dark") to be
+// worth keeping.
 func bigramHash(a, b string) uint32 {
 	if b < a {
 		a, b = b, a
 	}
-	h := fnv.New32a()
-	h.Write([]byte(a))
-	h.Write([]byte{0})
-	h.Write([]byte(b))
-	return h.Sum32()
+	h := uint32(2166136261)
+	for i := 0; i < len(a); i++ {
+		h ^= uint32(a[i])
+		h *= 16777619
+	}
+	h *= 16777619 // the NUL separator
+	for i := 0; i < len(b); i++ {
+		h ^= uint32(b[i])
+		h *= 16777619
+	}
+	return h
 }

@@ -6,9 +6,9 @@ import (
 	"math"
 	"runtime"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"github.com/feedbackbot/feedbackbot/bot"
@@ -168,17 +168,21 @@ type Index struct {
 	mu    sync.RWMutex
 	vocab map[string]uint32
 	terms []termEntry
+	dfs   []int32 // per term: len(terms[id].posts), densely packed
 	// gramTerms lists the terms that contain each character n-gram (for
 	// fuzzy matching; nil when Config.FuzzyWeight is 0).
 	gramTerms map[uint32][]uint32
-	byID      map[int64]uint32
-	slots     []slotMeta
-	lens      [][numFields]uint16 // per slot
-	active    []bool              // per slot
-	live      []bool              // per slot: false for free slots
-	free      []uint32
-	nLive     int
-	sumLen    [numFields]float64
+	// words filters the vocabulary lookups of typo matching (nil when
+	// Config.FuzzyWeight is 0).
+	words  *wordFilter
+	byID   map[int64]uint32
+	slots  []slotMeta
+	lens   [][numFields]uint16 // per slot
+	active []bool              // per slot
+	live   []bool              // per slot: false for free slots
+	free   []uint32
+	nLive  int
+	sumLen [numFields]float64
 
 	pool sync.Pool // *scratch
 }
@@ -200,6 +204,7 @@ func New(cfg Config) *Index {
 	}
 	if cfg.FuzzyWeight > 0 {
 		ix.gramTerms = make(map[uint32][]uint32)
+		ix.words = newWordFilter()
 	}
 	return ix
 }
@@ -211,8 +216,7 @@ func (ix *Index) Len() int {
 	return ix.nLive
 }
 
-func (ix *Index) analyzeDoc(doc bot.Doc) *analyzed {
-	a := newAnalyzed()
+func (ix *Index) analyzeDoc(doc bot.Doc, a *analyzed) *analyzed {
 	ix.an.add(a, fieldTitle, doc.Title, ix.cfg.TitleWeight)
 	ix.an.add(a, fieldBody, doc.Description, ix.cfg.BodyWeight)
 	for _, e := range doc.Extra {
@@ -225,36 +229,104 @@ func (ix *Index) analyzeDoc(doc bot.Doc) *analyzed {
 // with Active false stay indexed (their words still count in word rarity)
 // but are never returned.
 func (ix *Index) Upsert(doc bot.Doc) {
-	a := ix.analyzeDoc(doc)
+	a := ix.analyzeDoc(doc, newAnalyzed())
 	ix.mu.Lock()
-	defer ix.mu.Unlock()
 	ix.insert(doc, a)
+	ix.mu.Unlock()
+	a.release()
 }
 
-// Load upserts many requests at once (start-up), analysing their texts on
-// all CPUs. It is equivalent to calling Upsert for each in order.
+// Load upserts many requests at once (start-up). It is equivalent to calling
+// Upsert for each in order: the texts are analysed on all CPUs, a batch
+// at a time, while the calling goroutine indexes the batches already
+// analysed, in order.
 func (ix *Index) Load(docs []bot.Doc) {
-	const chunk = 1024
-	workers := max(1, runtime.GOMAXPROCS(0))
-	for start := 0; start < len(docs); start += chunk * workers {
-		end := min(len(docs), start+chunk*workers)
-		as := make([]*analyzed, end-start)
-		var wg sync.WaitGroup
-		for w := 0; w < workers; w++ {
-			wg.Add(1)
-			go func(w int) {
-				defer wg.Done()
-				for i := start + w; i < end; i += workers {
-					as[i-start] = ix.analyzeDoc(docs[i])
+	const batch = 128
+	nb := (len(docs) + batch - 1) / batch
+	if nb == 0 {
+		return
+	}
+	workers := min(max(1, runtime.GOMAXPROCS(0)), nb)
+	type result struct {
+		as   []*analyzed
+		done chan struct{}
+	}
+	results := make([]result, nb)
+	for b := range results {
+		results[b].done = make(chan struct{})
+	}
+	// tokens bounds the batches analysed ahead of indexing (memory).
+	tokens := make(chan struct{}, 4*workers)
+	// free recycles analysed requests within this load (not through
+	// analyzedPool, which would keep them after it).
+	free := make(chan *analyzed, (4*workers+1)*batch)
+	var next atomic.Int64
+	stop := make(chan struct{})
+	defer close(stop)
+	for w := 0; w < workers; w++ {
+		go func() {
+			for {
+				select {
+				case tokens <- struct{}{}:
+				case <-stop:
+					return
 				}
-			}(w)
-		}
-		wg.Wait()
+				b := int(next.Add(1) - 1)
+				if b >= nb {
+					return
+				}
+				lo, hi := b*batch, min(len(docs), (b+1)*batch)
+				as := make([]*analyzed, hi-lo)
+				for i := lo; i < hi; i++ {
+					var a *analyzed
+					select {
+					case a = <-free:
+					default:
+						a = &analyzed{pos: make(map[string]int32, 64)}
+					}
+					as[i-lo] = ix.analyzeDoc(docs[i], a)
+				}
+				results[b].as = as
+				close(results[b].done)
+			}
+		}()
+	}
+	ix.mu.Lock()
+	ix.grow(len(docs))
+	ix.mu.Unlock()
+	for b := range results {
+		<-results[b].done
+		lo := b * batch
 		ix.mu.Lock()
-		for i, a := range as {
-			ix.insert(docs[start+i], a)
+		for i, a := range results[b].as {
+			ix.insert(docs[lo+i], a)
 		}
 		ix.mu.Unlock()
+		for _, a := range results[b].as {
+			if a.reset() {
+				select {
+				case free <- a:
+				default:
+				}
+			}
+		}
+		results[b].as = nil
+		<-tokens
+	}
+}
+
+// grow makes room for n more requests; the caller holds the write lock.
+func (ix *Index) grow(n int) {
+	n -= len(ix.free)
+	if n <= 0 {
+		return
+	}
+	ix.slots = slices.Grow(ix.slots, n)
+	ix.lens = slices.Grow(ix.lens, n)
+	ix.active = slices.Grow(ix.active, n)
+	ix.live = slices.Grow(ix.live, n)
+	if len(ix.byID) == 0 && n > 1024 {
+		ix.byID = make(map[int64]uint32, n)
 	}
 }
 
@@ -280,11 +352,13 @@ func (ix *Index) insert(doc bot.Doc, a *analyzed) {
 		ix.sumLen[f] += float64(lens[f])
 	}
 	ix.nLive++
-	fwd := make([]posting, 0, len(a.tf))
-	for _, t := range a.order {
-		tf := a.tf[t]
+	avg := ix.avgLens()
+	fwd := make([]posting, 0, len(a.terms))
+	for i, t := range a.terms {
 		id, ok := ix.vocab[t]
 		if !ok {
+			// The term may point into the request's text: keep a copy.
+			t = strings.Clone(t)
 			id = uint32(len(ix.terms))
 			ix.vocab[t] = id
 			var grams []uint32
@@ -302,16 +376,22 @@ func (ix *Index) insert(doc bot.Doc, a *analyzed) {
 				}
 			}
 			ix.terms = append(ix.terms, termEntry{text: t, grams: grams})
+			ix.dfs = append(ix.dfs, 0)
+			if ix.words != nil && filterable(t) {
+				ix.words.add(t, ix.terms)
+			}
 		}
 		te := &ix.terms[id]
-		p := makePosting(id, *tf)
-		te.posts = append(te.posts, post{slot: s, impact: float32(ix.tfPart(p, &lens))})
+		p := makePosting(id, a.tfs[i])
+		te.posts = append(te.posts, post{slot: s, impact: float32(ix.tfPartAvg(p, &lens, &avg))})
+		ix.dfs[id]++
 		fwd = append(fwd, p)
 	}
 	slices.Sort(fwd)
-	bg := make([]uint32, 0, len(a.bigrams))
-	for h, b := range a.bigrams {
-		bg = append(bg, h&^bigramFieldMask|uint32(b.field))
+	bgs := a.dedupBigrams()
+	bg := make([]uint32, len(bgs))
+	for i, b := range bgs {
+		bg[i] = b.h&^bigramFieldMask | uint32(b.field)
 	}
 	slices.Sort(bg)
 	ix.slots[s] = slotMeta{id: doc.ID, fwd: fwd, bigrams: bg}
@@ -334,6 +414,7 @@ func (ix *Index) removeSlot(s uint32) {
 	m := ix.slots[s]
 	for _, p := range m.fwd {
 		te := &ix.terms[p.slot()]
+		ix.dfs[p.slot()]--
 		for i, q := range te.posts {
 			if q.slot == s {
 				last := len(te.posts) - 1
@@ -372,7 +453,6 @@ type query struct {
 	grams   *gramTable // character n-gram vector (nil when CharWeight is 0)
 	bigrams []qbigram  // sorted by hash
 	self    float64    // the query's score against itself (unigrams)
-	titleW  float64    // sum of idf over the terms of the query's first line
 }
 
 // qbigram is a query bigram: v is its weight (mean idf of the pair times the
@@ -382,9 +462,95 @@ type qbigram struct {
 	v, self float64
 }
 
+// scratch holds the buffers of one query, reused through Index.pool.
 type scratch struct {
-	acc     []float32
-	touched []uint32
+	q       query
+	acc     []float32 // first-pass score per slot
+	touched []uint32  // slots with acc > 0
+	heap    minHeap
+	cands   []uint32
+	res     []scored
+	bounds  []bounded
+	top     []float64
+	idfs    []float64   // idf per term of the analysed query
+	fuzzy   []fuzzyCand // rare query words
+	counts  countTable  // gramVariant
+	// Full score: query terms in term id order, and per query term the
+	// request's posting (or -1).
+	byID []int32
+	hit  []int32
+	// idfMemo caches idf by df (0: not computed) for a board of idfN
+	// requests.
+	idfMemo []float64
+	idfBig  [1024]idfEntry // larger df, direct-mapped
+	idfN    int
+}
+
+type idfEntry struct {
+	df  int // 0: empty (df >= idfMemoSize here)
+	idf float64
+}
+
+type fuzzyCand struct {
+	text   string
+	weight float64
+	df     int
+}
+
+type bounded struct {
+	slot          uint32
+	qcov, inQuery float64
+	bound         float64
+}
+
+// idfMemoSize bounds the document frequencies whose idf is cached per
+// query (rarer terms are the most common).
+const idfMemoSize = 4096
+
+func (ix *Index) getScratch() *scratch {
+	sc, _ := ix.pool.Get().(*scratch)
+	if sc == nil {
+		sc = &scratch{idfMemo: make([]float64, idfMemoSize), idfN: -1}
+	}
+	if sc.idfN != ix.nLive {
+		clear(sc.idfMemo)
+		clear(sc.idfBig[:])
+		sc.idfN = ix.nLive
+	}
+	return sc
+}
+
+func (ix *Index) putScratch(sc *scratch) {
+	q := &sc.q
+	q.terms, q.bigrams, q.grams, q.self = q.terms[:0], q.bigrams[:0], nil, 0
+	clear(sc.fuzzy)
+	sc.fuzzy = sc.fuzzy[:0]
+	ix.pool.Put(sc)
+}
+
+// idfOf is ix.idf(df), cached in sc; the caller holds the read lock.
+func (ix *Index) idfOf(sc *scratch, df int) float64 {
+	if df >= idfMemoSize {
+		e := &sc.idfBig[df%len(sc.idfBig)]
+		if e.df != df {
+			*e = idfEntry{df: df, idf: ix.idf(df)}
+		}
+		return e.idf
+	}
+	v := sc.idfMemo[df]
+	if v == 0 {
+		v = ix.idf(df)
+		sc.idfMemo[df] = v
+	}
+	return v
+}
+
+func (ix *Index) analyzeQuery(text string) *analyzed {
+	title, body := splitTitle(text)
+	qa := newAnalyzed()
+	ix.an.add(qa, fieldTitle, title, ix.cfg.QueryTitleWeight)
+	ix.an.add(qa, fieldBody, body, 1)
+	return qa
 }
 
 // Similar returns at most limit active requests that may be duplicates of
@@ -398,22 +564,17 @@ func (ix *Index) Similar(ctx context.Context, text string, limit int) ([]bot.Can
 	if limit <= 0 {
 		return nil, nil
 	}
-	title, body := splitTitle(text)
-	qa := newAnalyzed()
-	ix.an.add(qa, fieldTitle, title, ix.cfg.QueryTitleWeight)
-	ix.an.add(qa, fieldBody, body, 1)
+	qa := ix.analyzeQuery(text)
+	defer qa.release()
 
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
-	q := ix.buildQuery(qa)
+	sc := ix.getScratch()
+	defer ix.putScratch(sc)
+	q := ix.buildQuery(qa, sc)
 	if len(q.terms) == 0 {
 		return nil, nil
 	}
-	sc, _ := ix.pool.Get().(*scratch)
-	if sc == nil {
-		sc = &scratch{}
-	}
-	defer ix.pool.Put(sc)
 	if len(sc.acc) < len(ix.slots) {
 		sc.acc = make([]float32, len(ix.slots)+len(ix.slots)/4)
 	}
@@ -421,19 +582,15 @@ func (ix *Index) Similar(ctx context.Context, text string, limit int) ([]bot.Can
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	res := make([]scored, 0, len(cands))
-	for _, s := range cands {
-		res = append(res, scored{slot: s, score: ix.fullScore(q, s)})
-	}
-	for _, s := range sc.touched {
-		sc.acc[s] = 0
-	}
-	sc.touched = sc.touched[:0]
-	sort.Slice(res, func(i, j int) bool {
-		if res[i].score != res[j].score {
-			return res[i].score > res[j].score
+	res := ix.rerank(q, sc, cands, limit)
+	slices.SortFunc(res, func(a, b scored) int {
+		if a.score != b.score {
+			if a.score > b.score {
+				return -1
+			}
+			return 1
 		}
-		return ix.slots[res[i].slot].id < ix.slots[res[j].slot].id
+		return cmp.Compare(ix.slots[a.slot].id, ix.slots[b.slot].id)
 	})
 	if len(res) > limit {
 		res = res[:limit]
@@ -445,6 +602,59 @@ func (ix *Index) Similar(ctx context.Context, text string, limit int) ([]bot.Can
 	return out, nil
 }
 
+// rerank computes the full score of the candidates that can be among the
+// best limit: every candidate's query coverage bounds its full score, so
+// candidates are scored in order of that bound until the bound falls below
+// the limit-th best score found. The best limit of the result are those of
+// scoring every candidate.
+func (ix *Index) rerank(q *query, sc *scratch, cands []uint32, limit int) []scored {
+	z := ix.newScorer(q, sc)
+	res := sc.res[:0]
+	alpha, cw := ix.cfg.DocCoverage, ix.cfg.CharWeight
+	if len(cands) <= limit || z.qmax <= 0 || alpha <= 0 || alpha >= 1 {
+		for _, s := range cands {
+			res = append(res, scored{slot: s, score: z.score(s)})
+		}
+		sc.res = res
+		return res
+	}
+	bs := sc.bounds[:0]
+	for _, s := range cands {
+		qcov, inQuery := z.coverage(s)
+		// The document-side coverage is at most 1 (up to rounding).
+		b := math.Pow(qcov, 1-alpha) * (1 + 1e-9)
+		if cw > 0 && q.grams != nil {
+			b = (1-cw)*b + cw + 1e-9
+		}
+		bs = append(bs, bounded{slot: s, qcov: qcov, inQuery: inQuery, bound: b})
+	}
+	slices.SortFunc(bs, func(a, b bounded) int { return cmp.Compare(b.bound, a.bound) })
+	// top holds the best scores so far, best first, at most limit.
+	top := sc.top[:0]
+	for _, c := range bs {
+		if len(top) == limit && c.bound < top[limit-1] {
+			break // neither this candidate nor the rest can be in the best limit
+		}
+		v := z.finish(c.slot, c.qcov, c.inQuery)
+		res = append(res, scored{slot: c.slot, score: v})
+		switch {
+		case len(top) < limit:
+			top = append(top, v)
+		case v > top[limit-1]:
+			top[limit-1] = v
+		default:
+			continue
+		}
+		for i := len(top) - 1; i > 0 && top[i] > top[i-1]; i-- {
+			top[i], top[i-1] = top[i-1], top[i]
+		}
+	}
+	sc.top = top
+	sc.bounds = bs
+	sc.res = res
+	return res
+}
+
 // ScoreIDs scores the given requests against text with the same scoring as
 // Similar, whether or not they would be among its first-pass candidates,
 // and returns them in the given order. Unknown or inactive ids get score 0.
@@ -453,18 +663,19 @@ func (ix *Index) ScoreIDs(ctx context.Context, text string, ids []int64) ([]bot.
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	title, body := splitTitle(text)
-	qa := newAnalyzed()
-	ix.an.add(qa, fieldTitle, title, ix.cfg.QueryTitleWeight)
-	ix.an.add(qa, fieldBody, body, 1)
+	qa := ix.analyzeQuery(text)
+	defer qa.release()
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
-	q := ix.buildQuery(qa)
+	sc := ix.getScratch()
+	defer ix.putScratch(sc)
+	q := ix.buildQuery(qa, sc)
+	z := ix.newScorer(q, sc)
 	out := make([]bot.Candidate, len(ids))
 	for i, id := range ids {
 		out[i] = bot.Candidate{RequestID: id}
 		if s, ok := ix.byID[id]; ok && ix.active[s] && len(q.terms) > 0 {
-			out[i].Score = ix.fullScore(q, s)
+			out[i].Score = z.score(s)
 		}
 	}
 	return out, nil
@@ -499,29 +710,31 @@ func (ix *Index) satq(x float64) float64 {
 	return x * (k + 1) / (k + x)
 }
 
-func (ix *Index) buildQuery(qa *analyzed) *query {
-	q := &query{}
+// buildQuery turns an analysed text into a query (held by sc); the caller
+// holds the read lock.
+func (ix *Index) buildQuery(qa *analyzed, sc *scratch) *query {
+	q := &sc.q
 	if ix.cfg.CharWeight > 0 {
-		q.grams = newGramTable(8 * len(qa.tf))
+		q.grams = newGramTable(8 * len(qa.terms))
 	}
-	var fuzzy []queryTerm
-	var fuzzyText []string
-	idfOf := make(map[string]float64, len(qa.tf))
+	fuzzy := sc.fuzzy[:0]
+	idfs := slices.Grow(sc.idfs[:0], len(qa.terms))[:len(qa.terms)]
 	var qlens [numFields]uint16
 	for f := range qlens {
 		qlens[f] = uint16(min(qa.lens[f], 0xFFFF))
 	}
-	for _, t := range qa.order {
-		tf := qa.tf[t]
+	avg := ix.avgLens()
+	for i, t := range qa.terms {
+		tf := qa.tfs[i]
 		w := ix.satq(ix.cfg.QueryTitleWeight*float64(tf[fieldTitle]) + float64(tf[fieldBody]))
 		id, ok := ix.vocab[t]
 		df := 0
 		if ok {
 			df = len(ix.terms[id].posts)
 		}
-		idf := ix.idf(df)
-		idfOf[t] = idf
-		q.self += w * idf * ix.tfPart(makePosting(0, *tf), &qlens)
+		idf := ix.idfOf(sc, df)
+		idfs[i] = idf
+		q.self += w * idf * ix.tfPartAvg(makePosting(0, tf), &qlens, &avg)
 		if q.grams != nil && tf[fieldTitle]+tf[fieldBody] > 0 {
 			grams := []uint32(nil)
 			if ok {
@@ -536,15 +749,14 @@ func (ix *Index) buildQuery(qa *analyzed) *query {
 			q.terms = append(q.terms, queryTerm{id: id, weight: w, idf: idf, df: df})
 		}
 		if df <= fuzzyMaxDF && ix.cfg.FuzzyWeight > 0 {
-			fuzzy = append(fuzzy, queryTerm{weight: w, df: df})
-			fuzzyText = append(fuzzyText, t)
+			fuzzy = append(fuzzy, fuzzyCand{text: t, weight: w, df: df})
 		}
 	}
-	for i, t := range fuzzyText {
+	for i, fc := range fuzzy {
 		if i == maxFuzzyTerms {
 			break
 		}
-		vid, sim, ok := ix.fuzzyVariant(t, fuzzy[i].df)
+		vid, sim, ok := ix.fuzzyVariant(sc, fc.text, fc.df)
 		if !ok {
 			continue
 		}
@@ -556,41 +768,56 @@ func (ix *Index) buildQuery(qa *analyzed) *query {
 			continue
 		}
 		df := len(ix.terms[vid].posts)
-		q.terms = append(q.terms, queryTerm{id: vid, weight: fuzzy[i].weight * sim * ix.cfg.FuzzyWeight, idf: ix.idf(df), df: df})
+		q.terms = append(q.terms, queryTerm{id: vid, weight: fc.weight * sim * ix.cfg.FuzzyWeight, idf: ix.idfOf(sc, df), df: df})
 	}
+	sc.fuzzy = fuzzy
 	if ix.cfg.BigramWeight > 0 {
-		for h, bg := range qa.bigrams {
-			v := ix.satq(bg.w) * (idfOf[bg.a] + idfOf[bg.b]) / 2
+		for _, bg := range qa.dedupBigrams() {
+			v := ix.satq(bg.w) * (idfs[bg.a] + idfs[bg.b]) / 2
 			dw := ix.cfg.BodyWeight
 			if bg.w == ix.cfg.QueryTitleWeight && qa.lens[fieldTitle] > 0 {
 				dw = ix.cfg.TitleWeight
 			}
-			q.bigrams = append(q.bigrams, qbigram{h: h, v: v, self: v * dw / (ix.cfg.K1 + dw)})
+			q.bigrams = append(q.bigrams, qbigram{h: bg.h, v: v, self: v * dw / (ix.cfg.K1 + dw)})
 		}
-		slices.SortFunc(q.bigrams, func(a, b qbigram) int { return cmp.Compare(a.h, b.h) })
+		// dedupBigrams returns them sorted by hash.
 	}
+	sc.idfs = idfs
 	// Rarest first.
-	sort.SliceStable(q.terms, func(i, j int) bool { return q.terms[i].idf > q.terms[j].idf })
+	slices.SortStableFunc(q.terms, func(a, b queryTerm) int { return cmp.Compare(b.idf, a.idf) })
 	return q
+}
+
+// avgLens returns the average field lengths tfPartAvg needs; the caller
+// holds a lock.
+func (ix *Index) avgLens() [numFields]float64 {
+	n := float64(ix.nLive)
+	var avg [numFields]float64
+	for f := range avg {
+		avg[f] = max(ix.sumLen[f]/n, 1)
+	}
+	return avg
 }
 
 // tfPart is the saturated BM25F term frequency of a posting in a slot, in
 // [0,1).
 func (ix *Index) tfPart(p posting, lens *[numFields]uint16) float64 {
+	avg := ix.avgLens()
+	return ix.tfPartAvg(p, lens, &avg)
+}
+
+// tfPartAvg is tfPart with the average field lengths given (avgLens).
+func (ix *Index) tfPartAvg(p posting, lens *[numFields]uint16, avg *[numFields]float64) float64 {
 	cfg := &ix.cfg
-	n := float64(ix.nLive)
 	x := 0.0
 	if tf := p.tf(fieldTitle); tf > 0 {
-		avg := max(ix.sumLen[fieldTitle]/n, 1)
-		x += cfg.TitleWeight * tf / (1 - cfg.TitleB + cfg.TitleB*float64(lens[fieldTitle])/avg)
+		x += cfg.TitleWeight * tf / (1 - cfg.TitleB + cfg.TitleB*float64(lens[fieldTitle])/avg[fieldTitle])
 	}
 	if tf := p.tf(fieldBody); tf > 0 {
-		avg := max(ix.sumLen[fieldBody]/n, 1)
-		x += cfg.BodyWeight * tf / (1 - cfg.BodyB + cfg.BodyB*float64(lens[fieldBody])/avg)
+		x += cfg.BodyWeight * tf / (1 - cfg.BodyB + cfg.BodyB*float64(lens[fieldBody])/avg[fieldBody])
 	}
 	if tf := p.tf(fieldExtra); tf > 0 {
-		avg := max(ix.sumLen[fieldExtra]/n, 1)
-		x += cfg.ExtraWeight * tf / (1 - cfg.ExtraB + cfg.ExtraB*float64(lens[fieldExtra])/avg)
+		x += cfg.ExtraWeight * tf / (1 - cfg.ExtraB + cfg.ExtraB*float64(lens[fieldExtra])/avg[fieldExtra])
 	}
 	return x / (cfg.K1 + x)
 }
@@ -600,6 +827,7 @@ func (ix *Index) tfPart(p posting, lens *[numFields]uint16) float64 {
 func (ix *Index) firstPass(q *query, sc *scratch, depth int) []uint32 {
 	budget := ix.cfg.MaxPostings
 	acc := sc.acc
+	touched := sc.touched[:0]
 	for i := range q.terms {
 		qt := &q.terms[i]
 		if i > 0 && qt.df > budget {
@@ -610,82 +838,149 @@ func (ix *Index) firstPass(q *query, sc *scratch, depth int) []uint32 {
 		wf := float32(w)
 		for _, p := range ix.terms[qt.id].posts {
 			if acc[p.slot] == 0 {
-				sc.touched = append(sc.touched, p.slot)
+				touched = append(touched, p.slot)
 			}
 			acc[p.slot] += wf * p.impact
 		}
 	}
 	// Select the best depth active slots.
-	h := make(minHeap, 0, depth)
-	for _, s := range sc.touched {
-		if !ix.active[s] {
+	h := sc.heap[:0]
+	active := ix.active
+	for _, s := range touched {
+		v := acc[s]
+		if len(h) == depth && v <= h[0].v || !active[s] {
 			continue
 		}
-		v := acc[s]
 		if len(h) < depth {
 			h.push(s, v)
-		} else if v > h[0].v {
+		} else {
 			h.replaceTop(s, v)
 		}
 	}
-	out := make([]uint32, len(h))
-	for i, e := range h {
-		out[i] = e.s
+	for _, s := range touched {
+		acc[s] = 0
 	}
+	sc.touched = touched[:0]
+	out := sc.cands[:0]
+	for _, e := range h {
+		out = append(out, e.s)
+	}
+	sc.heap = h[:0]
+	sc.cands = out
 	return out
 }
 
-// fullScore computes the BM25F score of slot s exactly (every query term,
-// current average lengths) with the bigram evidence, and turns it into a
-// score in [0,1]:
-// the geometric mix (Config.DocCoverage) of how much of the query's weight
-// the request matches and how much of the request's weight the query
-// matches.
-func (ix *Index) fullScore(q *query, s uint32) float64 {
-	m := &ix.slots[s]
-	lens := &ix.lens[s]
-	raw := 0.0
-	qmax := q.self
-	// Skipped terms, and the document-side coverage.
-	inQuery := 0.0
-	for _, qt := range q.terms {
-		i, ok := slices.BinarySearchFunc(m.fwd, qt.id, func(p posting, id uint32) int {
-			return int(int64(p.slot()) - int64(id))
-		})
-		if !ok {
-			continue
-		}
-		raw += qt.weight * qt.idf * ix.tfPart(m.fwd[i], lens)
-		inQuery += qt.idf * ix.docTermWeight(m.fwd[i])
-	}
+// scorer computes full scores for one query.
+type scorer struct {
+	ix   *Index
+	q    *query
+	sc   *scratch
+	avg  [numFields]float64
+	qmax float64
+}
+
+func (ix *Index) newScorer(q *query, sc *scratch) *scorer {
+	z := &scorer{ix: ix, q: q, sc: sc, avg: ix.avgLens(), qmax: q.self}
 	if ix.cfg.BigramWeight > 0 && len(q.bigrams) > 0 {
 		bw := ix.cfg.BigramWeight
 		for _, qb := range q.bigrams {
-			qmax += bw * qb.self
-			j, _ := slices.BinarySearch(m.bigrams, qb.h&^bigramFieldMask)
-			if j < len(m.bigrams) && m.bigrams[j]&^bigramFieldMask == qb.h&^bigramFieldMask {
-				dw := ix.fieldWeight(int(m.bigrams[j] & bigramFieldMask))
+			z.qmax += bw * qb.self
+		}
+	}
+	byID := sc.byID[:0]
+	hit := sc.hit[:0]
+	for i := range q.terms {
+		byID = append(byID, int32(i))
+		hit = append(hit, -1)
+	}
+	slices.SortFunc(byID, func(a, b int32) int { return cmp.Compare(q.terms[a].id, q.terms[b].id) })
+	sc.byID, sc.hit = byID, hit
+	return z
+}
+
+// score is the full score of slot s: the BM25F score of every query term
+// (current average lengths) with the bigram evidence, turned into a score
+// in [0,1]: the geometric mix (Config.DocCoverage) of how much of the
+// query's weight the request matches and how much of the request's weight
+// the query matches.
+func (z *scorer) score(s uint32) float64 {
+	if z.qmax <= 0 {
+		return 0
+	}
+	qcov, inQuery := z.coverage(s)
+	return z.finish(s, qcov, inQuery)
+}
+
+// coverage returns the query-side coverage of slot s and the idf-weighted
+// total of the query terms it contains (the numerator of the document-side
+// coverage). z.qmax must be positive.
+func (z *scorer) coverage(s uint32) (qcov, inQuery float64) {
+	ix, q := z.ix, z.q
+	m := &ix.slots[s]
+	lens := &ix.lens[s]
+	fwd := m.fwd
+	hit := z.sc.hit
+	// Find the query terms in the request's terms (both sorted by id).
+	j := 0
+	for _, qi := range z.sc.byID {
+		id := q.terms[qi].id
+		for j < len(fwd) && fwd[j].slot() < id {
+			j++
+		}
+		if j == len(fwd) {
+			break
+		}
+		if fwd[j].slot() == id {
+			hit[qi] = int32(j)
+		}
+	}
+	// Sum in query order (rarest first), as always.
+	raw := 0.0
+	for i := range q.terms {
+		k := hit[i]
+		if k < 0 {
+			continue
+		}
+		hit[i] = -1
+		qt := &q.terms[i]
+		raw += qt.weight * qt.idf * ix.tfPartAvg(fwd[k], lens, &z.avg)
+		inQuery += qt.idf * ix.docTermWeight(fwd[k])
+	}
+	if ix.cfg.BigramWeight > 0 && len(q.bigrams) > 0 {
+		bw := ix.cfg.BigramWeight
+		mb := m.bigrams
+		j := 0
+		for _, qb := range q.bigrams {
+			key := qb.h &^ bigramFieldMask
+			for j < len(mb) && mb[j] < key {
+				j++
+			}
+			if j < len(mb) && mb[j]&^bigramFieldMask == key {
+				dw := ix.fieldWeight(int(mb[j] & bigramFieldMask))
 				raw += bw * qb.v * dw / (ix.cfg.K1 + dw)
 			}
 		}
 	}
-	if qmax <= 0 {
-		return 0
-	}
-	qcov := clamp01(raw / qmax)
+	return clamp01(raw / z.qmax), inQuery
+}
+
+// finish turns the coverages of slot s into its full score.
+func (z *scorer) finish(s uint32, qcov, inQuery float64) float64 {
+	ix, q := z.ix, z.q
 	alpha := ix.cfg.DocCoverage
 	cw := ix.cfg.CharWeight
 	if alpha <= 0 && (cw <= 0 || q.grams == nil) {
 		return qcov
 	}
+	m := &ix.slots[s]
 	total := 0.0
 	dot, norm2 := 0.0, 0.0
+	dfs := ix.dfs
 	for _, p := range m.fwd {
-		te := &ix.terms[p.slot()]
-		idf := ix.idf(len(te.posts))
+		idf := ix.idfOf(z.sc, int(dfs[p.slot()]))
 		total += idf * ix.docTermWeight(p)
 		if q.grams != nil && p.tf(fieldTitle)+p.tf(fieldBody) > 0 {
-			dot += q.grams.dotTerm(te.grams, idf)
+			dot += q.grams.dotTerm(ix.terms[p.slot()].grams, idf)
 			norm2 += idf * idf
 		}
 	}
@@ -720,34 +1015,42 @@ const maxFuzzyTerms = 8
 // and how sure it is (0..1): first the indexed term one edit away
 // (editVariant, sureness 1), else the term with the most similar character
 // n-grams (gramVariant). The caller holds the read lock.
-func (ix *Index) fuzzyVariant(t string, df int) (uint32, float64, bool) {
+func (ix *Index) fuzzyVariant(sc *scratch, t string, df int) (uint32, float64, bool) {
 	if id, ok := ix.editVariant(t, df); ok {
 		return id, 1, true
 	}
-	return ix.gramVariant(t, df)
+	return ix.gramVariant(sc, t, df)
 }
 
 // gramVariant returns the indexed term whose character n-grams are the most
 // like t's (Dice coefficient of the n-gram sets, at least minGramDice),
 // among terms that more than fuzzyMaxDF requests contain, and the Dice
 // coefficient.
-func (ix *Index) gramVariant(t string, df int) (uint32, float64, bool) {
+func (ix *Index) gramVariant(sc *scratch, t string, df int) (uint32, float64, bool) {
 	if ix.gramTerms == nil || utf8.RuneCountInString(t) < 5 {
 		return 0, 0, false
 	}
 	grams := termGrams(t)
-	counts := make(map[uint32]int)
+	n := 0
+	for _, g := range grams {
+		if ts := ix.gramTerms[g]; len(ts) <= maxGramTerms {
+			n += len(ts)
+		}
+	}
+	counts := &sc.counts
+	counts.reset(n)
 	for _, g := range grams {
 		ts := ix.gramTerms[g]
 		if len(ts) > maxGramTerms {
 			continue
 		}
 		for _, id := range ts {
-			counts[id]++
+			counts.inc(id)
 		}
 	}
 	best, bestDice := uint32(0), 0.0
-	for id, k := range counts {
+	for _, cell := range counts.used {
+		id, k := counts.keys[cell]-1, counts.vals[cell]
 		te := &ix.terms[id]
 		if len(te.posts) <= df || te.text == t {
 			continue
@@ -777,6 +1080,9 @@ func (ix *Index) editVariant(t string, df int) (uint32, bool) {
 	best, bestDF := uint32(0), df
 	buf := make([]byte, 0, len(t)+1)
 	try := func(b []byte) {
+		if !ix.words.mayHave(b) {
+			return
+		}
 		if id, ok := ix.vocab[string(b)]; ok {
 			if df := len(ix.terms[id].posts); df > bestDF {
 				best, bestDF = id, df

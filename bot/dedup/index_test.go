@@ -1,8 +1,10 @@
 package dedup
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 
@@ -257,4 +259,80 @@ func TestConcurrency(t *testing.T) {
 	if _, err := ix.Similar(context.Background(), "export", 3); err != nil {
 		t.Fatal(err)
 	}
+	checkDFs(t, ix)
+}
+
+// checkDFs checks that the packed document frequencies match the postings.
+func checkDFs(t *testing.T, ix *Index) {
+	t.Helper()
+	for id, te := range ix.terms {
+		if int(ix.dfs[id]) != len(te.posts) {
+			t.Fatalf("df of %q: %d, %d postings", te.text, ix.dfs[id], len(te.posts))
+		}
+	}
+}
+
+// TestSimilarPrunedEqualsFull checks that the re-ranking, which scores only
+// the candidates that can still be among the best limit, returns exactly
+// the best limit of scoring all of them, and that the typo index finds the
+// same words as a plain lookup would.
+func TestSimilarPrunedEqualsFull(t *testing.T) {
+	docs := newCorpusGen(3).docs(2000)
+	ix := New(DefaultConfig())
+	ix.Load(docs)
+	g := newCorpusGen(4)
+	ctx := context.Background()
+	for i := 0; i < 80; i++ {
+		d := docs[g.rng.IntN(len(docs))]
+		q := g.mutate(d.Title) + "\n" + g.mutate(d.Description)
+		for _, limit := range []int{1, 3, 10} {
+			got, err := ix.Similar(ctx, q, limit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := similarUnpruned(ix, q, limit)
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Fatalf("limit %d:\n got %v\nwant %v", limit, got, want)
+			}
+		}
+	}
+	for i := 0; i < len(docs); i += 3 {
+		ix.Remove(docs[i].ID)
+	}
+	checkDFs(t, ix)
+	for _, te := range ix.terms {
+		if filterable(te.text) && !ix.words.mayHave([]byte(te.text)) {
+			t.Fatalf("word filter misses %q", te.text)
+		}
+	}
+}
+
+// similarUnpruned is Similar with every first-pass candidate scored.
+func similarUnpruned(ix *Index, text string, limit int) []bot.Candidate {
+	qa := ix.analyzeQuery(text)
+	defer qa.release()
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	sc := ix.getScratch()
+	defer ix.putScratch(sc)
+	q := ix.buildQuery(qa, sc)
+	if len(q.terms) == 0 {
+		return nil
+	}
+	if len(sc.acc) < len(ix.slots) {
+		sc.acc = make([]float32, len(ix.slots))
+	}
+	cands := ix.firstPass(q, sc, max(limit, ix.cfg.RerankDepth))
+	z := ix.newScorer(q, sc)
+	var out []bot.Candidate
+	for _, s := range cands {
+		out = append(out, bot.Candidate{RequestID: ix.slots[s].id, Score: z.score(s)})
+	}
+	slices.SortFunc(out, func(a, b bot.Candidate) int {
+		if a.Score != b.Score {
+			return cmp.Compare(b.Score, a.Score)
+		}
+		return cmp.Compare(a.RequestID, b.RequestID)
+	})
+	return out[:min(limit, len(out))]
 }

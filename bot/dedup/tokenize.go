@@ -82,6 +82,9 @@ func urlToken(u string) string {
 }
 
 func isWordRune(r rune) bool {
+	if r < utf8.RuneSelf {
+		return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '_'
+	}
 	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r) || unicode.Is(unicode.Mc, r) || r == '_'
 }
 
@@ -94,7 +97,10 @@ func isJoiner(r rune) bool {
 func scanWords(s string, fn func(Token, bool)) {
 	start := -1
 	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
+		r, size := rune(s[i]), 1
+		if r >= utf8.RuneSelf {
+			r, size = utf8.DecodeRuneInString(s[i:])
+		}
 		switch {
 		case isWordRune(r):
 			if start < 0 {
@@ -126,15 +132,28 @@ func lower(s string) string {
 	return Fold(s)
 }
 
+var apostrophes = strings.NewReplacer("'", "", "\u2019", "")
+
 func emitWord(w string, fn func(Token, bool)) {
+	apos, joined := false, false
+	for i := 0; i < len(w); i++ {
+		switch w[i] {
+		case '\'':
+			apos = true
+		case '.', '-':
+			joined = true
+		case 0xE2: // the first byte of U+2019
+			apos = apos || strings.HasPrefix(w[i:], "\u2019")
+		}
+	}
 	// Apostrophes: doesn't -> doesnt, user's -> users.
-	if strings.ContainsAny(w, "'\u2019") {
-		w = strings.NewReplacer("'", "", "\u2019", "").Replace(w)
+	if apos {
+		w = apostrophes.Replace(w)
 	}
 	if emitVersion(w, fn) {
 		return
 	}
-	if !strings.ContainsAny(w, ".-") {
+	if !joined {
 		emitIdent(w, fn)
 		return
 	}
@@ -202,6 +221,12 @@ func emitIdent(w string, fn func(Token, bool)) {
 		if len(w) > 1 { // single digits are list markers and noise
 			fn(Token{Text: w, Kind: KindNumber}, true)
 		}
+		return
+	}
+	if isPlainLower(w) {
+		// The common case: a lower-case word (what splitIdent would
+		// return whole, and lower would leave as it is).
+		fn(Token{Text: w, Kind: KindWord}, true)
 		return
 	}
 	parts := splitIdent(w)
