@@ -63,7 +63,9 @@ func (e *Engine) resolveAll(ctx context.Context, ids []int64) (map[int64]*Reques
 // request just created (afterCreate is the only caller), so no suggestion
 // about it can have been dismissed yet and DismissedWith is not asked.
 func (e *Engine) candidates(ctx context.Context, req *Request) ([]Candidate, []*Request, error) {
-	raw, err := e.scorer.Similar(ctx, req.Title+"\n"+req.Description, 10+e.cfg.MaxSuggestions)
+	// A little more than shown: room for entries another replica merged a
+	// moment ago (the index is active requests only).
+	raw, err := e.scorer.Similar(ctx, req.Title+"\n"+req.Description, e.cfg.MaxSuggestions+2)
 	if err != nil {
 		e.log.Warn("duplicate check", "err", err)
 		return nil, nil, nil
