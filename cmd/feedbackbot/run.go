@@ -175,6 +175,11 @@ func (m *Main) serve(ctx context.Context, args []string, forceConsole bool) erro
 		return err
 	}
 	useConsole := forceConsole || (cfg.SlackBotToken == "" && cfg.DiscordToken == "")
+	if useConsole && cfg.APIToken == "" && !cfg.BoardPublic && m.Getenv("FEEDBACKBOT_BOARD_PUBLIC") == "" && !hasFlag(args, "board-public") {
+		// Trying the console: show the board at http://localhost:8080
+		// without a token (there is none to log in with).
+		cfg.BoardPublic = true
+	}
 	if useConsole && cfg.LogLevel == DefaultConfig().LogLevel && m.Getenv("FEEDBACKBOT_LOG_LEVEL") == "" {
 		// Keep the chat transcript readable: only warnings and errors.
 		cfg.LogLevel = "warn"
@@ -320,4 +325,16 @@ func stopErr(ctx context.Context, err error) error {
 		return nil
 	}
 	return err
+}
+
+// hasFlag reports whether args set the flag name (-name or --name, with or
+// without =value).
+func hasFlag(args []string, name string) bool {
+	for _, a := range args {
+		a = strings.TrimLeft(a, "-")
+		if a == name || strings.HasPrefix(a, name+"=") {
+			return true
+		}
+	}
+	return false
 }
