@@ -150,7 +150,7 @@ func TestDeliveryGivesUp(t *testing.T) {
 	cfg := bot.DefaultConfig()
 	cfg.DeliveryPoll = 20 * time.Millisecond
 	cfg.DeliveryGiveUp = 100 * time.Millisecond
-	e := bot.NewEngine(db, &wordScorer{docs: map[int64]bot.Doc{}}, cfg, nil)
+	e := bot.NewEngine(db, &noScorer{docs: map[int64]bot.Doc{}}, cfg, nil)
 	e.SetCommands(commands.New(e))
 	e.AddPlatform(p)
 	command(t, e, lead, "c", "watch")
@@ -181,13 +181,13 @@ func TestProgressAcrossReplicas(t *testing.T) {
 		acfg.DeliveryPoll = 20 * time.Millisecond
 		acfg.DeliveryMaxInFlight = 2
 		acfg.Worker = "a"
-		a := bot.NewEngine(openDB(t, dsn), &wordScorer{docs: map[int64]bot.Doc{}}, acfg, nil)
+		a := bot.NewEngine(openDB(t, dsn), &noScorer{docs: map[int64]bot.Doc{}}, acfg, nil)
 		a.SetCommands(commands.New(a))
 		a.AddPlatform(slow)
 		cfg := bot.DefaultConfig()
 		cfg.DeliveryPoll = 20 * time.Millisecond
 		cfg.Worker = "b"
-		b := bot.NewEngine(openDB(t, dsn), &wordScorer{docs: map[int64]bot.Doc{}}, cfg, nil)
+		b := bot.NewEngine(openDB(t, dsn), &noScorer{docs: map[int64]bot.Doc{}}, cfg, nil)
 		b.AddPlatform(fast)
 		shipThreads(t, a, []string{"a", "b", "c"}, 30)
 		runEngine(t, a)

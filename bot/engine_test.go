@@ -68,15 +68,16 @@ func (r *recorder) threadReplies(substr string) map[string]int {
 	return out
 }
 
-// wordScorer is a plain word-overlap scorer for engine tests.
-type wordScorer struct {
+// noScorer finds no duplicates: engine tests that are not about the
+// duplicate check use it.
+type noScorer struct {
 	mu   sync.Mutex
 	docs map[int64]bot.Doc
 }
 
-func (s *wordScorer) Upsert(d bot.Doc) { s.mu.Lock(); s.docs[d.ID] = d; s.mu.Unlock() }
-func (s *wordScorer) Remove(id int64)  { s.mu.Lock(); delete(s.docs, id); s.mu.Unlock() }
-func (s *wordScorer) Similar(ctx context.Context, text string, limit int) ([]bot.Candidate, error) {
+func (s *noScorer) Upsert(d bot.Doc) { s.mu.Lock(); s.docs[d.ID] = d; s.mu.Unlock() }
+func (s *noScorer) Remove(id int64)  { s.mu.Lock(); delete(s.docs, id); s.mu.Unlock() }
+func (s *noScorer) Similar(ctx context.Context, text string, limit int) ([]bot.Candidate, error) {
 	return nil, nil
 }
 
@@ -84,7 +85,7 @@ func newEngine(t *testing.T, db bot.Store, p bot.Platform) *bot.Engine {
 	t.Helper()
 	cfg := bot.DefaultConfig()
 	cfg.DeliveryPoll = 20 * time.Millisecond
-	e := bot.NewEngine(db, &wordScorer{docs: map[int64]bot.Doc{}}, cfg, nil)
+	e := bot.NewEngine(db, &noScorer{docs: map[int64]bot.Doc{}}, cfg, nil)
 	e.SetCommands(commands.New(e))
 	e.AddPlatform(p)
 	return e

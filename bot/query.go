@@ -163,14 +163,15 @@ func (e *Engine) DetailText(d *RequestDetail) string {
 			}
 		}
 	}
-	var failed int
+	counts := map[string]int{}
 	for _, x := range d.Deliveries {
-		if x.State == DeliveryFailed {
-			failed++
-		}
+		counts[x.State]++
 	}
 	if len(d.Deliveries) > 0 {
-		fmt.Fprintf(&b, "\nThread replies: %d sent, %d failed", len(d.Deliveries)-failed, failed)
+		fmt.Fprintf(&b, "\nThread replies: %d sent, %d failed", counts[DeliveryDone], counts[DeliveryFailed])
+		if waiting := counts[DeliveryPending] + counts[DeliveryRunning]; waiting > 0 {
+			fmt.Fprintf(&b, ", %d waiting", waiting)
+		}
 		for _, x := range d.Deliveries {
 			if x.State == DeliveryFailed {
 				fmt.Fprintf(&b, "\n  ✗ %s %s: %s", x.Platform, x.Channel, clip(x.LastError, 80))

@@ -3,7 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
-	"os"
+	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -121,8 +121,9 @@ func (c *Config) vars() []envVar {
 	}
 }
 
-// load reads the environment into c and then parses flags over it.
-func (c *Config) load(name string, args []string, getenv func(string) string, out *os.File) (*flag.FlagSet, error) {
+// load reads the environment into c and then parses flags over it. Errors
+// wrap errUsage.
+func (c *Config) load(name string, args []string, getenv func(string) string, out io.Writer) (*flag.FlagSet, error) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	if out != nil {
 		fs.SetOutput(out)
@@ -130,7 +131,7 @@ func (c *Config) load(name string, args []string, getenv func(string) string, ou
 	for _, v := range c.vars() {
 		if s := getenv(v.env); s != "" {
 			if err := v.set(s); err != nil {
-				return nil, fmt.Errorf("%s: %w", v.env, err)
+				return nil, fmt.Errorf("%w: %s: %v", errUsage, v.env, err)
 			}
 		}
 		help := v.help + " (env " + v.env + ")"
@@ -147,7 +148,11 @@ func (c *Config) load(name string, args []string, getenv func(string) string, ou
 			fs.DurationVar(v.dur, v.flag, *v.dur, help)
 		}
 	}
-	return fs, fs.Parse(args)
+	if err := fs.Parse(args); err != nil {
+		// The flag package has printed the error (or -h's usage) already.
+		return nil, errUsage
+	}
+	return fs, nil
 }
 
 func (v envVar) set(s string) error {

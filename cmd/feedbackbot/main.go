@@ -6,6 +6,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -17,12 +18,13 @@ func main() {
 	defer stop()
 	m := NewMain()
 	if err := m.Run(ctx, os.Args[1:]); err != nil {
-		if err != errUsage {
-			fmt.Fprintln(os.Stderr, "feedbackbot:", err)
-		}
-		if err == errUsage {
+		if errors.Is(err, errUsage) {
+			if err != errUsage {
+				fmt.Fprintln(os.Stderr, "feedbackbot:", err)
+			}
 			os.Exit(2)
 		}
+		fmt.Fprintln(os.Stderr, "feedbackbot:", err)
 		os.Exit(1)
 	}
 }

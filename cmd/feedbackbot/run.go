@@ -102,20 +102,15 @@ func version() string {
 
 func (m *Main) config(name string, args []string) (Config, error) {
 	cfg := DefaultConfig()
-	fs, err := cfg.load(name, args, m.Getenv, nil)
+	fs, err := cfg.load(name, args, m.Getenv, m.Stderr)
 	if err != nil {
-		if errors.Is(err, errHelp(err)) {
-			return cfg, errUsage
-		}
-		return cfg, fmt.Errorf("%w: %v", errUsage, err)
+		return cfg, err
 	}
 	if fs.NArg() > 0 {
 		return cfg, fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
 	}
 	return cfg, nil
 }
-
-func errHelp(err error) error { return err }
 
 func (m *Main) migrate(ctx context.Context, args []string) error {
 	if len(args) == 0 {
