@@ -74,7 +74,15 @@ type Request struct {
 	Demand   int `db:"demand" json:"demand"`
 	Orgs     int `db:"orgs" json:"organisations"`
 	Mentions int `db:"mentions" json:"mentions"`
+
+	// Curation (docs/curation.md): sorted tags, and when the request was
+	// taken off the board (nil unless removed).
+	Tags      Tags       `db:"tags" json:"tags"`
+	RemovedAt *time.Time `db:"removed_at" json:"-"`
 }
+
+// Removed reports whether the request is off the board.
+func (r *Request) Removed() bool { return r.RemovedAt != nil }
 
 // Key returns the request's key with the given prefix, such as "FB-12".
 func (r *Request) Key(prefix string) string { return FormatKey(prefix, r.ID) }

@@ -13,8 +13,12 @@ type RequestFilter struct {
 	Sort   string  // SortDemand (default) or SortNew
 	// IncludeMerged also returns requests that are merged into another.
 	IncludeMerged bool
-	Limit         int // 0 means 50
-	Offset        int
+	// Tag, when set, selects the requests that carry this tag.
+	Tag string
+	// IncludeRemoved also returns requests taken off the board.
+	IncludeRemoved bool
+	Limit          int // 0 means 50
+	Offset         int
 }
 
 // Sort orders for RequestFilter.Sort.

@@ -17,7 +17,7 @@ const (
 
 // docOf returns the index document for a request.
 func docOf(r *Request) Doc {
-	return Doc{ID: r.ID, Title: r.Title, Description: r.Description, Active: r.MergedInto == nil && r.Status.Suggestible()}
+	return Doc{ID: r.ID, Title: r.Title, Description: r.Description, Active: r.MergedInto == nil && r.RemovedAt == nil && r.Status.Suggestible()}
 }
 
 // reindex refreshes the index entries of the given requests from the store.

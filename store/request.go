@@ -14,7 +14,7 @@ import (
 	"github.com/feedbackbot/feedbackbot/bot"
 )
 
-const requestColumns = `id, title, description, status, merged_into, root_id, demand, orgs, mentions, created_at, updated_at`
+const requestColumns = `id, title, description, status, merged_into, root_id, demand, orgs, mentions, created_at, updated_at, tags, removed_at`
 
 // subtreeCTE selects into sub(id) the request bound to its one parameter and
 // everything merged into it, directly or through chains.
@@ -260,9 +260,16 @@ func findRequests(ctx context.Context, tx *sqlx.Tx, f bot.RequestFilter) ([]*bot
 	if !f.IncludeMerged {
 		where = append(where, "merged_into IS NULL")
 	}
+	if !f.IncludeRemoved {
+		where = append(where, "removed_at IS NULL")
+	}
 	if f.Status != "" {
 		where = append(where, "status = ?")
 		args = append(args, string(f.Status))
+	}
+	if f.Tag != "" {
+		where = append(where, "id IN (SELECT request_id FROM request_tags WHERE tag = ?)")
+		args = append(args, strings.ToLower(f.Tag))
 	}
 	if len(f.IDs) > 0 {
 		q, a, err := sqlx.In("id IN (?)", f.IDs)
@@ -364,7 +371,7 @@ func (s *DB) DocsChangedSince(ctx context.Context, t time.Time) ([]bot.Doc, erro
 }
 
 func eachDoc(ctx context.Context, tx *sqlx.Tx, cond string, args []any, fn func(bot.Doc) error) error {
-	q := `SELECT id, title, description, status, merged_into FROM requests`
+	q := `SELECT id, title, description, status, merged_into, removed_at FROM requests`
 	if cond != "" {
 		q += " WHERE " + cond
 	}
@@ -376,14 +383,15 @@ func eachDoc(ctx context.Context, tx *sqlx.Tx, cond string, args []any, fn func(
 	defer rows.Close()
 	for rows.Next() {
 		var (
-			d      bot.Doc
-			status string
-			merged sql.NullInt64
+			d       bot.Doc
+			status  string
+			merged  sql.NullInt64
+			removed sql.NullTime
 		)
-		if err := rows.Scan(&d.ID, &d.Title, &d.Description, &status, &merged); err != nil {
+		if err := rows.Scan(&d.ID, &d.Title, &d.Description, &status, &merged, &removed); err != nil {
 			return fmt.Errorf("docs: %w", err)
 		}
-		d.Active = !merged.Valid && bot.Status(status) != bot.StatusDeclined
+		d.Active = !merged.Valid && !removed.Valid && bot.Status(status) != bot.StatusDeclined
 		if err := fn(d); err != nil {
 			return err
 		}
@@ -500,4 +508,11 @@ func recountChain(ctx context.Context, tx *sqlx.Tx, id int64) error {
 func fixRequest(r *bot.Request) {
 	r.CreatedAt = r.CreatedAt.UTC()
 	r.UpdatedAt = r.UpdatedAt.UTC()
+	if r.RemovedAt != nil {
+		t := r.RemovedAt.UTC()
+		r.RemovedAt = &t
+	}
+	if r.Tags == nil {
+		r.Tags = bot.Tags{}
+	}
 }
