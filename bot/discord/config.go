@@ -24,7 +24,7 @@ type Config struct {
 	// only (instant); otherwise they are registered globally.
 	GuildID string
 	// APIURL replaces https://discord.com for every REST call and for
-	// gateway discovery (tests point it at discordfake). Default DefaultAPIURL.
+	// gateway discovery (tests point it at discordtest). Default DefaultAPIURL.
 	APIURL string
 	// TeamRole and ReleaseRole are role ids or role names. Members with the
 	// Manage Server permission are team members too.

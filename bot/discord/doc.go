@@ -10,7 +10,7 @@
 //
 // discordgo is hidden behind the small unexported discordAPI interface so
 // that the translation can be unit-tested; end-to-end tests run the real
-// discordgo client against the fake Discord in package discordfake.
+// discordgo client against the fake Discord in internal/discordtest.
 //
 // Allowed imports: bot, discordgo, gorilla/websocket (discordgo's, and the
 // gateway dialer's read deadlines),

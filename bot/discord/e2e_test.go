@@ -15,10 +15,10 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/feedbackbot/feedbackbot/bot"
-	"github.com/feedbackbot/feedbackbot/bot/discord/discordfake"
+	"github.com/feedbackbot/feedbackbot/internal/discordtest"
 )
 
-// These tests run the real discordgo client against discordfake, with a
+// These tests run the real discordgo client against discordtest, with a
 // recording Handler in place of the engine.
 
 func TestE2EConnectAndRegister(t *testing.T) {
@@ -108,8 +108,8 @@ func TestE2ERegisterGlobally(t *testing.T) {
 func newEnvGlobal(t *testing.T) *env {
 	t.Helper()
 	// newEnv waits for guild commands; register globally and wait here.
-	fopts := discordfake.Options{Token: "test-token", SpecPath: specPath()}
-	fake, err := discordfake.New(fopts)
+	fopts := discordtest.Options{Token: "test-token", SpecPath: specPath()}
+	fake, err := discordtest.New(fopts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -262,7 +262,7 @@ func TestE2EReactions(t *testing.T) {
 	}
 	// Reactions by the bot itself are ignored.
 	e.a.React(context.Background(), bot.MessageRef{Channel: generalID, ID: m.ID}, "eyes")
-	e.fake.React(generalID, m.ID, discordfake.Member{User: ptr(e.fake.BotUser())}, "👀")
+	e.fake.React(generalID, m.ID, discordtest.Member{User: ptr(e.fake.BotUser())}, "👀")
 	time.Sleep(200 * time.Millisecond)
 	if n := len(e.rec.kinds(bot.EventReactionAdded, bot.EventReactionRemoved)); n != 4 {
 		t.Fatalf("%d reaction events, want 4", n)
@@ -271,7 +271,7 @@ func TestE2EReactions(t *testing.T) {
 
 func ptr[T any](v T) *T { return &v }
 
-func o(name string, v any) discordfake.Opt { return discordfake.Opt{Name: name, Value: v} }
+func o(name string, v any) discordtest.Opt { return discordtest.Opt{Name: name, Value: v} }
 
 func TestE2EMessageCommand(t *testing.T) {
 	t.Parallel()
@@ -295,9 +295,9 @@ func TestE2EMessageCommand(t *testing.T) {
 	}
 }
 
-func waitResponses(tb testing.TB, f *discordfake.Server, id string, n int) []discordfake.InteractionResponse {
+func waitResponses(tb testing.TB, f *discordtest.Server, id string, n int) []discordtest.InteractionResponse {
 	tb.Helper()
-	var rs []discordfake.InteractionResponse
+	var rs []discordtest.InteractionResponse
 	eventually(tb, 10*time.Second, func() bool { rs = f.Responses(id); return len(rs) >= n }, "%d responses to %s", n, id)
 	return rs
 }
@@ -324,14 +324,14 @@ func TestE2EButtonsAndRoles(t *testing.T) {
 		t.Fatalf("buttons = %+v", b)
 	}
 	cases := []struct {
-		who        discordfake.Member
+		who        discordtest.Member
 		team, lead bool
 	}{
 		{alice, false, false},
 		{tina, true, false}, // team role, configured by name
 		{rex, true, true},   // release role, configured by id
 		{mod, true, false},  // Manage Server permission
-		{discordfake.Member{User: &discordfake.User{ID: "800000000000000009", Username: "admin"}, Permissions: "8"}, true, false},
+		{discordtest.Member{User: &discordtest.User{ID: "800000000000000009", Username: "admin"}, Permissions: "8"}, true, false},
 	}
 	for i, c := range cases {
 		id, err := e.fake.ClickButton(generalID, ref.ID, "merge:1:2", c.who)
@@ -390,7 +390,7 @@ func TestE2ESlashCommands(t *testing.T) {
 		}
 		return &bot.Response{Text: "ok: " + ev.Text}, nil
 	})
-	run := func(who discordfake.Member, sub string, opts ...discordfake.Opt) (string, *bot.Event) {
+	run := func(who discordtest.Member, sub string, opts ...discordtest.Opt) (string, *bot.Event) {
 		t.Helper()
 		n := len(e.rec.kinds(bot.EventCommand))
 		id, err := e.fake.SlashCommand(generalID, who, CommandName, sub, opts...)
@@ -401,18 +401,18 @@ func TestE2ESlashCommands(t *testing.T) {
 	}
 	texts := []struct {
 		sub  string
-		opts []discordfake.Opt
+		opts []discordtest.Opt
 		want string
 	}{
-		{"new", []discordfake.Opt{o("text", "Dark mode for the board")}, "new Dark mode for the board"},
-		{"list", []discordfake.Opt{o("status", "shipped"), o("sort", "new")}, "list shipped sort new"},
-		{"search", []discordfake.Opt{o("query", "dark mode")}, "search dark mode"},
-		{"merge", []discordfake.Opt{o("key", "FB-3"), o("into", "FB-1")}, "merge FB-3 into FB-1"},
-		{"status", []discordfake.Opt{o("key", "FB-2"), o("status", "planned")}, "status FB-2 planned"},
-		{"watch", []discordfake.Opt{o("channel", forumID)}, "watch <#" + forumID + ">"},
+		{"new", []discordtest.Opt{o("text", "Dark mode for the board")}, "new Dark mode for the board"},
+		{"list", []discordtest.Opt{o("status", "shipped"), o("sort", "new")}, "list shipped sort new"},
+		{"search", []discordtest.Opt{o("query", "dark mode")}, "search dark mode"},
+		{"merge", []discordtest.Opt{o("key", "FB-3"), o("into", "FB-1")}, "merge FB-3 into FB-1"},
+		{"status", []discordtest.Opt{o("key", "FB-2"), o("status", "planned")}, "status FB-2 planned"},
+		{"watch", []discordtest.Opt{o("channel", forumID)}, "watch <#" + forumID + ">"},
 		{"watch", nil, "watch"},
-		{"link", []discordfake.Opt{o("key", "FB-2"), o("link", "https://discord.com/channels/1/2/3")}, "link FB-2 https://discord.com/channels/1/2/3"},
-		{"rollback", []discordfake.Opt{o("version", "v2.4"), o("reason", "crash")}, "rollback v2.4 -- crash"},
+		{"link", []discordtest.Opt{o("key", "FB-2"), o("link", "https://discord.com/channels/1/2/3")}, "link FB-2 https://discord.com/channels/1/2/3"},
+		{"rollback", []discordtest.Opt{o("version", "v2.4"), o("reason", "crash")}, "rollback v2.4 -- crash"},
 	}
 	for _, c := range texts {
 		id, ev := run(tina, c.sub, c.opts...)
@@ -430,13 +430,13 @@ func TestE2ESlashCommands(t *testing.T) {
 	if r := waitResponses(t, e.fake, id, 1)[0]; r.Type != 4 || r.Ephemeral() || r.Content != "usage" {
 		t.Fatalf("help response = %+v", r)
 	}
-	id, _ = run(alice, "vote", discordfake.Opt{Name: "key", Value: "FB-99"})
+	id, _ = run(alice, "vote", discordtest.Opt{Name: "key", Value: "FB-99"})
 	if r := waitResponses(t, e.fake, id, 1)[0]; !r.Ephemeral() || r.Content != "There is no request FB-99." {
 		t.Fatalf("error response = %+v", r)
 	}
 	// Invalid input is refused by the adapter without calling the handler.
 	n := len(e.rec.all())
-	id, err := e.fake.SlashCommand(generalID, rex, CommandName, "ship", discordfake.Opt{Name: "keys", Value: "FB-1"}, discordfake.Opt{Name: "version", Value: "v2 beta"})
+	id, err := e.fake.SlashCommand(generalID, rex, CommandName, "ship", discordtest.Opt{Name: "keys", Value: "FB-1"}, discordtest.Opt{Name: "version", Value: "v2 beta"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -445,8 +445,8 @@ func TestE2ESlashCommands(t *testing.T) {
 	}
 
 	// A slow handler: deferred within the deadline, then the answer.
-	idTop, evTop := run(alice, "top", discordfake.Opt{Name: "count", Value: 5})
-	idShip, evShip := run(rex, "ship", discordfake.Opt{Name: "keys", Value: "FB-1, FB-2"}, discordfake.Opt{Name: "version", Value: "v2.4"}, discordfake.Opt{Name: "note", Value: "finally"})
+	idTop, evTop := run(alice, "top", discordtest.Opt{Name: "count", Value: 5})
+	idShip, evShip := run(rex, "ship", discordtest.Opt{Name: "keys", Value: "FB-1, FB-2"}, discordtest.Opt{Name: "version", Value: "v2.4"}, discordtest.Opt{Name: "note", Value: "finally"})
 	if evTop.Text != "top 5" || evShip.Text != "ship FB-1 FB-2 v2.4 -- finally" || !evShip.User.ReleaseLead {
 		t.Fatalf("texts %q %q lead=%v", evTop.Text, evShip.Text, evShip.User.ReleaseLead)
 	}
@@ -524,7 +524,7 @@ func TestE2EReconnectLosesNothingHandlesNothingTwice(t *testing.T) {
 
 func TestE2ERateLimits(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, func(c *Config, f *discordfake.Options) {})
+	e := newEnv(t, func(c *Config, f *discordtest.Options) {})
 	ctx := context.Background()
 
 	// Post: a 429 is returned as RetryAfterError for the delivery queue,
@@ -572,7 +572,7 @@ func TestE2ERateLimits(t *testing.T) {
 // de-duplicates by nonce (with enforce_nonce), as Discord does.
 func TestE2EPostIdempotencyKey(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, func(c *Config, f *discordfake.Options) { f.NonceWindow = time.Second })
+	e := newEnv(t, func(c *Config, f *discordtest.Options) { f.NonceWindow = time.Second })
 	ctx := context.Background()
 	root, err := e.fake.UserMessage(generalID, alice, "Dark mode please")
 	if err != nil {
@@ -626,7 +626,7 @@ func TestE2EPostIdempotencyKey(t *testing.T) {
 
 func TestE2ERegistrationRetriedAfter429(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, func(c *Config, f *discordfake.Options) {})
+	e := newEnv(t, func(c *Config, f *discordtest.Options) {})
 	_ = e
 	// Covered at start: see TestE2EConnectAndRegister; here a second adapter
 	// meets a 429 on registration.
@@ -787,7 +787,7 @@ func TestE2EDiscordgoTypes(t *testing.T) {
 func TestE2EShardingAndNoTokenInLogs(t *testing.T) {
 	t.Parallel()
 	var buf syncBuffer
-	e := newEnv(t, func(c *Config, f *discordfake.Options) {
+	e := newEnv(t, func(c *Config, f *discordtest.Options) {
 		c.ShardID, c.ShardCount = 1, 2
 		c.Logger = slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	})

@@ -9,8 +9,8 @@ import (
 
 	"github.com/feedbackbot/feedbackbot/bot"
 	"github.com/feedbackbot/feedbackbot/bot/dedup"
-	"github.com/feedbackbot/feedbackbot/bot/discord/discordfake"
 	"github.com/feedbackbot/feedbackbot/commands"
+	"github.com/feedbackbot/feedbackbot/internal/discordtest"
 	"github.com/feedbackbot/feedbackbot/store"
 )
 
@@ -27,7 +27,7 @@ const randomID = "900000000000000104"
 func newEngineEnv(t *testing.T) *engineEnv {
 	t.Helper()
 	e := newEnv(t)
-	e.fake.AddChannel(discordfake.Channel{ID: randomID, Type: discordfake.ChannelText, GuildID: guildID, Name: "random"})
+	e.fake.AddChannel(discordtest.Channel{ID: randomID, Type: discordtest.ChannelText, GuildID: guildID, Name: "random"})
 	ctx, cancel := context.WithCancel(context.Background())
 	db, err := store.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "fb.db"))
 	if err != nil {
@@ -60,7 +60,7 @@ func newEngineEnv(t *testing.T) *engineEnv {
 }
 
 // command runs /feedback and returns the text of the final answer.
-func (e *engineEnv) command(t *testing.T, channel string, who discordfake.Member, sub string, opts ...discordfake.Opt) discordfake.InteractionResponse {
+func (e *engineEnv) command(t *testing.T, channel string, who discordtest.Member, sub string, opts ...discordtest.Opt) discordtest.InteractionResponse {
 	t.Helper()
 	id, err := e.fake.SlashCommand(channel, who, CommandName, sub, opts...)
 	if err != nil {
@@ -71,9 +71,9 @@ func (e *engineEnv) command(t *testing.T, channel string, who discordfake.Member
 
 // finalResponse waits for the answer to an interaction: the callback, or
 // the edit/follow-up after a deferral.
-func finalResponse(t *testing.T, f *discordfake.Server, id string) discordfake.InteractionResponse {
+func finalResponse(t *testing.T, f *discordtest.Server, id string) discordtest.InteractionResponse {
 	t.Helper()
-	var last discordfake.InteractionResponse
+	var last discordtest.InteractionResponse
 	eventually(t, 15*time.Second, func() bool {
 		rs := f.Responses(id)
 		if len(rs) == 0 {
@@ -95,8 +95,8 @@ func (e *engineEnv) request(t *testing.T, id int64) *bot.Request {
 }
 
 // botPosts returns the bot's messages in a channel whose content contains s.
-func botPosts(f *discordfake.Server, channel, s string) []discordfake.Message {
-	var out []discordfake.Message
+func botPosts(f *discordtest.Server, channel, s string) []discordtest.Message {
+	var out []discordtest.Message
 	for _, m := range f.BotMessages(channel) {
 		if strings.Contains(m.Content, s) {
 			out = append(out, m)
@@ -105,7 +105,7 @@ func botPosts(f *discordfake.Server, channel, s string) []discordfake.Message {
 	return out
 }
 
-func replyTo(ms []discordfake.Message, root string) int {
+func replyTo(ms []discordtest.Message, root string) int {
 	n := 0
 	for _, m := range ms {
 		if m.MessageReference != nil && m.MessageReference.MessageID == root {

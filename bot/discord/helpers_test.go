@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/feedbackbot/feedbackbot/bot"
-	"github.com/feedbackbot/feedbackbot/bot/discord/discordfake"
+	"github.com/feedbackbot/feedbackbot/internal/discordtest"
 )
 
 // sharedDir returns ../shared next to the module root. Tests that need it
@@ -176,28 +176,28 @@ const (
 )
 
 var (
-	alice = discordfake.Member{User: &discordfake.User{ID: "800000000000000001", Username: "alice", GlobalName: "Alice A."}}
-	bob   = discordfake.Member{User: &discordfake.User{ID: "800000000000000002", Username: "bob"}, Nick: "Bobby"}
-	tina  = discordfake.Member{User: &discordfake.User{ID: "800000000000000003", Username: "tina"}, Roles: []string{teamRoleID}}
-	rex   = discordfake.Member{User: &discordfake.User{ID: "800000000000000004", Username: "rex"}, Roles: []string{teamRoleID, leadRoleID}}
-	mod   = discordfake.Member{User: &discordfake.User{ID: "800000000000000005", Username: "mod"}, Roles: []string{modRoleID}}
+	alice = discordtest.Member{User: &discordtest.User{ID: "800000000000000001", Username: "alice", GlobalName: "Alice A."}}
+	bob   = discordtest.Member{User: &discordtest.User{ID: "800000000000000002", Username: "bob"}, Nick: "Bobby"}
+	tina  = discordtest.Member{User: &discordtest.User{ID: "800000000000000003", Username: "tina"}, Roles: []string{teamRoleID}}
+	rex   = discordtest.Member{User: &discordtest.User{ID: "800000000000000004", Username: "rex"}, Roles: []string{teamRoleID, leadRoleID}}
+	mod   = discordtest.Member{User: &discordtest.User{ID: "800000000000000005", Username: "mod"}, Roles: []string{modRoleID}}
 )
 
 type env struct {
 	t    testing.TB
-	fake *discordfake.Server
+	fake *discordtest.Server
 	a    *Adapter
 	rec  *recorder
 	stop func() error
 }
 
-type envOption func(*Config, *discordfake.Options)
+type envOption func(*Config, *discordtest.Options)
 
 // newEnv starts a fake Discord and the adapter (real discordgo) against it,
 // and waits until the commands are registered.
 func newEnv(t testing.TB, opts ...envOption) *env {
 	t.Helper()
-	fopts := discordfake.Options{Token: "test-token", SpecPath: specPath()}
+	fopts := discordtest.Options{Token: "test-token", SpecPath: specPath()}
 	cfg := Config{
 		Token:       "test-token",
 		GuildID:     guildID,
@@ -214,19 +214,19 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 		t.Cleanup(func() { w.mu.Lock(); w.done = true; w.mu.Unlock() })
 		fopts.Logf = func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
 	}
-	fake, err := discordfake.New(fopts)
+	fake, err := discordtest.New(fopts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	fake.AddGuild(guildID, "Test guild",
-		discordfake.Role{ID: teamRoleID, Name: "Team", Permissions: "0"},
-		discordfake.Role{ID: leadRoleID, Name: "Release", Permissions: "0"},
-		discordfake.Role{ID: modRoleID, Name: "Moderator", Permissions: "32"}, // Manage Server
+		discordtest.Role{ID: teamRoleID, Name: "Team", Permissions: "0"},
+		discordtest.Role{ID: leadRoleID, Name: "Release", Permissions: "0"},
+		discordtest.Role{ID: modRoleID, Name: "Moderator", Permissions: "32"}, // Manage Server
 	)
-	fake.AddChannel(discordfake.Channel{ID: generalID, Type: discordfake.ChannelText, GuildID: guildID, Name: "general"})
-	fake.AddChannel(discordfake.Channel{ID: releasesID, Type: discordfake.ChannelText, GuildID: guildID, Name: "releases"})
-	fake.AddChannel(discordfake.Channel{ID: forumID, Type: discordfake.ChannelForum, GuildID: guildID, Name: "ideas",
-		AvailableTags: []discordfake.Tag{{ID: tagUI, Name: "UI"}, {ID: tagAPI, Name: "API"}}})
+	fake.AddChannel(discordtest.Channel{ID: generalID, Type: discordtest.ChannelText, GuildID: guildID, Name: "general"})
+	fake.AddChannel(discordtest.Channel{ID: releasesID, Type: discordtest.ChannelText, GuildID: guildID, Name: "releases"})
+	fake.AddChannel(discordtest.Channel{ID: forumID, Type: discordtest.ChannelForum, GuildID: guildID, Name: "ideas",
+		AvailableTags: []discordtest.Tag{{ID: tagUI, Name: "UI"}, {ID: tagAPI, Name: "API"}}})
 	cfg.APIURL = fake.URL()
 	rec := newRecorder()
 	a, err := New(cfg, rec)

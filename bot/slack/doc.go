@@ -13,5 +13,5 @@
 // The slack-go SDK is hidden behind the small slackAPI interface.
 //
 // Allowed imports: the standard library, bot and github.com/slack-go/slack.
-// The slackfake sub-package is a fake Slack for tests and benchmarks.
+// Package internal/slacktest is a fake Slack for tests and benchmarks.
 package slack

@@ -18,8 +18,8 @@ import (
 	"github.com/feedbackbot/feedbackbot/bot"
 	"github.com/feedbackbot/feedbackbot/bot/dedup"
 	fbslack "github.com/feedbackbot/feedbackbot/bot/slack"
-	"github.com/feedbackbot/feedbackbot/bot/slack/slackfake"
 	"github.com/feedbackbot/feedbackbot/commands"
+	"github.com/feedbackbot/feedbackbot/internal/slacktest"
 	"github.com/feedbackbot/feedbackbot/store"
 	"github.com/slack-go/slack"
 )
@@ -35,7 +35,7 @@ type transport interface {
 	interaction(t *testing.T, payload []byte)
 }
 
-type socketTransport struct{ f *slackfake.Server }
+type socketTransport struct{ f *slacktest.Server }
 
 func (s socketTransport) send(t *testing.T, typ string, payload []byte) {
 	t.Helper()
@@ -45,17 +45,17 @@ func (s socketTransport) send(t *testing.T, typ string, payload []byte) {
 		t.Fatalf("envelope not acked: %v", err)
 	}
 }
-func (s socketTransport) event(t *testing.T, p []byte) { s.send(t, slackfake.EnvelopeEventsAPI, p) }
-func (s socketTransport) retry(t *testing.T, p []byte) { s.send(t, slackfake.EnvelopeEventsAPI, p) }
+func (s socketTransport) event(t *testing.T, p []byte) { s.send(t, slacktest.EnvelopeEventsAPI, p) }
+func (s socketTransport) retry(t *testing.T, p []byte) { s.send(t, slacktest.EnvelopeEventsAPI, p) }
 func (s socketTransport) command(t *testing.T, c slack.SlashCommand) {
 	b, _ := json.Marshal(c)
-	s.send(t, slackfake.EnvelopeSlashCmd, b)
+	s.send(t, slacktest.EnvelopeSlashCmd, b)
 }
 func (s socketTransport) interaction(t *testing.T, p []byte) {
-	s.send(t, slackfake.EnvelopeInteractive, p)
+	s.send(t, slacktest.EnvelopeInteractive, p)
 }
 
-type httpTransport struct{ s *slackfake.HTTPSender }
+type httpTransport struct{ s *slacktest.HTTPSender }
 
 func check(t *testing.T, code int, err error) {
 	t.Helper()
@@ -115,7 +115,7 @@ func (c *counter) count(kind bot.EventKind, id string) int {
 }
 
 type harness struct {
-	f   *slackfake.Server
+	f   *slacktest.Server
 	eng *bot.Engine
 	cnt *counter
 	tr  transport
@@ -123,11 +123,11 @@ type harness struct {
 
 func newHarness(t *testing.T, socket bool) *harness {
 	t.Helper()
-	f := slackfake.New(slackfake.Options{Methods: e2eMethods(t), PingInterval: 500 * time.Millisecond})
-	f.AddUser(slackfake.User{ID: "U1", Name: "alice", DisplayName: "Alice"})
-	f.AddUser(slackfake.User{ID: "U2", Name: "gus", DisplayName: "Gus Guest", Restricted: true})
-	f.AddUser(slackfake.User{ID: "U4", Name: "erin", DisplayName: "Erin", TeamID: "TOTHER"})
-	f.AddUser(slackfake.User{ID: "U5", Name: "lena", DisplayName: "Lena Lead"})
+	f := slacktest.New(slacktest.Options{Methods: e2eMethods(t), PingInterval: 500 * time.Millisecond})
+	f.AddUser(slacktest.User{ID: "U1", Name: "alice", DisplayName: "Alice"})
+	f.AddUser(slacktest.User{ID: "U2", Name: "gus", DisplayName: "Gus Guest", Restricted: true})
+	f.AddUser(slacktest.User{ID: "U4", Name: "erin", DisplayName: "Erin", TeamID: "TOTHER"})
+	f.AddUser(slacktest.User{ID: "U5", Name: "lena", DisplayName: "Lena Lead"})
 
 	ctx, cancel := context.WithCancel(context.Background())
 	db, err := store.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "fb.db"))
@@ -176,7 +176,7 @@ func newHarness(t *testing.T, socket bool) *harness {
 		mux := http.NewServeMux()
 		a.Routes(mux)
 		srv = httptest.NewServer(mux)
-		h.tr = httpTransport{&slackfake.HTTPSender{BaseURL: srv.URL, Secret: "s3cret"}}
+		h.tr = httpTransport{&slacktest.HTTPSender{BaseURL: srv.URL, Secret: "s3cret"}}
 	}
 	t.Cleanup(func() {
 		cancel()
@@ -201,7 +201,7 @@ func newHarness(t *testing.T, socket bool) *harness {
 
 // e2eMethods validates against ../shared's spec: outside CI the embedded
 // table is used when ../shared is absent; in CI (CI=true) that fails.
-func e2eMethods(t *testing.T) map[string]slackfake.MethodSpec {
+func e2eMethods(t *testing.T) map[string]slacktest.MethodSpec {
 	t.Helper()
 	p := filepath.Join("..", "..", "..", "shared", "specs", "slack", "slack_web_openapi_v2.json")
 	if _, err := os.Stat(p); err != nil {
@@ -211,7 +211,7 @@ func e2eMethods(t *testing.T) map[string]slackfake.MethodSpec {
 		t.Logf("%s absent: validating against the embedded method table", p)
 		return nil
 	}
-	m, err := slackfake.LoadSpec(p)
+	m, err := slacktest.LoadSpec(p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,8 +230,8 @@ func eventually(t *testing.T, what string, cond func() bool) {
 }
 
 // threadPosts are the bot's posts in a thread.
-func (h *harness) threadPosts(channel, thread string) []slackfake.Message {
-	var out []slackfake.Message
+func (h *harness) threadPosts(channel, thread string) []slacktest.Message {
+	var out []slacktest.Message
 	for _, p := range h.f.Posts() {
 		if p.Channel == channel && p.ThreadTS == thread {
 			out = append(out, p)
@@ -240,8 +240,8 @@ func (h *harness) threadPosts(channel, thread string) []slackfake.Message {
 	return out
 }
 
-func (h *harness) postsContaining(channel, thread, text string) []slackfake.Message {
-	var out []slackfake.Message
+func (h *harness) postsContaining(channel, thread, text string) []slacktest.Message {
+	var out []slacktest.Message
 	for _, p := range h.threadPosts(channel, thread) {
 		if strings.Contains(p.Text, text) {
 			out = append(out, p)
@@ -324,7 +324,7 @@ func runFlows(t *testing.T, h *harness) {
 	// A duplicate from an external user gets a suggestion with buttons.
 	m2 := f.NewMessage("C2", "U4", "Dark mode for the dashboard, please", "")
 	h.tr.event(t, f.MessageEvent(m2))
-	var sugg slackfake.Message
+	var sugg slacktest.Message
 	eventually(t, "suggestion", func() bool {
 		ps := h.postsContaining("C2", m2.TS, "FB-2")
 		if len(ps) == 1 {

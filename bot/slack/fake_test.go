@@ -14,12 +14,12 @@ import (
 	"time"
 
 	"github.com/feedbackbot/feedbackbot/bot"
-	"github.com/feedbackbot/feedbackbot/bot/slack/slackfake"
+	"github.com/feedbackbot/feedbackbot/internal/slacktest"
 )
 
 // specMethods returns the method table from ../shared's OpenAPI spec, or nil
-// (slackfake.DefaultMethods) when ../shared is absent outside CI.
-func specMethods(t testing.TB) map[string]slackfake.MethodSpec {
+// (slacktest.DefaultMethods) when ../shared is absent outside CI.
+func specMethods(t testing.TB) map[string]slacktest.MethodSpec {
 	t.Helper()
 	p := filepath.Join("..", "..", "..", "shared", "specs", "slack", "slack_web_openapi_v2.json")
 	if _, err := os.Stat(p); err != nil {
@@ -29,7 +29,7 @@ func specMethods(t testing.TB) map[string]slackfake.MethodSpec {
 		t.Logf("%s absent: validating against the embedded method table", p)
 		return nil
 	}
-	m, err := slackfake.LoadSpec(p)
+	m, err := slacktest.LoadSpec(p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,24 +38,24 @@ func specMethods(t testing.TB) map[string]slackfake.MethodSpec {
 
 // newFake starts a fake Slack validated against the spec, with the usual
 // people, and checks at the end that no call broke the spec.
-func newFake(t *testing.T) *slackfake.Server {
+func newFake(t *testing.T) *slacktest.Server {
 	t.Helper()
-	f := slackfake.New(slackfake.Options{Methods: specMethods(t), PingInterval: 500 * time.Millisecond})
+	f := slacktest.New(slacktest.Options{Methods: specMethods(t), PingInterval: 500 * time.Millisecond})
 	t.Cleanup(func() {
 		f.Close()
 		if v := f.Violations(); len(v) > 0 {
 			t.Errorf("fake Slack violations:\n%s", strings.Join(v, "\n"))
 		}
 	})
-	f.AddUser(slackfake.User{ID: "U1", Name: "alice", DisplayName: "Alice"})
-	f.AddUser(slackfake.User{ID: "U2", Name: "gus", DisplayName: "Gus Guest", Restricted: true})
-	f.AddUser(slackfake.User{ID: "U4", Name: "erin", DisplayName: "Erin", TeamID: "TOTHER"})
-	f.AddUser(slackfake.User{ID: "U5", Name: "lena", DisplayName: "Lena Lead"})
+	f.AddUser(slacktest.User{ID: "U1", Name: "alice", DisplayName: "Alice"})
+	f.AddUser(slacktest.User{ID: "U2", Name: "gus", DisplayName: "Gus Guest", Restricted: true})
+	f.AddUser(slacktest.User{ID: "U4", Name: "erin", DisplayName: "Erin", TeamID: "TOTHER"})
+	f.AddUser(slacktest.User{ID: "U5", Name: "lena", DisplayName: "Lena Lead"})
 	return f
 }
 
 // newFakeAdapter runs an adapter (Socket Mode when socket) against f.
-func newFakeAdapter(t *testing.T, f *slackfake.Server, socket bool, h Handler) (*Adapter, context.CancelFunc) {
+func newFakeAdapter(t *testing.T, f *slacktest.Server, socket bool, h Handler) (*Adapter, context.CancelFunc) {
 	t.Helper()
 	o := f.Options()
 	cfg := Config{BotToken: o.BotToken, APIURL: f.APIURL(), SigningSecret: "s3cret", ReleaseLeads: []string{"U5"}, Logger: discardLogger()}
@@ -84,7 +84,7 @@ func newFakeAdapter(t *testing.T, f *slackfake.Server, socket bool, h Handler) (
 }
 
 func TestSpecTable(t *testing.T) {
-	spec, err := slackfake.LoadSpec(sharedFile(t, "specs/slack/slack_web_openapi_v2.json"))
+	spec, err := slacktest.LoadSpec(sharedFile(t, "specs/slack/slack_web_openapi_v2.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +92,7 @@ func TestSpecTable(t *testing.T) {
 		t.Fatalf("%d methods", len(spec))
 	}
 	newer := []string{"include_all_metadata", "team_id"}
-	for name, def := range slackfake.DefaultMethods {
+	for name, def := range slacktest.DefaultMethods {
 		if name == "apps.connections.open" { // newer than the 2021 spec
 			continue
 		}
@@ -154,7 +154,7 @@ func rawSpec(t *testing.T) map[string]*rawMethod {
 }
 
 func TestFakeRejectsBadCalls(t *testing.T) {
-	f := slackfake.New(slackfake.Options{Methods: specMethods(t)})
+	f := slacktest.New(slacktest.Options{Methods: specMethods(t)})
 	defer f.Close()
 	call := func(method string, form url.Values) map[string]any {
 		t.Helper()
@@ -243,7 +243,7 @@ func TestSocketMode(t *testing.T) {
 	waitFor(t, "adapter connected", a.Connected)
 
 	m1 := f.NewMessage("C1", "U1", "Please add dark mode", "")
-	env := f.Send(slackfake.EnvelopeEventsAPI, f.MessageEvent(m1))
+	env := f.Send(slacktest.EnvelopeEventsAPI, f.MessageEvent(m1))
 	if err := f.WaitAck(ctx, env); err != nil {
 		t.Fatal(err)
 	}
@@ -255,8 +255,8 @@ func TestSocketMode(t *testing.T) {
 
 	t.Run("RedeliveryProcessedOnce", func(t *testing.T) {
 		payload := f.MessageEvent(f.NewMessage("C1", "U2", "export to CSV", ""))
-		e1 := f.Send(slackfake.EnvelopeEventsAPI, payload)
-		e2 := f.Send(slackfake.EnvelopeEventsAPI, payload)
+		e1 := f.Send(slacktest.EnvelopeEventsAPI, payload)
+		e2 := f.Send(slacktest.EnvelopeEventsAPI, payload)
 		_ = f.WaitAck(ctx, e1)
 		_ = f.WaitAck(ctx, e2)
 		if ev := rec.next(t); ev.User.ID != "U2" || ev.User.Team {
@@ -269,7 +269,7 @@ func TestSocketMode(t *testing.T) {
 		f.Disconnect("refresh_requested")
 		// Sent while the client reconnects: delivered on the new connection.
 		m := f.NewMessage("C2", "U4", "SAML please", "")
-		env := f.Send(slackfake.EnvelopeEventsAPI, f.MessageEvent(m))
+		env := f.Send(slacktest.EnvelopeEventsAPI, f.MessageEvent(m))
 		if err := f.WaitConnections(ctx, 2); err != nil {
 			t.Fatal(err)
 		}
@@ -285,7 +285,7 @@ func TestSocketMode(t *testing.T) {
 	t.Run("SlashCommand", func(t *testing.T) {
 		cmd := f.SlashCommand("U5", "C1", "ship FB-1 v1.2")
 		b, _ := json.Marshal(cmd)
-		env := f.Send(slackfake.EnvelopeSlashCmd, b)
+		env := f.Send(slacktest.EnvelopeSlashCmd, b)
 		if err := f.WaitAck(ctx, env); err != nil {
 			t.Fatal(err)
 		}
@@ -304,7 +304,7 @@ func TestSocketMode(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		env := f.Send(slackfake.EnvelopeInteractive, f.BlockAction("U1", "C1", ref, "vote:1"))
+		env := f.Send(slacktest.EnvelopeInteractive, f.BlockAction("U1", "C1", ref, "vote:1"))
 		if err := f.WaitAck(ctx, env); err != nil {
 			t.Fatal(err)
 		}
@@ -312,7 +312,7 @@ func TestSocketMode(t *testing.T) {
 		if ev.Kind != bot.EventButton || ev.ActionID != "vote:1" || ev.Message.ID != ref || !ev.User.Team {
 			t.Fatalf("event = %+v", ev)
 		}
-		env = f.Send(slackfake.EnvelopeInteractive, f.MessageShortcut(ShortcutCallbackID, "U1", "C1", m1.TS))
+		env = f.Send(slacktest.EnvelopeInteractive, f.MessageShortcut(ShortcutCallbackID, "U1", "C1", m1.TS))
 		if err := f.WaitAck(ctx, env); err != nil {
 			t.Fatal(err)
 		}
@@ -325,7 +325,7 @@ func TestSocketMode(t *testing.T) {
 
 // postCard posts a bot message with a button through a second adapter on f
 // and returns its ts.
-func postCard(t *testing.T, f *slackfake.Server) (string, error) {
+func postCard(t *testing.T, f *slacktest.Server) (string, error) {
 	t.Helper()
 	a, err := New(Config{BotToken: f.Options().BotToken, SigningSecret: "x", APIURL: f.APIURL(), Logger: discardLogger()}, newRecorder())
 	if err != nil {

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/feedbackbot/feedbackbot/bot"
-	"github.com/feedbackbot/feedbackbot/bot/slack/slackfake"
+	"github.com/feedbackbot/feedbackbot/internal/slacktest"
 )
 
 // Slack's worked example from "Verifying requests from Slack"
@@ -31,8 +31,8 @@ func TestSignWorkedExample(t *testing.T) {
 	if got := sign(exampleSecret, exampleTimestamp, []byte(exampleBody)); got != exampleSignature {
 		t.Fatalf("sign = %s", got)
 	}
-	if got := slackfake.Sign(exampleSecret, exampleTimestamp, []byte(exampleBody)); got != exampleSignature {
-		t.Fatalf("slackfake.Sign = %s", got)
+	if got := slacktest.Sign(exampleSecret, exampleTimestamp, []byte(exampleBody)); got != exampleSignature {
+		t.Fatalf("slacktest.Sign = %s", got)
 	}
 }
 
@@ -138,7 +138,7 @@ func TestHTTPSignature(t *testing.T) {
 			hdr := map[string]string{"X-Slack-Request-Timestamp": ts}
 			switch tt.sig {
 			case "":
-				hdr["X-Slack-Signature"] = slackfake.Sign(exampleSecret, ts, []byte(tt.body))
+				hdr["X-Slack-Signature"] = slacktest.Sign(exampleSecret, ts, []byte(tt.body))
 			case "-":
 			default:
 				hdr["X-Slack-Signature"] = tt.sig
@@ -156,7 +156,7 @@ func TestHTTPSignature(t *testing.T) {
 		_, _, rec, srv := httpAdapter(t, "", exampleNow)
 		ts := strconv.FormatInt(exampleNow.Unix(), 10)
 		code := post(t, srv.URL+"/slack/commands", form, exampleBody, map[string]string{
-			"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": slackfake.Sign("", ts, []byte(exampleBody)),
+			"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": slacktest.Sign("", ts, []byte(exampleBody)),
 		})
 		if code != http.StatusUnauthorized {
 			t.Fatalf("status %d", code)
@@ -178,8 +178,8 @@ func TestHTTPSignature(t *testing.T) {
 
 func TestHTTPEvents(t *testing.T) {
 	now := time.Now()
-	sender := func(srv *httptest.Server) *slackfake.HTTPSender {
-		return &slackfake.HTTPSender{BaseURL: srv.URL, Secret: "s3cret", Now: func() time.Time { return now }}
+	sender := func(srv *httptest.Server) *slacktest.HTTPSender {
+		return &slacktest.HTTPSender{BaseURL: srv.URL, Secret: "s3cret", Now: func() time.Time { return now }}
 	}
 	t.Run("URLVerification", func(t *testing.T) {
 		_, _, rec, srv := httpAdapter(t, "s3cret", now)
@@ -187,7 +187,7 @@ func TestHTTPEvents(t *testing.T) {
 		ts := strconv.FormatInt(now.Unix(), 10)
 		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/slack/events", strings.NewReader(body))
 		req.Header.Set("X-Slack-Request-Timestamp", ts)
-		req.Header.Set("X-Slack-Signature", slackfake.Sign("s3cret", ts, []byte(body)))
+		req.Header.Set("X-Slack-Signature", slacktest.Sign("s3cret", ts, []byte(body)))
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/feedbackbot/feedbackbot/bot/slack/slackfake"
+	"github.com/feedbackbot/feedbackbot/internal/slacktest"
 	"github.com/feedbackbot/feedbackbot/store/storetest"
 )
 
@@ -82,10 +82,10 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 // TestBinarySlackHTTPMode drives the real binary configured only through the
 // documented environment variables against the fake Slack in HTTP mode.
 func TestBinarySlackHTTPMode(t *testing.T) {
-	f := slackfake.New(slackfake.Options{})
+	f := slacktest.New(slacktest.Options{})
 	t.Cleanup(f.Close)
-	f.AddUser(slackfake.User{ID: "ULEAD", Name: "lead", DisplayName: "Lea"})
-	f.AddUser(slackfake.User{ID: "UCUST", Name: "cust", DisplayName: "Cus"})
+	f.AddUser(slacktest.User{ID: "ULEAD", Name: "lead", DisplayName: "Lea"})
+	f.AddUser(slacktest.User{ID: "UCUST", Name: "cust", DisplayName: "Cus"})
 	const secret = "signing-secret"
 	base := startBot(t, map[string]string{
 		"DATABASE_URL":          storetest.SQLiteDSN(t),
@@ -103,7 +103,7 @@ func TestBinarySlackHTTPMode(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode == http.StatusOK
 	})
-	send := &slackfake.HTTPSender{BaseURL: base, Secret: secret}
+	send := &slacktest.HTTPSender{BaseURL: base, Secret: secret}
 	ctx := context.Background()
 
 	if code, err := send.Command(ctx, f.SlashCommand("ULEAD", "CIDEAS", "watch")); err != nil || code != 200 {
@@ -134,7 +134,7 @@ func TestBinarySlackHTTPMode(t *testing.T) {
 		return false
 	})
 	// A bad signature is refused.
-	bad := &slackfake.HTTPSender{BaseURL: base, Secret: "wrong"}
+	bad := &slacktest.HTTPSender{BaseURL: base, Secret: "wrong"}
 	if code, _ := bad.Command(ctx, f.SlashCommand("ULEAD", "CIDEAS", "rollback FB-1")); code != http.StatusUnauthorized {
 		t.Fatalf("bad signature: status %d, want 401", code)
 	}

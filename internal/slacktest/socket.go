@@ -1,4 +1,4 @@
-package slackfake
+package slacktest
 
 import (
 	"context"
@@ -87,7 +87,7 @@ func (st *socketState) serve(w http.ResponseWriter, r *http.Request) {
 	st.opened++
 	hello, _ := json.Marshal(map[string]any{
 		"type": "hello", "num_connections": 1,
-		"debug_info":      map[string]any{"host": "slackfake", "approximate_connection_time": 3600},
+		"debug_info":      map[string]any{"host": "slacktest", "approximate_connection_time": 3600},
 		"connection_info": map[string]any{"app_id": "A0FAKE"},
 	})
 	c.out <- hello
@@ -242,7 +242,7 @@ func (s *Server) Disconnect(reason string) {
 		return
 	}
 	st.live = nil
-	b, _ := json.Marshal(map[string]any{"type": "disconnect", "reason": reason, "debug_info": map[string]any{"host": "slackfake"}})
+	b, _ := json.Marshal(map[string]any{"type": "disconnect", "reason": reason, "debug_info": map[string]any{"host": "slacktest"}})
 	select {
 	case c.out <- b:
 	case <-c.done:

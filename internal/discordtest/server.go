@@ -1,4 +1,4 @@
-// Package discordfake is a fake Discord for tests and benchmarks: a REST API
+// Package discordtest is a fake Discord for tests and benchmarks: a REST API
 // and a gateway websocket on 127.0.0.1 that a real discordgo client (or
 // anything speaking Discord's wire format) can be pointed at through the
 // bot's configurable API origin.
@@ -13,7 +13,7 @@
 // answer 429 with retry_after and X-RateLimit headers.
 //
 // Allowed imports: gorilla/websocket and the standard library.
-package discordfake
+package discordtest
 
 import (
 	"context"
@@ -676,7 +676,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, req *Request) int
 	case "POST /webhooks/{webhook_id}/{webhook_token}":
 		return s.followup(w, params["webhook_id"], params["webhook_token"], req.Body)
 	default:
-		writeJSON(w, http.StatusNotImplemented, apiError{Message: "not implemented by discordfake"})
+		writeJSON(w, http.StatusNotImplemented, apiError{Message: "not implemented by discordtest"})
 		return http.StatusNotImplemented
 	}
 	return 200

@@ -1,4 +1,4 @@
-package discordfake
+package discordtest
 
 import (
 	"encoding/json"
@@ -13,7 +13,7 @@ import (
 func (s *Server) channelLocked(id string) (*Channel, error) {
 	ch, ok := s.channels[id]
 	if !ok {
-		return nil, fmt.Errorf("discordfake: unknown channel %s", id)
+		return nil, fmt.Errorf("discordtest: unknown channel %s", id)
 	}
 	return ch, nil
 }
@@ -50,7 +50,7 @@ func (s *Server) UserMessage(channelID string, who Member, content string) (Mess
 	}
 	if ch.Type == ChannelForum {
 		s.mu.Unlock()
-		return Message{}, fmt.Errorf("discordfake: post in forum %s with ForumPost", channelID)
+		return Message{}, fmt.Errorf("discordtest: post in forum %s with ForumPost", channelID)
 	}
 	who = withJoined(who)
 	m := s.newMessage(channelID, memberUser(who), &who, content)
@@ -88,11 +88,11 @@ func (s *Server) StartThread(channelID, messageID, name string) (Channel, error)
 	m, ok := s.byID[messageID]
 	if !ok || m.ChannelID != channelID {
 		s.mu.Unlock()
-		return Channel{}, fmt.Errorf("discordfake: no message %s in %s", messageID, channelID)
+		return Channel{}, fmt.Errorf("discordtest: no message %s in %s", messageID, channelID)
 	}
 	if _, exists := s.channels[messageID]; exists {
 		s.mu.Unlock()
-		return Channel{}, fmt.Errorf("discordfake: message %s already has a thread", messageID)
+		return Channel{}, fmt.Errorf("discordtest: message %s already has a thread", messageID)
 	}
 	th := &Channel{ID: messageID, Type: ChannelPublicThread, GuildID: parent.GuildID, Name: name, ParentID: channelID,
 		OwnerID: m.Author.ID, ThreadMetadata: &ThreadMetadata{AutoArchiveDuration: 1440, ArchiveTimestamp: s.timestamp()}}
@@ -112,11 +112,11 @@ func (s *Server) ForumPost(forumID string, who Member, title, content string, ta
 	forum, err := s.channelLocked(forumID)
 	if err != nil || forum.Type != ChannelForum {
 		s.mu.Unlock()
-		return Channel{}, Message{}, fmt.Errorf("discordfake: %s is not a forum", forumID)
+		return Channel{}, Message{}, fmt.Errorf("discordtest: %s is not a forum", forumID)
 	}
 	if len(tagIDs) > 5 {
 		s.mu.Unlock()
-		return Channel{}, Message{}, fmt.Errorf("discordfake: at most 5 tags")
+		return Channel{}, Message{}, fmt.Errorf("discordtest: at most 5 tags")
 	}
 	who = withJoined(who)
 	id := s.NewID()
@@ -144,7 +144,7 @@ func (s *Server) DeleteMessage(channelID, messageID string) error {
 	m, ok := s.byID[messageID]
 	if !ok || m.ChannelID != channelID {
 		s.mu.Unlock()
-		return fmt.Errorf("discordfake: no message %s in %s", messageID, channelID)
+		return fmt.Errorf("discordtest: no message %s in %s", messageID, channelID)
 	}
 	delete(s.byID, messageID)
 	msgs := s.messages[channelID]
@@ -165,7 +165,7 @@ func (s *Server) reactionPayload(channelID, messageID string, who Member, emoji 
 	defer s.mu.Unlock()
 	m, ok := s.byID[messageID]
 	if !ok || m.ChannelID != channelID {
-		return nil, fmt.Errorf("discordfake: no message %s in %s", messageID, channelID)
+		return nil, fmt.Errorf("discordtest: no message %s in %s", messageID, channelID)
 	}
 	u := memberUser(who)
 	ch := s.channels[channelID]
@@ -289,7 +289,7 @@ func (s *Server) findCommandLocked(guildID, name string, typ int) (*registeredCo
 			}
 		}
 	}
-	return nil, fmt.Errorf("discordfake: command %q (type %d) is not registered", name, typ)
+	return nil, fmt.Errorf("discordtest: command %q (type %d) is not registered", name, typ)
 }
 
 // SlashCommand runs "/command sub opts…" as member who in a channel and
@@ -316,7 +316,7 @@ func (s *Server) SlashCommand(channelID string, who Member, command, sub string,
 	}
 	if subDef == nil {
 		s.mu.Unlock()
-		return "", fmt.Errorf("discordfake: /%s has no subcommand %q", command, sub)
+		return "", fmt.Errorf("discordtest: /%s has no subcommand %q", command, sub)
 	}
 	given := make(map[string]bool)
 	var values []map[string]any
@@ -330,7 +330,7 @@ func (s *Server) SlashCommand(channelID string, who Member, command, sub string,
 		}
 		if def == nil {
 			s.mu.Unlock()
-			return "", fmt.Errorf("discordfake: /%s %s has no option %q", command, sub, o.Name)
+			return "", fmt.Errorf("discordtest: /%s %s has no option %q", command, sub, o.Name)
 		}
 		if len(def.Choices) > 0 {
 			ok := false
@@ -339,7 +339,7 @@ func (s *Server) SlashCommand(channelID string, who Member, command, sub string,
 			}
 			if !ok {
 				s.mu.Unlock()
-				return "", fmt.Errorf("discordfake: %v is not a choice of option %q", o.Value, o.Name)
+				return "", fmt.Errorf("discordtest: %v is not a choice of option %q", o.Value, o.Name)
 			}
 		}
 		given[o.Name] = true
@@ -354,7 +354,7 @@ func (s *Server) SlashCommand(channelID string, who Member, command, sub string,
 	for _, def := range subDef.Options {
 		if def.Required && !given[def.Name] {
 			s.mu.Unlock()
-			return "", fmt.Errorf("discordfake: /%s %s: option %q is required", command, sub, def.Name)
+			return "", fmt.Errorf("discordtest: /%s %s: option %q is required", command, sub, def.Name)
 		}
 	}
 	data := map[string]any{
@@ -389,7 +389,7 @@ func (s *Server) MessageCommand(channelID, targetID string, who Member, command 
 	m, ok := s.byID[targetID]
 	if !ok || m.ChannelID != channelID {
 		s.mu.Unlock()
-		return "", fmt.Errorf("discordfake: no message %s in %s", targetID, channelID)
+		return "", fmt.Errorf("discordtest: no message %s in %s", targetID, channelID)
 	}
 	target := rest(m)
 	data := map[string]any{
@@ -412,7 +412,7 @@ func (s *Server) ClickButton(channelID, messageID, customID string, who Member) 
 	m, ok := s.byID[messageID]
 	if !ok || m.ChannelID != channelID {
 		s.mu.Unlock()
-		return "", fmt.Errorf("discordfake: no message %s in %s", messageID, channelID)
+		return "", fmt.Errorf("discordtest: no message %s in %s", messageID, channelID)
 	}
 	found := false
 	for _, b := range m.Buttons() {
@@ -420,7 +420,7 @@ func (s *Server) ClickButton(channelID, messageID, customID string, who Member) 
 	}
 	if !found {
 		s.mu.Unlock()
-		return "", fmt.Errorf("discordfake: message %s has no button %q", messageID, customID)
+		return "", fmt.Errorf("discordtest: message %s has no button %q", messageID, customID)
 	}
 	data := map[string]any{"component_type": 2, "custom_id": customID, "id": 2}
 	p, in, err := s.newInteractionLocked(3, channelID, who, data, rest(m))

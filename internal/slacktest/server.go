@@ -1,4 +1,4 @@
-package slackfake
+package slacktest
 
 import (
 	"encoding/json"
@@ -169,7 +169,7 @@ func New(opts Options) *Server {
 	s.srv = httptest.NewUnstartedServer(mux)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		panic(fmt.Sprintf("slackfake: listen: %v", err))
+		panic(fmt.Sprintf("slacktest: listen: %v", err))
 	}
 	s.srv.Listener = ln
 	s.srv.Start()

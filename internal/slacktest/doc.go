@@ -1,4 +1,4 @@
-// Package slackfake is a fake Slack for tests and benchmarks: an httptest
+// Package slacktest is a fake Slack for tests and benchmarks: an httptest
 // server speaking the Web API methods feedbackbot calls (each call's method
 // name and required parameters validated against a method table taken from
 // Slack's OpenAPI spec), a response_url endpoint, a Socket Mode websocket
@@ -8,4 +8,4 @@
 //
 // It only listens on 127.0.0.1. Allowed imports: the standard library,
 // github.com/slack-go/slack and github.com/gorilla/websocket.
-package slackfake
+package slacktest
