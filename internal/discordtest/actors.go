@@ -232,7 +232,7 @@ func (s *Server) newInteractionLocked(typ int, channelID string, who Member, dat
 	who = withJoined(who)
 	who.User = memberUser(who)
 	who.Permissions = s.memberPermissionsLocked(ch.GuildID, who)
-	in := &interaction{ID: s.NewID(), Token: "itoken-" + s.NewID(), ChannelID: channelID, Created: time.Now()}
+	in := &interaction{ID: s.NewID(), Token: "itoken-" + s.NewID(), ChannelID: channelID, Type: typ, Who: who, Message: msg, Created: time.Now()}
 	s.interactions[in.ID] = in
 	s.byToken[in.Token] = in
 	p := map[string]any{

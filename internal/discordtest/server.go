@@ -72,6 +72,7 @@ type Server struct {
 	commands     map[string][]json.RawMessage
 	interactions map[string]*interaction // id -> interaction
 	byToken      map[string]*interaction
+	modals       []Modal
 	nonces       map[string]nonceEntry // enforced nonce of a bot post -> its message
 	reqMu        sync.Mutex            // guards requests; may be taken under mu
 	requests     []Request
@@ -93,6 +94,11 @@ type guild struct {
 
 type interaction struct {
 	ID, Token, ChannelID string
+	Type                 int
+	Who                  Member
+	Message              *Message // the message of a component interaction
+	Modal                *Modal   // the modal this interaction answered with
+	Data                 any      // the data of a modal submit
 	Created              time.Time
 	Acked                bool
 	Original             *Message
@@ -981,6 +987,9 @@ func (s *Server) callback(w http.ResponseWriter, id, token string, body []byte) 
 	}
 	if err := json.Unmarshal(body, &cb); err != nil {
 		return s.badBody(w, "interaction callback", []string{err.Error()})
+	}
+	if cb.Type == 9 {
+		return s.modalCallback(w, id, token, body)
 	}
 	if errs := checkLimits(cb.Data, cb.Type == 4); len(errs) > 0 {
 		return s.badBody(w, "interaction callback", errs)

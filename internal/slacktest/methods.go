@@ -58,6 +58,14 @@ var DefaultMethods = map[string]MethodSpec{
 		Required: []string{"channel", "ts"},
 		Known:    []string{"channel", "ts", "latest", "oldest", "inclusive", "limit", "cursor", "include_all_metadata"},
 	},
+	"views.open": {
+		Required: []string{"trigger_id", "view"},
+		Known:    []string{"trigger_id", "view"},
+	},
+	"views.update": {
+		Required: []string{"view"},
+		Known:    []string{"view_id", "external_id", "view", "hash"},
+	},
 	"reactions.add": {
 		Required: []string{"channel", "name", "timestamp"},
 		Known:    []string{"channel", "name", "timestamp"},

@@ -141,7 +141,7 @@ func (s *Server) SlashCommand(user, channel, text string) slack.SlashCommand {
 		Token: "fake-verification-token", TeamID: s.userTeam(user), TeamDomain: s.opts.TeamDomain,
 		ChannelID: channel, ChannelName: channel, UserID: user, UserName: user,
 		Command: "/feedback", Text: text, ResponseURL: s.NewResponseURL(),
-		TriggerID: "trigger-" + user, APIAppID: "A0FAKE",
+		TriggerID: s.NewTrigger(user), APIAppID: "A0FAKE",
 	}
 }
 
@@ -160,7 +160,7 @@ func (s *Server) BlockAction(user, channel, ts, actionID string) []byte {
 	msg := wireMessage(&m)
 	b, _ := json.Marshal(map[string]any{
 		"type": "block_actions", "token": "fake-verification-token", "api_app_id": "A0FAKE",
-		"trigger_id": "trigger-" + user, "response_url": s.NewResponseURL(),
+		"trigger_id": s.NewTrigger(user), "response_url": s.NewResponseURL(),
 		"user":      map[string]any{"id": user, "username": user, "name": user, "team_id": s.userTeam(user)},
 		"team":      map[string]any{"id": s.opts.TeamID, "domain": s.opts.TeamDomain},
 		"channel":   map[string]any{"id": channel, "name": channel},
@@ -176,7 +176,7 @@ func (s *Server) MessageShortcut(callbackID, user, channel, ts string) []byte {
 	m, _ := s.Message(channel, ts)
 	b, _ := json.Marshal(map[string]any{
 		"type": "message_action", "token": "fake-verification-token", "callback_id": callbackID,
-		"trigger_id": "trigger-" + user, "response_url": s.NewResponseURL(), "message_ts": ts, "action_ts": ts,
+		"trigger_id": s.NewTrigger(user), "response_url": s.NewResponseURL(), "message_ts": ts, "action_ts": ts,
 		"message": wireMessage(&m),
 		"user":    map[string]any{"id": user, "username": user, "name": user, "team_id": s.userTeam(user)},
 		"team":    map[string]any{"id": s.opts.TeamID, "domain": s.opts.TeamDomain},

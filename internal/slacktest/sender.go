@@ -6,6 +6,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -39,6 +40,12 @@ type HTTPSender struct {
 // Post signs body and POSTs it to path with extra headers; it returns the
 // HTTP status.
 func (h *HTTPSender) Post(ctx context.Context, path, contentType string, body []byte, header http.Header) (int, error) {
+	status, _, err := h.PostResponse(ctx, path, contentType, body, header)
+	return status, err
+}
+
+// PostResponse is Post that also returns the response body (at most 1 MiB).
+func (h *HTTPSender) PostResponse(ctx context.Context, path, contentType string, body []byte, header http.Header) (int, []byte, error) {
 	now := time.Now
 	if h.Now != nil {
 		now = h.Now
@@ -46,7 +53,7 @@ func (h *HTTPSender) Post(ctx context.Context, path, contentType string, body []
 	ts := strconv.FormatInt(now().Unix(), 10)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.BaseURL+path, bytes.NewReader(body))
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	for k, v := range header {
 		req.Header[k] = v
@@ -62,10 +69,11 @@ func (h *HTTPSender) Post(ctx context.Context, path, contentType string, body []
 	}
 	resp, err := c.Do(req)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	defer resp.Body.Close()
-	return resp.StatusCode, nil
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	return resp.StatusCode, b, err
 }
 
 // Event delivers an Events API payload to /slack/events.
@@ -92,6 +100,13 @@ func (h *HTTPSender) Command(ctx context.Context, cmd slack.SlashCommand) (int, 
 func (h *HTTPSender) Interaction(ctx context.Context, payload []byte) (int, error) {
 	body := url.Values{"payload": {string(payload)}}.Encode()
 	return h.Post(ctx, "/slack/interactions", "application/x-www-form-urlencoded", []byte(body), nil)
+}
+
+// InteractionResponse is Interaction that also returns the body of the
+// bot's answer (a view_submission's response_action, for example).
+func (h *HTTPSender) InteractionResponse(ctx context.Context, payload []byte) (int, []byte, error) {
+	body := url.Values{"payload": {string(payload)}}.Encode()
+	return h.PostResponse(ctx, "/slack/interactions", "application/x-www-form-urlencoded", []byte(body), nil)
 }
 
 // CommandForm is a slash command as the form Slack posts.

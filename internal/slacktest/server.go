@@ -30,6 +30,9 @@ type Options struct {
 	// PingInterval is how often the websocket pings the client (slack-go
 	// reconnects when Slack stops pinging); 0 means 5 s.
 	PingInterval time.Duration
+	// TriggerTTL is how long a trigger_id opens a view; 0 means
+	// DefaultTriggerTTL (Slack's 3 s).
+	TriggerTTL time.Duration
 }
 
 // User is a person the fake knows (users.info).
@@ -118,6 +121,8 @@ type Server struct {
 	failNext   map[string][]string
 	chanErrs   map[string]string
 	respURLs   map[string]int // response_url id -> uses
+	triggers   map[string]*trigger
+	views      []*View
 	tsSeq      int
 	idSeq      int
 
@@ -146,6 +151,9 @@ func New(opts Options) *Server {
 	if opts.PingInterval == 0 {
 		opts.PingInterval = 5 * time.Second
 	}
+	if opts.TriggerTTL == 0 {
+		opts.TriggerTTL = DefaultTriggerTTL
+	}
 	s := &Server{
 		opts:       opts,
 		methods:    opts.Methods,
@@ -157,6 +165,7 @@ func New(opts Options) *Server {
 		failNext:   map[string][]string{},
 		chanErrs:   map[string]string{},
 		respURLs:   map[string]int{},
+		triggers:   map[string]*trigger{},
 	}
 	if s.methods == nil {
 		s.methods = DefaultMethods
@@ -499,6 +508,8 @@ func (s *Server) handlers() map[string]apiHandler {
 		"conversations.history": s.history,
 		"conversations.replies": s.replies,
 		"reactions.add":         s.reactionsAdd,
+		"views.open":            s.viewsOpen,
+		"views.update":          s.viewsUpdate,
 	}
 }
 
@@ -861,4 +872,19 @@ func (s *Server) newResponseURLLocked() string {
 	id := s.nextIDLocked("R")
 	s.respURLs[id] = 0
 	return s.srv.URL + "/response/" + id
+}
+
+// ForgetViolations drops the recorded violations that start with one of
+// prefixes (a test that provokes them on purpose).
+func (s *Server) ForgetViolations(prefixes ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.violations = slices.DeleteFunc(s.violations, func(v string) bool {
+		for _, p := range prefixes {
+			if strings.HasPrefix(v, p) {
+				return true
+			}
+		}
+		return false
+	})
 }

@@ -40,6 +40,7 @@ type socketState struct {
 	pending  []envelope          // not sent yet
 	inflight map[string]envelope // sent, not acked
 	acks     []string
+	ackBody  map[string]json.RawMessage // envelope id -> ack payload, when the ack carried one
 	seq      int
 	opened   int
 	closed   bool
@@ -60,7 +61,7 @@ func (c *wsConn) close() {
 }
 
 func newSocketState(s *Server) *socketState {
-	st := &socketState{s: s, inflight: map[string]envelope{}}
+	st := &socketState{s: s, inflight: map[string]envelope{}, ackBody: map[string]json.RawMessage{}}
 	st.upgrader = websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
 	st.cond = sync.NewCond(&st.mu)
 	return st
@@ -159,7 +160,8 @@ func (st *socketState) readLoop(c *wsConn) {
 			return
 		}
 		var ack struct {
-			EnvelopeID string `json:"envelope_id"`
+			EnvelopeID string          `json:"envelope_id"`
+			Payload    json.RawMessage `json:"payload"`
 		}
 		if json.Unmarshal(b, &ack) != nil || ack.EnvelopeID == "" {
 			st.s.mu.Lock()
@@ -173,6 +175,14 @@ func (st *socketState) readLoop(c *wsConn) {
 			st.s.violate("socket mode: ack for unknown envelope %s", ack.EnvelopeID)
 			st.s.mu.Unlock()
 		}
+		if e, ok := st.inflight[ack.EnvelopeID]; ok && len(ack.Payload) > 0 && string(ack.Payload) != "null" {
+			if e.Type == EnvelopeEventsAPI {
+				st.s.mu.Lock()
+				st.s.violate("socket mode: ack of events_api envelope %s with a payload", ack.EnvelopeID)
+				st.s.mu.Unlock()
+			}
+			st.ackBody[ack.EnvelopeID] = ack.Payload
+		}
 		delete(st.inflight, ack.EnvelopeID)
 		st.acks = append(st.acks, ack.EnvelopeID)
 		st.cond.Broadcast()
@@ -183,7 +193,7 @@ func (st *socketState) readLoop(c *wsConn) {
 func (st *socketState) sendLocked(c *wsConn, e envelope) {
 	b, _ := json.Marshal(map[string]any{
 		"envelope_id": e.ID, "type": e.Type, "payload": e.Payload,
-		"accepts_response_payload": false, "retry_attempt": e.Retry, "retry_reason": retryReason(e.Retry),
+		"accepts_response_payload": e.Type != EnvelopeEventsAPI, "retry_attempt": e.Retry, "retry_reason": retryReason(e.Retry),
 	})
 	st.inflight[e.ID] = e
 	select {
@@ -292,4 +302,13 @@ func (s *Server) waitSocket(ctx context.Context, cond func() bool) error {
 		st.cond.Wait()
 	}
 	return nil
+}
+
+// AckPayload returns the payload the bot sent with its ack of envelope id
+// (a view_submission's response_action, for example).
+func (s *Server) AckPayload(id string) (json.RawMessage, bool) {
+	s.sock.mu.Lock()
+	defer s.sock.mu.Unlock()
+	b, ok := s.sock.ackBody[id]
+	return b, ok
 }
