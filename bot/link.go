@@ -2,6 +2,10 @@ package bot
 
 import (
 	"context"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -66,6 +70,7 @@ type ItemUpdate struct {
 	Title     string
 	// Mentions are request ids named in the item's title or body; each one
 	// that exists is linked (to its canonical request) if it is not yet.
+	// An update with an empty URL changes only the state of existing links.
 	Mentions []int64
 }
 
@@ -125,4 +130,51 @@ type LinkStore interface {
 	RecordTrackerDelivery(ctx context.Context, in TrackerDeliveryInput) (*TrackerDelivery, error)
 	// FinishTrackerDelivery marks a recorded delivery processed.
 	FinishTrackerDelivery(ctx context.Context, source, deliveryID string) error
+}
+
+var (
+	githubItemRe = regexp.MustCompile(`^(?:https?://)?(?:www\.)?github\.com/([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+)/(issues|pull)/([0-9]{1,12})(?:[/?#].*)?$`)
+	linearURLRe  = regexp.MustCompile(`^(?:https?://)?linear\.app/([A-Za-z0-9_-]+)/issue/([A-Za-z][A-Za-z0-9]{0,9}-[0-9]{1,12})(?:[/?#].*)?$`)
+	linearIDRe   = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9]{0,9}-[0-9]{1,12}$`)
+)
+
+// GitHubItem is the Link.Item of issue or pull request n of owner/repo.
+func GitHubItem(owner, repo string, n int64) string {
+	return "github:" + strings.ToLower(owner+"/"+repo) + "#" + strconv.FormatInt(n, 10)
+}
+
+// LinearItem is the Link.Item of a Linear issue identifier such as ENG-123.
+func LinearItem(identifier string) string { return "linear:" + strings.ToUpper(identifier) }
+
+// ParseItem reads what /feedback track names: a GitHub issue or pull
+// request URL (https://github.com/OWNER/REPO/issues/N or /pull/N), a Linear
+// issue URL (https://linear.app/WORKSPACE/issue/ENG-123/…) or a Linear
+// identifier (ENG-123). It returns a Link with Item, URL and Kind set.
+// Chat link markup (<url> or <url|label>) is removed first. EINVALID for
+// anything else.
+func ParseItem(s string) (*Link, error) {
+	s = strings.TrimSpace(s)
+	if strings.HasPrefix(s, "<") && strings.HasSuffix(s, ">") {
+		s = strings.TrimSuffix(strings.TrimPrefix(s, "<"), ">")
+		s, _, _ = strings.Cut(s, "|")
+	}
+	if m := githubItemRe.FindStringSubmatch(s); m != nil {
+		n, err := strconv.ParseInt(m[4], 10, 64)
+		if err == nil && n > 0 {
+			kind := LinkGitHubIssue
+			if m[3] == "pull" {
+				kind = LinkGitHubPull
+			}
+			return &Link{Item: GitHubItem(m[1], m[2], n), URL: fmt.Sprintf("https://github.com/%s/%s/%s/%d", m[1], m[2], m[3], n), Kind: kind}, nil
+		}
+	}
+	if m := linearURLRe.FindStringSubmatch(s); m != nil {
+		id := strings.ToUpper(m[2])
+		return &Link{Item: LinearItem(id), URL: "https://linear.app/" + m[1] + "/issue/" + id, Kind: LinkLinear}, nil
+	}
+	if linearIDRe.MatchString(s) {
+		id := strings.ToUpper(s)
+		return &Link{Item: LinearItem(id), URL: id, Kind: LinkLinear}, nil
+	}
+	return nil, Errorf(EINVALID, "%q is not a GitHub issue or pull request URL, a Linear issue URL or a Linear identifier such as ENG-123.", clip(s, 80))
 }

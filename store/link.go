@@ -226,14 +226,22 @@ func applyItemUpdate(ctx context.Context, tx *sqlx.Tx, s *DB, u bot.ItemUpdate, 
 	}
 	if len(prev) > 0 {
 		r.Prev = prev[0]
-		_, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE tracker_links SET state = ?, milestone = ?, title = ?, url = ?, kind = ?, updated_at = ? WHERE item = ?`),
-			u.State, u.Milestone, u.Title, u.URL, u.Kind, s.now(), u.Item)
+		q, args := `UPDATE tracker_links SET state = ?, milestone = ?, title = ?, url = ?, kind = ?, updated_at = ? WHERE item = ?`,
+			[]any{u.State, u.Milestone, u.Title, u.URL, u.Kind, s.now(), u.Item}
+		if u.URL == "" {
+			// Only the state is known (a pull request reverted by another).
+			q, args = `UPDATE tracker_links SET state = ?, updated_at = ? WHERE item = ?`, []any{u.State, s.now(), u.Item}
+		}
+		_, err := tx.ExecContext(ctx, tx.Rebind(q), args...)
 		if err != nil {
 			return r, fmt.Errorf("update item state: %w", err)
 		}
 	}
 	seen := map[int64]bool{}
 	for _, id := range u.Mentions {
+		if u.URL == "" {
+			break
+		}
 		var root int64
 		err := tx.GetContext(ctx, &root, tx.Rebind(`SELECT root_id FROM requests WHERE id = ?`), id)
 		if errors.Is(err, sql.ErrNoRows) {
