@@ -61,16 +61,17 @@ func ParseAnnouncement(prefix, text string) (a Announcement, ok bool) {
 	return a, true
 }
 
-// onAnnouncement acts on a top-level message in a release channel.
-func (e *Engine) onAnnouncement(ctx context.Context, ev *Event) (*Response, error) {
-	m := ev.Message
+// onAnnouncement acts on a top-level message in a release channel: a
+// release lead's announcement ships or rolls back the requests it names,
+// and the answer goes in the announcement's thread.
+func (e *Engine) onAnnouncement(ctx context.Context, m *Message) error {
 	a, ok := ParseAnnouncement(e.cfg.KeyPrefix, m.Text)
 	if !ok || !m.Author.ReleaseLead {
-		return nil, nil
+		return nil
 	}
 	thread := OutMessage{Workspace: m.Workspace, Channel: m.Channel, ThreadID: m.ID}
-	out, err := e.Release(ctx, ReleaseCommand{
-		Action: a.Action, Keys: a.Keys, Version: a.Version, By: m.Author,
+	out, err := e.Release(ctx, PersonActor(m.Platform, m.Workspace, m.Author), ReleaseCommand{
+		Action: a.Action, Keys: a.Keys, Version: a.Version,
 		AllowUnknown: true, Progress: &thread, Platform: m.Platform,
 		IdempotencyKey: "announcement:" + m.Platform + ":" + m.Workspace + ":" + m.Channel + ":" + m.ID,
 	})
@@ -79,15 +80,15 @@ func (e *Engine) onAnnouncement(ctx context.Context, ev *Event) (*Response, erro
 			thread.Text = ErrorMessage(err)
 			_, _ = e.post(ctx, p, thread)
 		}
-		return nil, nil
+		return nil
 	}
 	if out.Threads == 0 || out.Replayed {
 		if p := e.platform(m.Platform); p != nil {
-			thread.Text = out.Summary()
+			thread.Text = e.Text().ReleaseSummary(out)
 			if _, err := e.post(ctx, p, thread); err != nil {
 				e.log.Warn("answer announcement", "err", err)
 			}
 		}
 	}
-	return nil, nil
+	return nil
 }

@@ -50,7 +50,7 @@ func (e *Engine) startProgress(ctx context.Context, platform string, where OutMe
 	if p == nil {
 		return
 	}
-	where.Text = fmt.Sprintf("%s %s Notifying %s…", releaseEmoji(out.Action), out.headline(), threadCount(out.Threads))
+	where.Text = e.Text().progressStart(out)
 	ref, err := e.post(ctx, p, where)
 	if err != nil {
 		e.log.Warn("post progress", "err", err)
@@ -59,13 +59,6 @@ func (e *Engine) startProgress(ctx context.Context, platform string, where OutMe
 	e.mu.Lock()
 	e.progress[out.EventID] = &progress{platform: platform, ref: ref, msg: where, outcome: *out, last: time.Now()}
 	e.mu.Unlock()
-}
-
-func releaseEmoji(action string) string {
-	if action == ActionRolledBack {
-		return "↩️"
-	}
-	return "🚀"
 }
 
 // progressEvery is the shortest time between two edits of a progress
@@ -99,15 +92,8 @@ func (e *Engine) updateProgress(ctx context.Context) {
 		if !finished && time.Since(pr.last) < progressEvery {
 			continue
 		}
-		total := st.Pending + st.Running + st.Done + st.Failed
-		var text string
-		if finished {
-			text = fmt.Sprintf("%s %s Notified %s: %d delivered, %d failed.", releaseEmoji(pr.outcome.Action), pr.outcome.headline(), threadCount(total), st.Done, st.Failed)
-		} else {
-			text = fmt.Sprintf("%s %s Notifying %s… %d delivered, %d failed so far.", releaseEmoji(pr.outcome.Action), pr.outcome.headline(), threadCount(total), st.Done, st.Failed)
-		}
 		msg := pr.msg
-		msg.Text = text
+		msg.Text = e.Text().progressLine(&pr.outcome, st, finished)
 		if p := e.platform(pr.platform); p != nil {
 			if err := e.update(ctx, p, pr.ref, msg); err != nil {
 				e.log.Warn("update progress", "err", err)

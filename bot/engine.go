@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
-	"strings"
 	"sync"
 	"time"
 )
@@ -17,6 +16,9 @@ type Config struct {
 	CaptureEmoji string // "bulb"
 	VoteEmoji    string // "+1"
 	// SuggestThreshold is the lowest score shown as a duplicate candidate.
+	// Its default is the duplicate index's calibrated threshold
+	// (dedup.DefaultSuggestThreshold; bot cannot import dedup, so the value
+	// is repeated here; a test in bot/dedup keeps them equal).
 	SuggestThreshold float64
 	// AutoMergeThreshold merges new feedback into its best candidate
 	// directly when the score reaches it; 0 turns auto-merge off.
@@ -54,7 +56,7 @@ func DefaultConfig() Config {
 		KeyPrefix:           "FB",
 		CaptureEmoji:        "bulb",
 		VoteEmoji:           "+1",
-		SuggestThreshold:    0.35,
+		SuggestThreshold:    0.20, // = dedup.DefaultSuggestThreshold
 		AutoMergeThreshold:  0,
 		MaxSuggestions:      3,
 		CommandTimeout:      30 * time.Second,
@@ -331,7 +333,7 @@ func (e *Engine) Handle(ctx context.Context, ev *Event) (resp *Response, err err
 	defer func() {
 		if r := recover(); r != nil {
 			e.log.Error("panic handling event", "kind", ev.Kind, "panic", r, "stack", string(debug.Stack()))
-			resp, err = nil, Errorf(EINTERNAL, "Internal error.")
+			resp, err = nil, errInternal
 		}
 	}()
 	ctx, cancel := context.WithTimeout(ctx, e.cfg.CommandTimeout)
@@ -372,16 +374,17 @@ func (e *Engine) handle(ctx context.Context, ev *Event) (*Response, error) {
 	case EventReactionRemoved:
 		return e.onReaction(ctx, ev, false)
 	case EventCapture:
-		if ev.Message == nil {
-			return nil, Errorf(EINVALID, "There is no message to capture.")
+		res, err := e.CaptureMessage(ctx, ChatActor(ev), CaptureMessageInput{Message: ev.Message, Via: ViaShortcut})
+		if err != nil {
+			return nil, err
 		}
-		return e.CaptureMessage(ctx, ev.User, ev.Message, ViaShortcut)
+		return e.captureResponse(res), nil
 	case EventCommand:
 		e.mu.RLock()
 		r := e.commands
 		e.mu.RUnlock()
 		if r == nil {
-			return nil, Errorf(EUNAVAILABLE, "Commands are not available.")
+			return nil, errNoCommands
 		}
 		return r.Run(ctx, ev)
 	case EventButton:
@@ -390,48 +393,5 @@ func (e *Engine) handle(ctx context.Context, ev *Event) (*Response, error) {
 	return nil, nil
 }
 
-func actorName(u User) string {
-	if u.Name != "" {
-		return u.Name
-	}
-	return u.ID
-}
-
-// RequireTeam returns EFORBIDDEN unless u is a team member.
-func RequireTeam(u User, what string) error {
-	if !u.Team {
-		return Errorf(EFORBIDDEN, "Only team members can %s.", what)
-	}
-	return nil
-}
-
-// RequireReleaseLead returns EFORBIDDEN unless u is a release lead.
-func RequireReleaseLead(u User, what string) error {
-	if !u.ReleaseLead {
-		return Errorf(EFORBIDDEN, "Only release leads can %s.", what)
-	}
-	return nil
-}
-
-// normalizeText trims the text and checks its length.
-func normalizeText(s string) (string, error) {
-	s = strings.TrimSpace(strings.ToValidUTF8(s, "\uFFFD"))
-	if s == "" {
-		return "", Errorf(EINVALID, "There is no text to capture.")
-	}
-	if n := len([]rune(s)); n > MaxTextRunes {
-		return "", Errorf(ETOOLARGE, "Feedback can be at most %d characters long (this one has %d).", MaxTextRunes, n)
-	}
-	return s, nil
-}
-
-// titleOf returns the first non-empty line of s, at most MaxTitleRunes runes.
-func titleOf(s string) string {
-	for _, line := range strings.Split(s, "\n") {
-		line = strings.TrimSpace(line)
-		if line != "" {
-			return clip(line, MaxTitleRunes-1)
-		}
-	}
-	return ""
-}
+// Connected reports whether a platform of that name is registered.
+func (e *Engine) Connected(platform string) bool { return e.platform(platform) != nil }

@@ -20,9 +20,53 @@ const (
 )
 
 // Error is an application error whose Message is safe to show to users.
+//
+// Errors about particular requests also carry a Reason (what exactly went
+// wrong within Code) and the IDs of the requests involved, in the order the
+// Reason documents. The store fills them in together with a plain Message
+// that names raw ids; the engine renders its own sentence, with keys, from
+// Reason and IDs (bot/text.go), never by rewriting the store's Message.
 type Error struct {
 	Code    string
 	Message string
+	Reason  string
+	IDs     []int64
+}
+
+// Reasons: finer causes within a code. The IDs an *Error carries for each
+// are listed with it.
+const (
+	// ReasonNoRequest (ENOTFOUND): IDs [id] — there is no such request.
+	ReasonNoRequest = "no_request"
+	// ReasonAlreadyMerged (ECONFLICT): IDs [src, into] — src is already
+	// merged into into.
+	ReasonAlreadyMerged = "already_merged"
+	// ReasonMergeSelf (ECONFLICT): IDs [src] — merging src into itself.
+	ReasonMergeSelf = "merge_self"
+	// ReasonMergeCycle (ECONFLICT): IDs [dst, src] — dst is merged into src,
+	// so merging src into dst would make a cycle.
+	ReasonMergeCycle = "merge_cycle"
+	// ReasonNotMerged (ECONFLICT): IDs [src] — unmerge of a request that is
+	// not merged.
+	ReasonNotMerged = "not_merged"
+	// ReasonSameStatus (ECONFLICT): IDs [id] — the request already has the
+	// status asked for.
+	ReasonSameStatus = "same_status"
+	// ReasonCaptured (ECONFLICT): no IDs — the chat message is already
+	// captured.
+	ReasonCaptured = "captured"
+	// ReasonReleaseRecorded (ECONFLICT): no IDs — a release with this
+	// idempotency key was recorded before.
+	ReasonReleaseRecorded = "release_recorded"
+)
+
+// ErrorReason returns the Reason of the first *Error in err's chain, or "".
+func ErrorReason(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Reason
+	}
+	return ""
 }
 
 func (e *Error) Error() string { return fmt.Sprintf("%s: %s", e.Code, e.Message) }

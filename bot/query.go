@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"fmt"
 	"strings"
 )
 
@@ -67,7 +66,7 @@ func (e *Engine) List(ctx context.Context, f RequestFilter) ([]*Request, int, er
 func (e *Engine) Search(ctx context.Context, query string, limit int) ([]*Request, error) {
 	query = strings.TrimSpace(query)
 	if query == "" {
-		return nil, Errorf(EINVALID, "Usage: /feedback search <words>")
+		return nil, errNoSearch
 	}
 	if limit <= 0 {
 		limit = 10
@@ -102,81 +101,4 @@ func (e *Engine) Search(ctx context.Context, query string, limit int) ([]*Reques
 		}
 	}
 	return out, nil
-}
-
-// RequestLine is the one-line form of a request used in lists.
-func (e *Engine) RequestLine(r *Request) string {
-	return fmt.Sprintf("%s %s · %s · %s", e.Key(r.ID), r.Title, r.Status, peopleCount(r.Demand))
-}
-
-// CardText is the request card shown by /feedback show and posted on capture.
-func (e *Engine) CardText(r *Request) string { return e.cardText(r) }
-
-// DetailText renders a request detail as chat text.
-func (e *Engine) DetailText(d *RequestDetail) string {
-	var b strings.Builder
-	r := d.Request
-	if d.AskedFor != 0 {
-		fmt.Fprintf(&b, "%s was merged into %s.\n", e.Key(d.AskedFor), e.Key(r.ID))
-	}
-	b.WriteString(e.cardText(r))
-	fmt.Fprintf(&b, " · %s", plural(r.Mentions, "mention"))
-	if r.Description != r.Title && r.Description != "" {
-		fmt.Fprintf(&b, "\n%s", clip(r.Description, 500))
-	}
-	if len(d.Duplicates) > 0 {
-		keys := make([]string, len(d.Duplicates))
-		for i, x := range d.Duplicates {
-			keys[i] = e.Key(x.ID)
-		}
-		fmt.Fprintf(&b, "\nDuplicates merged in: %s", strings.Join(keys, ", "))
-	}
-	if len(d.Mentions) > 0 {
-		b.WriteString("\nMentions:")
-		for i, m := range d.Mentions {
-			if i == 10 {
-				fmt.Fprintf(&b, "\n  … and %d more", len(d.Mentions)-10)
-				break
-			}
-			who := m.AuthorName
-			if who == "" {
-				who = m.AuthorID
-			}
-			fmt.Fprintf(&b, "\n  • %s (%s, %s): %s", who, m.Platform, m.Via, clip(strings.ReplaceAll(m.Text, "\n", " "), 80))
-			if m.Permalink != "" {
-				fmt.Fprintf(&b, " %s", m.Permalink)
-			}
-			if m.Deleted {
-				b.WriteString(" [deleted]")
-			}
-		}
-	}
-	if len(d.History) > 0 {
-		b.WriteString("\nHistory:")
-		for _, h := range d.History {
-			fmt.Fprintf(&b, "\n  • %s → %s by %s", h.From, h.To, h.Actor)
-			if h.Version != "" {
-				fmt.Fprintf(&b, " in %s", h.Version)
-			}
-			if h.Note != "" {
-				fmt.Fprintf(&b, " (%s)", clip(h.Note, 80))
-			}
-		}
-	}
-	counts := map[string]int{}
-	for _, x := range d.Deliveries {
-		counts[x.State]++
-	}
-	if len(d.Deliveries) > 0 {
-		fmt.Fprintf(&b, "\nThread replies: %d sent, %d failed", counts[DeliveryDone], counts[DeliveryFailed])
-		if waiting := counts[DeliveryPending] + counts[DeliveryRunning]; waiting > 0 {
-			fmt.Fprintf(&b, ", %d waiting", waiting)
-		}
-		for _, x := range d.Deliveries {
-			if x.State == DeliveryFailed {
-				fmt.Fprintf(&b, "\n  ✗ %s %s: %s", x.Platform, x.Channel, clip(x.LastError, 80))
-			}
-		}
-	}
-	return b.String()
 }

@@ -3,8 +3,6 @@ package bot
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"strings"
 )
 
 // ReleaseCommand asks the engine to ship or roll back requests.
@@ -13,7 +11,6 @@ type ReleaseCommand struct {
 	Keys    []string
 	Version string
 	Note    string
-	By      User
 	// IdempotencyKey makes a repeated command (webhook retry) return the
 	// first result without notifying anyone twice.
 	IdempotencyKey string
@@ -40,15 +37,18 @@ type ReleaseOutcome struct {
 
 // Release ships or rolls back requests (release leads only). In one store
 // transaction the statuses change, history rows are written and one delivery
-// per subscribed thread is enqueued; the worker posts them.
-func (e *Engine) Release(ctx context.Context, c ReleaseCommand) (*ReleaseOutcome, error) {
-	what := "ship requests"
+// per subscribed thread is enqueued; the worker posts them. With no keys, a
+// roll back takes every request shipped in c.Version. EFORBIDDEN; EINVALID
+// for a bad action or no keys; ENOTFOUND for an unknown key (unless
+// AllowUnknown, which lists it in the outcome instead).
+func (e *Engine) Release(ctx context.Context, a Actor, c ReleaseCommand) (*ReleaseOutcome, error) {
+	what := doShip
 	if c.Action == ActionRolledBack {
-		what = "roll back releases"
+		what = doRollback
 	} else if c.Action != ActionShipped {
-		return nil, Errorf(EINVALID, "Unknown release action %q: use shipped or rolled_back.", clip(c.Action, 30))
+		return nil, errUnknownAction(c.Action)
 	}
-	if err := RequireReleaseLead(c.By, what); err != nil {
+	if err := RequireReleaseLead(a, what); err != nil {
 		return nil, err
 	}
 	if c.IdempotencyKey != "" {
@@ -85,7 +85,7 @@ func (e *Engine) Release(ctx context.Context, c ReleaseCommand) (*ReleaseOutcome
 			return nil, err
 		}
 		if len(shipped) == 0 {
-			return nil, Errorf(ENOTFOUND, "No request is shipped in %s.", clip(c.Version, 40))
+			return nil, errNothingShippedIn(c.Version)
 		}
 		ids = shipped
 	}
@@ -93,12 +93,12 @@ func (e *Engine) Release(ctx context.Context, c ReleaseCommand) (*ReleaseOutcome
 		if len(out.Unknown) > 0 {
 			return out, nil
 		}
-		return nil, Errorf(EINVALID, "Name at least one request key, for example %s-12.", e.cfg.KeyPrefix)
+		return nil, e.Text().errNoKeys()
 	}
 	res, err := e.store.Release(ctx, ReleaseInput{
-		Action: c.Action, Version: c.Version, Note: c.Note, Actor: actorName(c.By),
+		Action: c.Action, Version: c.Version, Note: c.Note, Actor: a.DisplayName(),
 		IdempotencyKey: c.IdempotencyKey, RequestIDs: ids,
-		Text:    func(reqs []*Request) string { return ReleaseText(c.Action, c.Version, c.Note, reqs) },
+		Text:    func(reqs []*Request) string { return e.Text().ReleaseReply(c.Action, c.Version, c.Note, reqs) },
 		Spacing: e.channelInterval,
 	})
 	if ErrorCode(err) == ECONFLICT && c.IdempotencyKey != "" {
@@ -144,126 +144,3 @@ func (e *Engine) replayed(ev *ReleaseEvent) (*ReleaseOutcome, error) {
 	return &out, nil
 }
 
-// ReleaseText is the reply posted in a subscribed thread.
-func ReleaseText(action, version, note string, reqs []*Request) string {
-	titles := make([]string, len(reqs))
-	for i, r := range reqs {
-		titles[i] = r.Title
-	}
-	list := strings.Join(titles, "; ")
-	var s string
-	if action == ActionShipped {
-		if version != "" {
-			s = fmt.Sprintf("🚀 Shipped in %s: %s. Thanks for asking!", version, list)
-		} else {
-			s = fmt.Sprintf("🚀 Shipped: %s. Thanks for asking!", list)
-		}
-	} else {
-		verb := "is"
-		if len(reqs) > 1 {
-			verb = "are"
-		}
-		if version != "" {
-			s = fmt.Sprintf("↩️ %s was rolled back: %s %s not available for now. We'll reply here when it's back.", version, list, verb)
-		} else {
-			s = fmt.Sprintf("↩️ The release was rolled back: %s %s not available for now. We'll reply here when it's back.", list, verb)
-		}
-	}
-	if note = strings.TrimSpace(note); note != "" {
-		s += "\n> " + strings.ReplaceAll(note, "\n", "\n> ")
-	}
-	return s
-}
-
-// headline says what changed, for example "Shipped FB-1, FB-2 in v2.4."
-func (o *ReleaseOutcome) headline() string {
-	verb := "Shipped"
-	if o.Action == ActionRolledBack {
-		verb = "Rolled back"
-	}
-	s := verb + " " + strings.Join(o.Changed, ", ")
-	if o.Version != "" {
-		s += " in " + o.Version
-	}
-	return s + "."
-}
-
-// Summary is a one-line description of the outcome for the release lead.
-func (o *ReleaseOutcome) Summary() string {
-	var b strings.Builder
-	verb := "Shipped"
-	if o.Action == ActionRolledBack {
-		verb = "Rolled back"
-	}
-	if len(o.Changed) > 0 {
-		fmt.Fprintf(&b, "%s %s", verb, strings.Join(o.Changed, ", "))
-		if o.Version != "" {
-			fmt.Fprintf(&b, " in %s", o.Version)
-		}
-		fmt.Fprintf(&b, "; notifying %s.", threadCount(o.Threads))
-	} else {
-		b.WriteString("Nothing changed.")
-	}
-	if len(o.Skipped) > 0 {
-		state := "already shipped"
-		if o.Action == ActionRolledBack {
-			state = "not shipped"
-		}
-		fmt.Fprintf(&b, " %s %s %s.", strings.Join(o.Skipped, ", "), isAre(len(o.Skipped)), state)
-	}
-	if len(o.Unknown) > 0 {
-		fmt.Fprintf(&b, " Unknown: %s.", strings.Join(o.Unknown, ", "))
-	}
-	if o.Replayed {
-		b.WriteString(" (repeated request: nothing was done again)")
-	}
-	return b.String()
-}
-
-func isAre(n int) string {
-	if n == 1 {
-		return "is"
-	}
-	return "are"
-}
-
-func threadCount(n int) string {
-	if n == 1 {
-		return "1 thread"
-	}
-	return fmt.Sprintf("%s threads", groupThousands(n))
-}
-
-func groupThousands(n int) string {
-	s := fmt.Sprint(n)
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
-}
-
-// Ship is the /feedback ship command.
-func (e *Engine) Ship(ctx context.Context, ev *Event, keys []string, version, note string) (*Response, error) {
-	return e.releaseCommand(ctx, ev, ActionShipped, keys, version, note)
-}
-
-// Rollback is the /feedback rollback command; with no keys it rolls back
-// every request shipped in version.
-func (e *Engine) Rollback(ctx context.Context, ev *Event, keys []string, version, reason string) (*Response, error) {
-	return e.releaseCommand(ctx, ev, ActionRolledBack, keys, version, reason)
-}
-
-func (e *Engine) releaseCommand(ctx context.Context, ev *Event, action string, keys []string, version, note string) (*Response, error) {
-	c := ReleaseCommand{Action: action, Keys: keys, Version: version, Note: note, By: ev.User, Platform: ev.Platform}
-	if ev.Channel != "" && e.platform(ev.Platform) != nil {
-		c.Progress = &OutMessage{Workspace: ev.Workspace, Channel: ev.Channel}
-		if ev.Message != nil && ev.Message.ThreadID != "" {
-			c.Progress.ThreadID = ev.Message.ThreadID
-		}
-	}
-	out, err := e.Release(ctx, c)
-	if err != nil {
-		return nil, err
-	}
-	return &Response{Text: out.Summary()}, nil
-}

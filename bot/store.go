@@ -80,6 +80,9 @@ type Store interface {
 	FindRequestByID(ctx context.Context, id int64) (*Request, error)
 	// ResolveRequest follows merged_into to the canonical request.
 	ResolveRequest(ctx context.Context, id int64) (*Request, error)
+	// ResolveRequests is ResolveRequest for many ids in one query: the
+	// canonical request of each id that exists, by that id.
+	ResolveRequests(ctx context.Context, ids []int64) (map[int64]*Request, error)
 	// FindRequests returns matching requests with counts, and the total
 	// number of matches ignoring Limit and Offset.
 	FindRequests(ctx context.Context, f RequestFilter) ([]*Request, int, error)
@@ -138,6 +141,8 @@ type Store interface {
 	// SetChannel adds (on) or removes a channel setting; false when nothing changed.
 	SetChannel(ctx context.Context, c ChannelSetting, on bool) (bool, error)
 	HasChannel(ctx context.Context, platform, workspace, channel, kind string) (bool, error)
+	// ChannelKinds returns every setting kind of a channel in one query.
+	ChannelKinds(ctx context.Context, platform, workspace, channel string) ([]string, error)
 
 	// CreateSuggestion stores s (state pending) with its candidates.
 	CreateSuggestion(ctx context.Context, s *Suggestion) error

@@ -12,10 +12,6 @@ func randomID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// plural formats n with a noun that takes an s in the plural.
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
-}
+
+// wrapf wraps err with what was being done: fmt.Errorf("what: %w", err).
+func wrapf(err error, what string) error { return fmt.Errorf("%s: %w", what, err) }

@@ -31,7 +31,7 @@ func (r *Runner) list(ctx context.Context, c *Command) (*bot.Response, error) {
 	}
 	fmt.Fprintf(&b, "%s (%d of %d, by %s):", what, len(reqs), total, f.Sort)
 	for i, q := range reqs {
-		fmt.Fprintf(&b, "\n%d. %s", i+1, r.e.RequestLine(q))
+		fmt.Fprintf(&b, "\n%d. %s", i+1, r.e.Text().RequestLine(q))
 	}
 	return &bot.Response{Text: b.String()}, nil
 }

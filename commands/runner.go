@@ -7,12 +7,19 @@ import (
 )
 
 // Runner runs /feedback commands against the engine. It implements
-// bot.CommandRunner.
+// bot.CommandRunner: each verb's handler (one file per verb) turns the
+// parsed command into a use-case call with the chat actor (bot.ChatActor)
+// and the result into a reply with the engine's presenter (bot.Text).
 type Runner struct {
 	e *bot.Engine
 }
 
 var _ bot.CommandRunner = (*Runner)(nil)
+
+var errUnknownCommand = bot.Errorf(bot.EINVALID, "Unknown command. Try /feedback help.")
+
+// reply is a private answer with text.
+func reply(text string) *bot.Response { return &bot.Response{Text: text} }
 
 // New returns a Runner over engine e.
 func New(e *bot.Engine) *Runner { return &Runner{e: e} }
@@ -36,27 +43,23 @@ func (r *Runner) Run(ctx context.Context, ev *bot.Event) (*bot.Response, error) 
 	case "search":
 		return r.search(ctx, c)
 	case "vote":
-		return r.e.Vote(ctx, ev, c.IDs[0])
+		return r.vote(ctx, ev, c)
 	case "unvote":
-		return r.e.Unvote(ctx, ev, c.IDs[0])
+		return r.unvote(ctx, ev, c)
 	case "merge":
-		return r.e.Merge(ctx, ev, c.IDs[0], c.Into)
+		return r.merge(ctx, ev, c)
 	case "unmerge":
-		return r.e.Unmerge(ctx, ev, c.IDs[0])
+		return r.unmerge(ctx, ev, c)
 	case "status":
-		return r.e.SetStatus(ctx, ev, c.IDs[0], c.Status, c.Note)
+		return r.status(ctx, ev, c)
 	case "ship":
-		return r.e.Ship(ctx, ev, c.Keys, c.Version, c.Note)
+		return r.release(ctx, ev, bot.ActionShipped, c)
 	case "rollback":
-		return r.e.Rollback(ctx, ev, c.Keys, c.Version, c.Note)
+		return r.release(ctx, ev, bot.ActionRolledBack, c)
 	case "link":
-		return r.e.Link(ctx, ev, c.IDs[0], c.Link)
-	case "watch":
-		return r.e.SetChannel(ctx, ev, c.Channel, bot.ChannelWatch, true)
-	case "unwatch":
-		return r.e.SetChannel(ctx, ev, c.Channel, bot.ChannelWatch, false)
-	case "releases":
-		return r.e.SetChannel(ctx, ev, c.Channel, bot.ChannelReleases, c.Text != "off")
+		return r.link(ctx, ev, c)
+	case "watch", "unwatch", "releases":
+		return r.channel(ctx, ev, c)
 	}
-	return nil, bot.Errorf(bot.EINVALID, "Unknown command. Try /feedback help.")
+	return nil, errUnknownCommand
 }

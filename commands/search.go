@@ -19,7 +19,7 @@ func (r *Runner) search(ctx context.Context, c *Command) (*bot.Response, error) 
 	var b strings.Builder
 	fmt.Fprintf(&b, "Best matches for %q:", clip(c.Text, 60))
 	for i, q := range reqs {
-		fmt.Fprintf(&b, "\n%d. %s", i+1, r.e.RequestLine(q))
+		fmt.Fprintf(&b, "\n%d. %s", i+1, r.e.Text().RequestLine(q))
 	}
 	return &bot.Response{Text: b.String()}, nil
 }

@@ -11,5 +11,5 @@ func (r *Runner) show(ctx context.Context, c *Command) (*bot.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &bot.Response{Text: r.e.DetailText(d)}, nil
+	return &bot.Response{Text: r.e.Text().Detail(d)}, nil
 }

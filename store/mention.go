@@ -55,7 +55,7 @@ func insertMention(ctx context.Context, tx *sqlx.Tx, m *bot.Mention, now time.Ti
 		m.RequestID, m.Platform, m.Workspace, m.Channel, m.MessageID, m.ThreadID, m.AuthorID,
 		m.AuthorName, m.Org, m.Text, m.Permalink, m.CapturedBy, m.Via, false, now)
 	if isUniqueViolation(err) {
-		return bot.Errorf(bot.ECONFLICT, "This message is already on the board.")
+		return errCaptured()
 	}
 	if isForeignKeyViolation(err) {
 		return errNoRequest(m.RequestID)

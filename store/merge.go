@@ -41,14 +41,14 @@ func merge(ctx context.Context, tx *sqlx.Tx, src, dst int64, actor string, now t
 		return nil, err
 	}
 	if roots[src] != src {
-		return nil, bot.Errorf(bot.ECONFLICT, "Request %d is already merged into request %d.", src, roots[src])
+		return nil, storeError(bot.ECONFLICT, bot.ReasonAlreadyMerged, fmt.Sprintf("Request %d is already merged into request %d.", src, roots[src]), src, roots[src])
 	}
 	into := roots[dst]
 	if into == src {
 		if dst == src {
-			return nil, bot.Errorf(bot.ECONFLICT, "Request %d cannot be merged into itself.", src)
+			return nil, storeError(bot.ECONFLICT, bot.ReasonMergeSelf, fmt.Sprintf("Request %d cannot be merged into itself.", src), src)
 		}
-		return nil, bot.Errorf(bot.ECONFLICT, "Request %d is merged into request %d, so merging %d into it would make a cycle.", dst, src, src)
+		return nil, storeError(bot.ECONFLICT, bot.ReasonMergeCycle, fmt.Sprintf("Request %d is merged into request %d, so merging %d into it would make a cycle.", dst, src, src), dst, src)
 	}
 	if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE requests SET merged_into = ?, updated_at = ? WHERE id = ?`), into, now, src); err != nil {
 		return nil, fmt.Errorf("merge %d into %d: %w", src, into, err)
@@ -87,7 +87,7 @@ func (s *DB) Unmerge(ctx context.Context, src int64, actor string) (*bot.Request
 		return nil, err
 	}
 	if len(up) < 2 {
-		return nil, bot.Errorf(bot.ECONFLICT, "Request %d is not merged into another request.", src)
+		return nil, storeError(bot.ECONFLICT, bot.ReasonNotMerged, fmt.Sprintf("Request %d is not merged into another request.", src), src)
 	}
 	if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE requests SET merged_into = NULL, updated_at = ? WHERE id = ?`), now, src); err != nil {
 		return nil, fmt.Errorf("unmerge %d: %w", src, err)

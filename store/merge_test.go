@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/feedbackbot/feedbackbot/bot"
@@ -40,16 +41,23 @@ func TestMerge(t *testing.T) {
 			if msg := bot.ErrorMessage(err); msg != "Request 1 is already merged into request 2." {
 				t.Fatalf("message %q", msg)
 			}
+			wantReason(t, err, bot.ReasonAlreadyMerged, a.ID, b.ID)
 		})
 		t.Run("ErrCycle", func(t *testing.T) {
 			_, err := db.Merge(ctx, b.ID, a.ID, "lead")
 			wantCode(t, err, bot.ECONFLICT)
+			wantReason(t, err, bot.ReasonMergeCycle, a.ID, b.ID)
 			_, err = db.Merge(ctx, c.ID, c.ID, "lead")
 			wantCode(t, err, bot.ECONFLICT)
+			wantReason(t, err, bot.ReasonMergeSelf, c.ID)
+			_, err = db.Unmerge(ctx, c.ID, "lead")
+			wantCode(t, err, bot.ECONFLICT)
+			wantReason(t, err, bot.ReasonNotMerged, c.ID)
 		})
 		t.Run("ErrNotFound", func(t *testing.T) {
 			_, err := db.Merge(ctx, 999, a.ID, "lead")
 			wantCode(t, err, bot.ENOTFOUND)
+			wantReason(t, err, bot.ReasonNoRequest, 999)
 			_, err = db.Merge(ctx, c.ID, 999, "lead")
 			wantCode(t, err, bot.ENOTFOUND)
 			_, err = db.Unmerge(ctx, 999, "lead")
@@ -143,4 +151,14 @@ func TestUnmerge(t *testing.T) {
 			wantCode(t, err, bot.ECONFLICT)
 		})
 	})
+}
+
+// wantReason checks a structured store error: its reason and the request
+// ids it names, in order.
+func wantReason(t *testing.T, err error, reason string, ids ...int64) {
+	t.Helper()
+	be, ok := err.(*bot.Error)
+	if !ok || be.Reason != reason || !slices.Equal(be.IDs, ids) {
+		t.Fatalf("error %#v, want reason %q with ids %v", err, reason, ids)
+	}
 }

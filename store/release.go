@@ -61,7 +61,7 @@ func (s *DB) Release(ctx context.Context, in bot.ReleaseInput) (*bot.ReleaseResu
 		VALUES (?, ?, ?, ?, ?, '', ?) RETURNING id`),
 		ev.Action, ev.Version, ev.Note, ev.Actor, ev.IdempotencyKey, now)
 	if isUniqueViolation(err) {
-		return nil, bot.Errorf(bot.ECONFLICT, "This release was already recorded.")
+		return nil, storeError(bot.ECONFLICT, bot.ReasonReleaseRecorded, "This release was already recorded.")
 	}
 	if err != nil {
 		return nil, fmt.Errorf("insert release event: %w", err)

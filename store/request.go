@@ -90,7 +90,7 @@ func (s *DB) createRequestPostgres(ctx context.Context, r *bot.Request, m *bot.M
 		m.ThreadID, m.AuthorID, m.AuthorName, m.Org, m.Text, m.Permalink, m.CapturedBy, m.Via,
 		person(m.Platform, m.Workspace, m.AuthorID))
 	if errors.Is(err, sql.ErrNoRows) || isUniqueViolation(err) {
-		return bot.Errorf(bot.ECONFLICT, "This message is already on the board.")
+		return errCaptured()
 	}
 	if err != nil {
 		return storageError(fmt.Errorf("create request: %w", err))
@@ -113,7 +113,7 @@ func (s *DB) createRequestTx(ctx context.Context, r *bot.Request, m *bot.Mention
 		return fmt.Errorf("find mention: %w", err)
 	}
 	if n > 0 {
-		return bot.Errorf(bot.ECONFLICT, "This message is already on the board.")
+		return errCaptured()
 	}
 	if err := createRequest(ctx, tx, r, now); err != nil {
 		return err
@@ -178,8 +178,21 @@ func findRequestByID(ctx context.Context, tx *sqlx.Tx, id int64) (*bot.Request, 
 	return &r, nil
 }
 
+// errNoRequest is ENOTFOUND naming request id (Reason ReasonNoRequest).
 func errNoRequest(id int64) error {
-	return bot.Errorf(bot.ENOTFOUND, "Request %d does not exist.", id)
+	return storeError(bot.ENOTFOUND, bot.ReasonNoRequest, fmt.Sprintf("Request %d does not exist.", id), id)
+}
+
+// storeError is a structured store error: the code and reason with the ids
+// they are about. msg describes it with raw ids, for store callers other
+// than the engine (which renders its own sentence from reason and ids).
+func storeError(code, reason, msg string, ids ...int64) *bot.Error {
+	return &bot.Error{Code: code, Reason: reason, Message: msg, IDs: ids}
+}
+
+// errCaptured is ECONFLICT for a chat message that is already captured.
+func errCaptured() error {
+	return storeError(bot.ECONFLICT, bot.ReasonCaptured, "This message is already on the board.")
 }
 
 // rootColumns are requestColumns of the canonical request "c" of "r".

@@ -32,7 +32,7 @@ func (s *DB) SetStatus(ctx context.Context, id int64, to bot.Status, actor, vers
 		return nil, err
 	}
 	if r.Status == to {
-		return nil, bot.Errorf(bot.ECONFLICT, "Request %d is already %s.", id, statusWords(to))
+		return nil, storeError(bot.ECONFLICT, bot.ReasonSameStatus, fmt.Sprintf("Request %d is already %s.", id, statusWords(to)), id)
 	}
 	c, err := setStatus(ctx, tx, r, to, actor, version, note, nil, s.now())
 	if err != nil {

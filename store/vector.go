@@ -50,7 +50,7 @@ func (v *VectorStore) PutVector(ctx context.Context, requestID int64, model, has
 		requestID, model, hash, encodeVector(vec), v.s.now())
 	if err != nil {
 		if isForeignKeyViolation(err) {
-			return bot.Errorf(bot.ENOTFOUND, "Request %d not found.", requestID)
+			return storeError(bot.ENOTFOUND, bot.ReasonNoRequest, fmt.Sprintf("Request %d not found.", requestID), requestID)
 		}
 		return fmt.Errorf("put vector %d: %w", requestID, err)
 	}

@@ -240,8 +240,8 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	// channel interval for spacing.
 	shipper := wc("shipper").engine(db, log)
 	t0 := time.Now()
-	out, err := shipper.Release(ctx, bot.ReleaseCommand{Action: bot.ActionShipped, Keys: []string{bot.FormatKey("FB", reqID)}, Version: "v1",
-		By: bot.User{ID: "lead", Name: "lead", Team: true, ReleaseLead: true}})
+	lead := bot.PersonActor(bot.PlatformConsole, "", bot.User{ID: "lead", Name: "lead", Team: true, ReleaseLead: true})
+	out, err := shipper.Release(ctx, lead, bot.ReleaseCommand{Action: bot.ActionShipped, Keys: []string{bot.FormatKey("FB", reqID)}, Version: "v1"})
 	if err != nil {
 		return nil, err
 	}

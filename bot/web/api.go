@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,10 +16,6 @@ import (
 
 	"github.com/feedbackbot/feedbackbot/bot"
 )
-
-// apiUser is who API writes act as: the token is the authority, so it has
-// both roles.
-var apiUser = bot.User{ID: "api", Name: "api", Team: true, ReleaseLead: true}
 
 // Limits of list queries.
 const (
@@ -425,11 +420,6 @@ func (s *Server) apiGetRequest(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, s.detailJSON(d))
 }
 
-// keyPattern finds request keys in engine answers.
-func (s *Server) keyPattern() *regexp.Regexp {
-	return regexp.MustCompile(`(?i)\b` + regexp.QuoteMeta(s.e.Config().KeyPrefix) + `-(\d+)\b`)
-}
-
 // POST /api/v1/feedback
 func (s *Server) apiCaptureFeedback(w http.ResponseWriter, r *http.Request) {
 	var in struct {
@@ -454,31 +444,22 @@ func (s *Server) apiCaptureFeedback(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	by := bot.User{ID: in.Author, Name: in.Author, Org: in.Org}
-	where := &bot.Message{Platform: bot.PlatformAPI, Workspace: in.Source, Permalink: in.Link}
+	// The author is the person the text is from; the token vouches for it.
+	by := bot.Actor{Kind: bot.ActorAPI, Identity: bot.Identity{Platform: bot.PlatformAPI, Workspace: in.Source, UserID: in.Author}, Name: in.Author, Org: in.Org}
+	where := bot.Message{Platform: bot.PlatformAPI, Workspace: in.Source, Permalink: in.Link}
 	ctx, cancel := writeContext(r)
 	defer cancel()
-	resp, err := s.e.CaptureText(ctx, by, where, in.Text)
+	res, err := s.e.CaptureText(ctx, by, bot.CaptureTextInput{Where: where, Text: in.Text})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	out := captureJSON{PossibleDuplicates: []string{}}
-	if resp != nil {
-		out.Message = resp.Text
-		if resp.RequestID != 0 {
-			if req, err := s.e.Store().FindRequestByID(r.Context(), resp.RequestID); err == nil {
-				j := s.requestJSON(req)
-				out.Request = &j
-			}
-		}
-		for _, id := range resp.Duplicates {
-			out.PossibleDuplicates = append(out.PossibleDuplicates, s.e.Key(id))
-		}
+	j := s.requestJSON(res.Request)
+	out := captureJSON{Request: &j, PossibleDuplicates: []string{}, Message: s.e.Text().Captured(res)}
+	for _, id := range res.Duplicates {
+		out.PossibleDuplicates = append(out.PossibleDuplicates, s.e.Key(id))
 	}
-	if out.Request != nil {
-		w.Header().Set("Location", out.Request.URL)
-	}
+	w.Header().Set("Location", out.Request.URL)
 	writeJSON(w, http.StatusCreated, out)
 }
 
@@ -524,25 +505,11 @@ func writeContext(r *http.Request) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.WithoutCancel(r.Context()), 60*time.Second)
 }
 
-// apiEvent is the event an API write acts in.
-func apiEvent(u bot.User, workspace string) *bot.Event {
-	return &bot.Event{Kind: bot.EventCommand, Platform: bot.PlatformAPI, Workspace: workspace, User: u}
-}
-
-// answerChange answers a write with the canonical request for id and the
-// engine's message.
-func (s *Server) answerChange(w http.ResponseWriter, r *http.Request, id int64, resp *bot.Response) {
-	out := changeJSON{}
-	if resp != nil {
-		out.Message = resp.Text
-	}
-	if req, err := s.e.Store().ResolveRequest(r.Context(), id); err == nil {
-		if req, err = s.e.Store().FindRequestByID(r.Context(), req.ID); err == nil {
-			j := s.requestJSON(req)
-			out.Request = &j
-		}
-	}
-	writeJSON(w, http.StatusOK, out)
+// answerChange answers a write with the request the use case returned
+// (canonical, after the change) and the engine's sentence for it.
+func (s *Server) answerChange(w http.ResponseWriter, req *bot.Request, message string) {
+	j := s.requestJSON(req)
+	writeJSON(w, http.StatusOK, changeJSON{Request: &j, Message: message})
 }
 
 type voteInput struct {
@@ -571,20 +538,26 @@ func (s *Server) vote(w http.ResponseWriter, r *http.Request, add bool) {
 	if in.Source == "" {
 		in.Source = bot.PlatformAPI
 	}
-	ev := apiEvent(bot.User{ID: in.User, Name: in.User, Org: in.Org}, in.Source)
+	// The voter is the person named; the token vouches for them.
+	a := bot.Actor{Kind: bot.ActorAPI, Identity: bot.Identity{Platform: bot.PlatformAPI, Workspace: in.Source, UserID: in.User}, Name: in.User, Org: in.Org}
 	ctx, cancel := writeContext(r)
 	defer cancel()
-	var resp *bot.Response
+	var res *bot.VoteResult
+	var message string
 	if add {
-		resp, err = s.e.Vote(ctx, ev, id)
+		if res, err = s.e.Vote(ctx, a, bot.VoteInput{Request: id}); err == nil {
+			message = s.e.Text().Voted(res)
+		}
 	} else {
-		resp, err = s.e.Unvote(ctx, ev, id)
+		if res, err = s.e.Unvote(ctx, a, bot.VoteInput{Request: id}); err == nil {
+			message = s.e.Text().Unvoted(res)
+		}
 	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	s.answerChange(w, r, id, resp)
+	s.answerChange(w, res.Request, message)
 }
 
 // POST /api/v1/requests/{key}/votes
@@ -617,12 +590,12 @@ func (s *Server) apiMerge(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := writeContext(r)
 	defer cancel()
-	resp, err := s.e.Merge(ctx, apiEvent(apiUser, bot.PlatformAPI), src, dst)
+	res, err := s.e.Merge(ctx, bot.APIActor(), bot.MergeInput{Request: src, Into: dst})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	s.answerChange(w, r, dst, resp)
+	s.answerChange(w, res.Into, s.e.Text().Merged(res))
 }
 
 // POST /api/v1/requests/{key}/unmerge
@@ -637,12 +610,12 @@ func (s *Server) apiUnmerge(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := writeContext(r)
 	defer cancel()
-	resp, err := s.e.Unmerge(ctx, apiEvent(apiUser, bot.PlatformAPI), src)
+	res, err := s.e.Unmerge(ctx, bot.APIActor(), bot.UnmergeInput{Request: src})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	s.answerChange(w, r, src, resp)
+	s.answerChange(w, res.Request, s.e.Text().Unmerged(res))
 }
 
 // POST /api/v1/requests/{key}/status
@@ -666,12 +639,12 @@ func (s *Server) apiSetStatus(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := writeContext(r)
 	defer cancel()
-	resp, err := s.e.SetStatus(ctx, apiEvent(apiUser, bot.PlatformAPI), id, bot.Status(in.Status), in.Note)
+	res, err := s.e.SetStatus(ctx, bot.APIActor(), bot.SetStatusInput{Request: id, Status: bot.Status(in.Status), Note: in.Note})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	s.answerChange(w, r, id, resp)
+	s.answerChange(w, res.Request, s.e.Text().StatusSet(res))
 }
 
 // POST /api/v1/releases
@@ -716,8 +689,8 @@ func (s *Server) apiRelease(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := writeContext(r)
 	defer cancel()
-	out, err := s.e.Release(ctx, bot.ReleaseCommand{
-		Action: in.Action, Keys: keys, Version: in.Version, Note: in.Note, By: apiUser,
+	out, err := s.e.Release(ctx, bot.APIActor(), bot.ReleaseCommand{
+		Action: in.Action, Keys: keys, Version: in.Version, Note: in.Note,
 		IdempotencyKey: in.IdempotencyKey, AllowUnknown: true, Platform: bot.PlatformAPI,
 	})
 	if err != nil {
@@ -731,7 +704,7 @@ func (s *Server) apiRelease(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.Info("release via api", "action", out.Action, "version", out.Version, "event_id", out.EventID,
 		"changed", len(out.Changed), "unknown", len(out.Unknown), "threads", out.Threads, "replayed", out.Replayed)
-	writeJSON(w, http.StatusOK, releaseJSON{ReleaseOutcome: out, Summary: out.Summary()})
+	writeJSON(w, http.StatusOK, releaseJSON{ReleaseOutcome: out, Summary: s.e.Text().ReleaseSummary(out)})
 }
 
 // GET /api/v1/openapi.json

@@ -209,21 +209,20 @@ func (env *testEnv) capture(platform, workspace, channel, id, author, org, text,
 	env.t.Helper()
 	m := &bot.Message{Platform: platform, Workspace: workspace, Channel: channel, ID: id,
 		Author: bot.User{ID: "U-" + author, Name: author, Org: org}, Text: text, Permalink: permalink}
-	if _, err := env.e.CaptureMessage(context.Background(), m.Author, m, bot.ViaReaction); err != nil {
+	if _, err := env.e.CaptureMessage(context.Background(), bot.PersonActor(platform, workspace, m.Author), bot.CaptureMessageInput{Message: m, Via: bot.ViaReaction}); err != nil {
 		env.t.Fatalf("capture %q: %v", text, err)
 	}
 }
 
 func (env *testEnv) vote(id int64, user, org string) {
 	env.t.Helper()
-	ev := &bot.Event{Kind: bot.EventCommand, Platform: bot.PlatformSlack, Workspace: "T1", User: bot.User{ID: "U-" + user, Name: user, Org: org}}
-	if _, err := env.e.Vote(context.Background(), ev, id); err != nil {
+	a := bot.PersonActor(bot.PlatformSlack, "T1", bot.User{ID: "U-" + user, Name: user, Org: org})
+	if _, err := env.e.Vote(context.Background(), a, bot.VoteInput{Request: id}); err != nil {
 		env.t.Fatalf("vote: %v", err)
 	}
 }
 
-var teamEvent = &bot.Event{Kind: bot.EventCommand, Platform: bot.PlatformSlack, Workspace: "T1",
-	User: bot.User{ID: "U-lead", Name: "lead", Team: true, ReleaseLead: true}}
+var teamLead = bot.PersonActor(bot.PlatformSlack, "T1", bot.User{ID: "U-lead", Name: "lead", Team: true, ReleaseLead: true})
 
 // xssText is a mention that tries to inject markup.
 const xssText = `<script>alert("xss")</script><img src=x onerror=alert(1)> Single sign-on with <b>SAML</b>`
@@ -255,34 +254,34 @@ func seedWith(env *testEnv, author bot.User, text string) {
 	env.capture("discord", "G1", "C2", "1100000000000000002", "erin", "guild-1", "Export reports to CSV\nWe paste the weekly report into spreadsheets by hand.", "https://discord.com/channels/G1/C2/1100000000000000002")
 	env.vote(2, "frank", "acme")
 	env.capture("slack", "T1", "C01", "1700000000.000300", "grace", "globex", "CSV export for the reports page", "https://acme.slack.com/archives/C01/p1700000000000300")
-	if _, err := env.e.Merge(ctx, teamEvent, 3, 2); err != nil {
+	if _, err := env.e.Merge(ctx, teamLead, bot.MergeInput{Request: 3, Into: 2}); err != nil {
 		t.Fatalf("merge: %v", err)
 	}
-	if _, err := env.e.CaptureText(ctx, author,
-		&bot.Message{Platform: bot.PlatformAPI, Workspace: "email", Permalink: "https://support.example.com/tickets/42"}, text); err != nil {
+	if _, err := env.e.CaptureText(ctx, bot.PersonActor(bot.PlatformAPI, "email", author), bot.CaptureTextInput{
+		Where: bot.Message{Platform: bot.PlatformAPI, Workspace: "email", Permalink: "https://support.example.com/tickets/42"}, Text: text}); err != nil {
 		t.Fatalf("capture api: %v", err)
 	}
 	env.capture("slack", "T1", "C01", "1700000000.000500", "heidi", "acme", "Keyboard shortcuts for triage", "https://acme.slack.com/archives/C01/p1700000000000500")
 	env.capture("slack", "T1", "C-archived", "1700000000.000501", "ivan", "umbrella", "Please add keyboard shortcuts, j/k to move", "https://acme.slack.com/archives/C-archived/p1700000000000501")
 	// Attach ivan's message to FB-5 (it became FB-6: merge it in).
-	if _, err := env.e.Merge(ctx, teamEvent, 6, 5); err != nil {
+	if _, err := env.e.Merge(ctx, teamLead, bot.MergeInput{Request: 6, Into: 5}); err != nil {
 		t.Fatalf("merge: %v", err)
 	}
-	if _, err := env.e.SetStatus(ctx, teamEvent, 2, bot.StatusPlanned, "Next quarter"); err != nil {
+	if _, err := env.e.SetStatus(ctx, teamLead, bot.SetStatusInput{Request: 2, Status: bot.StatusPlanned, Note: "Next quarter"}); err != nil {
 		t.Fatalf("status: %v", err)
 	}
-	if _, err := env.e.Release(ctx, bot.ReleaseCommand{Action: bot.ActionShipped, Keys: []string{"FB-5"}, Version: "v2.4", Note: "Press ? for the list.", By: teamEvent.User}); err != nil {
+	if _, err := env.e.Release(ctx, teamLead, bot.ReleaseCommand{Action: bot.ActionShipped, Keys: []string{"FB-5"}, Version: "v2.4", Note: "Press ? for the list."}); err != nil {
 		t.Fatalf("release: %v", err)
 	}
 	if err := env.e.Flush(ctx); err != nil {
 		t.Fatalf("flush: %v", err)
 	}
 	env.capture("slack", "T1", "C01", "1700000000.000700", "judy", "acme", "Make the logo bigger", "")
-	if _, err := env.e.SetStatus(ctx, teamEvent, 7, bot.StatusDeclined, "We like it small."); err != nil {
+	if _, err := env.e.SetStatus(ctx, teamLead, bot.SetStatusInput{Request: 7, Status: bot.StatusDeclined, Note: "We like it small."}); err != nil {
 		t.Fatalf("status: %v", err)
 	}
 	env.capture("discord", "G1", "C2", "1100000000000000008", "ken", "guild-1", "Offline mode for the mobile app", "https://discord.com/channels/G1/C2/1100000000000000008")
-	if _, err := env.e.SetStatus(ctx, teamEvent, 8, bot.StatusInProgress, ""); err != nil {
+	if _, err := env.e.SetStatus(ctx, teamLead, bot.SetStatusInput{Request: 8, Status: bot.StatusInProgress}); err != nil {
 		t.Fatalf("status: %v", err)
 	}
 }

@@ -1,0 +1,301 @@
+package bot
+
+import (
+	"context"
+	"strconv"
+	"strings"
+)
+
+// Button id prefixes. Ids are "vote:<request>", "merge:<suggestion>:<request>"
+// and "dismiss:<suggestion>".
+const (
+	actionVote    = "vote"
+	actionMerge   = "merge"
+	actionDismiss = "dismiss"
+)
+
+// docOf returns the index document for a request.
+func docOf(r *Request) Doc {
+	return Doc{ID: r.ID, Title: r.Title, Description: r.Description, Active: r.MergedInto == nil && r.RemovedAt == nil && r.Status.Suggestible()}
+}
+
+// reindex refreshes the index entries of the given requests from the store.
+func (e *Engine) reindex(ctx context.Context, ids ...int64) {
+	for _, id := range ids {
+		e.reindexOne(ctx, id)
+	}
+}
+
+// reindexOne refreshes the index entry of request id and returns the
+// request as read (nil when it could not be read).
+func (e *Engine) reindexOne(ctx context.Context, id int64) *Request {
+	r, err := e.store.FindRequestByID(ctx, id)
+	if err != nil {
+		e.log.Warn("reindex", "id", id, "err", err)
+		return nil
+	}
+	e.scorer.Upsert(docOf(r))
+	return r
+}
+
+// resolveAll returns the canonical request of each id that exists, by id,
+// in one query.
+func (e *Engine) resolveAll(ctx context.Context, ids []int64) (map[int64]*Request, error) {
+	return e.store.ResolveRequests(ctx, ids)
+}
+
+// candidates returns up to MaxSuggestions canonical requests likely to be
+// duplicates of req, best first, above the suggestion threshold. req is a
+// request just created (afterCreate is the only caller), so no suggestion
+// about it can have been dismissed yet and DismissedWith is not asked.
+func (e *Engine) candidates(ctx context.Context, req *Request) ([]Candidate, []*Request, error) {
+	// A little more than shown: room for entries another replica merged a
+	// moment ago (the index is active requests only).
+	raw, err := e.scorer.Similar(ctx, req.Title+"\n"+req.Description, e.cfg.MaxSuggestions+2)
+	if err != nil {
+		e.log.Warn("duplicate check", "err", err)
+		return nil, nil, nil
+	}
+	var ids []int64
+	for _, c := range raw {
+		if c.Score < e.cfg.SuggestThreshold {
+			break
+		}
+		ids = append(ids, c.RequestID)
+	}
+	if len(ids) == 0 {
+		return nil, nil, nil
+	}
+	resolved, err := e.resolveAll(ctx, ids)
+	if err != nil {
+		return nil, nil, err
+	}
+	skip := map[int64]bool{req.ID: true}
+	var out []Candidate
+	var reqs []*Request
+	for _, c := range raw[:len(ids)] {
+		if len(out) >= e.cfg.MaxSuggestions {
+			break
+		}
+		r, ok := resolved[c.RequestID]
+		if !ok || skip[r.ID] || !r.Status.Suggestible() {
+			continue
+		}
+		skip[r.ID] = true
+		out = append(out, Candidate{RequestID: r.ID, Score: c.Score})
+		reqs = append(reqs, r)
+	}
+	return out, reqs, nil
+}
+
+// afterCreate indexes a new request, runs the duplicate check and posts the
+// card (with the suggestion, if any) in the mention's thread.
+func (e *Engine) afterCreate(ctx context.Context, req *Request, m *Mention, card bool) (*CaptureResult, error) {
+	t := e.Text()
+	cands, candReqs, err := e.candidates(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	e.scorer.Upsert(docOf(req))
+
+	if e.cfg.AutoMergeThreshold > 0 && len(cands) > 0 && cands[0].Score >= e.cfg.AutoMergeThreshold {
+		target, err := e.store.Merge(ctx, req.ID, cands[0].RequestID, "auto-merge")
+		if err == nil {
+			e.metrics.Merged()
+			e.reindex(ctx, req.ID)
+			if ref, ok := e.postInThread(ctx, m, t.autoMergedCard(target), []Button{t.voteButton(target.ID)}); ok {
+				e.saveCard(ctx, target.ID, ref)
+			}
+			return &CaptureResult{Request: target, Mention: m, AutoMerged: true}, nil
+		}
+		e.log.Warn("auto-merge", "err", err)
+	}
+
+	// req is as CreateRequest left it, counters included: no need to read
+	// it again for the card.
+	if card && m.ThreadID != "" {
+		text := t.Card(req)
+		buttons := []Button{t.voteButton(req.ID)}
+		var sugg *Suggestion
+		if len(cands) > 0 {
+			sugg = &Suggestion{RequestID: req.ID, Candidates: cands, Platform: m.Platform, Workspace: m.Workspace, Channel: m.Channel, ThreadID: m.ThreadID}
+			if err := e.store.CreateSuggestion(ctx, sugg); err != nil {
+				return nil, err
+			}
+			e.metrics.Suggested()
+			text += "\n" + t.suggestionList(req.ID, candReqs, cands)
+			buttons = append(buttons, t.suggestionButtons(sugg.ID, candReqs)...)
+		}
+		if ref, ok := e.postInThread(ctx, m, text, buttons); ok {
+			e.saveCard(ctx, req.ID, ref)
+			if sugg != nil {
+				if err := e.store.SetSuggestionMessage(ctx, sugg.ID, ref); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	res := &CaptureResult{Request: req, Mention: m, Created: true}
+	for _, c := range cands {
+		res.Duplicates = append(res.Duplicates, c.RequestID)
+	}
+	return res, nil
+}
+
+func (e *Engine) postInThread(ctx context.Context, m *Mention, text string, buttons []Button) (MessageRef, bool) {
+	p := e.platform(m.Platform)
+	if p == nil {
+		return MessageRef{}, false
+	}
+	ref, err := e.post(ctx, p, OutMessage{Workspace: m.Workspace, Channel: m.Channel, ThreadID: m.ThreadID, Text: text, Buttons: buttons})
+	if err != nil {
+		e.log.Warn("post card", "platform", m.Platform, "err", err)
+		return MessageRef{}, false
+	}
+	return ref, true
+}
+
+func (e *Engine) saveCard(ctx context.Context, reqID int64, ref MessageRef) {
+	if ref.ID == "" {
+		return
+	}
+	if err := e.store.SaveCard(ctx, reqID, ref); err != nil {
+		e.log.Warn("save card", "err", err)
+	}
+}
+
+// voteButton is the vote button under a card.
+func (t Text) voteButton(reqID int64) Button {
+	return Button{ID: actionVote + ":" + strconv.FormatInt(reqID, 10), Label: t.voteLabel()}
+}
+
+func (t Text) suggestionButtons(suggID int64, reqs []*Request) []Button {
+	var out []Button
+	sid := strconv.FormatInt(suggID, 10)
+	for _, r := range reqs {
+		out = append(out, Button{ID: actionMerge + ":" + sid + ":" + strconv.FormatInt(r.ID, 10), Label: t.mergeLabel(r.ID), Style: StylePrimary})
+	}
+	out = append(out, Button{ID: actionDismiss + ":" + sid, Label: t.dismissLabel()})
+	return out
+}
+
+// onButton handles a button press.
+func (e *Engine) onButton(ctx context.Context, ev *Event) (*Response, error) {
+	parts := strings.Split(ev.ActionID, ":")
+	nums := make([]int64, 0, 2)
+	for _, p := range parts[1:] {
+		n, err := strconv.ParseInt(p, 10, 64)
+		if err != nil || n <= 0 {
+			return nil, errUnknownButton
+		}
+		nums = append(nums, n)
+	}
+	a := ChatActor(ev)
+	var clicked *MessageRef
+	if m := ev.Message; m != nil && m.ID != "" {
+		ref := MessageRef{Platform: ev.Platform, Workspace: m.Workspace, Channel: m.Channel, ID: m.ID, ThreadID: m.ThreadID}
+		if ref.Workspace == "" {
+			ref.Workspace = ev.Workspace
+		}
+		if ref.Channel == "" {
+			ref.Channel = ev.Channel
+		}
+		clicked = &ref
+	}
+	var in DecideInput
+	switch {
+	case parts[0] == actionVote && len(nums) == 1:
+		res, err := e.Vote(ctx, a, VoteInput{Request: nums[0]})
+		if err != nil {
+			return nil, err
+		}
+		return &Response{Text: e.Text().Voted(res)}, nil
+	case parts[0] == actionMerge && len(nums) == 2:
+		in = DecideInput{Suggestion: nums[0], State: SuggestionMerged, Into: nums[1], Clicked: clicked}
+	case parts[0] == actionDismiss && len(nums) == 1:
+		in = DecideInput{Suggestion: nums[0], State: SuggestionDismissed, Clicked: clicked}
+	default:
+		return nil, errUnknownButton
+	}
+	res, err := e.DecideSuggestion(ctx, a, in)
+	if err != nil {
+		return nil, err
+	}
+	return &Response{Text: e.Text().Decided(res)}, nil
+}
+
+// DecideInput decides a duplicate suggestion: State SuggestionMerged (merge
+// its request into Into) or SuggestionDismissed. Clicked, when set, is the
+// message whose button was pressed; it is edited to show the outcome.
+type DecideInput struct {
+	Suggestion int64
+	State      string
+	Into       int64
+	Clicked    *MessageRef
+}
+
+// DecideResult is the suggestion after the decision. Changed is false when
+// it had been decided before (by anyone); then nothing was done.
+type DecideResult struct {
+	Suggestion *Suggestion
+	Changed    bool
+}
+
+// DecideSuggestion merges or dismisses a suggestion, once (team only), and
+// edits the suggestion's message to show the outcome. EFORBIDDEN;
+// ENOTFOUND when the suggestion does not exist.
+func (e *Engine) DecideSuggestion(ctx context.Context, a Actor, in DecideInput) (*DecideResult, error) {
+	what := doMergeDup
+	if in.State == SuggestionDismissed {
+		what = doDismissDup
+	}
+	if err := RequireTeam(a, what); err != nil {
+		return nil, err
+	}
+	s, changed, err := e.store.DecideSuggestion(ctx, in.Suggestion, in.State, in.Into, a.DisplayName())
+	if ErrorCode(err) == ENOTFOUND {
+		return nil, errNoSuggestion
+	}
+	if err != nil {
+		return nil, err
+	}
+	res := &DecideResult{Suggestion: s, Changed: changed}
+	if !changed {
+		return res, nil
+	}
+	if in.State == SuggestionMerged {
+		e.metrics.Merged()
+		e.reindex(ctx, s.RequestID)
+	}
+	// Edit the message whose button was pressed; the stored id can lag
+	// behind a very fast click (the card is posted before its id is saved).
+	ref := MessageRef{Platform: s.Platform, Workspace: s.Workspace, Channel: s.Channel, ID: s.MessageID, ThreadID: s.ThreadID}
+	if in.Clicked != nil && in.Clicked.Platform == s.Platform {
+		ref = *in.Clicked
+	}
+	if ref.ID != "" {
+		e.showDecision(ctx, ref, s)
+	}
+	return res, nil
+}
+
+// showDecision edits the suggestion's card to show the outcome, with only
+// the vote button left.
+func (e *Engine) showDecision(ctx context.Context, ref MessageRef, s *Suggestion) {
+	p := e.platform(ref.Platform)
+	if p == nil {
+		return
+	}
+	req, err := e.store.ResolveRequest(ctx, s.RequestID)
+	if err == nil {
+		req, err = e.store.FindRequestByID(ctx, req.ID)
+	}
+	if err != nil {
+		return
+	}
+	t := e.Text()
+	msg := OutMessage{Workspace: ref.Workspace, Channel: ref.Channel, ThreadID: s.ThreadID, Text: t.Card(req) + "\n" + t.SuggestionOutcome(s), Buttons: []Button{t.voteButton(req.ID)}}
+	if err := e.update(ctx, p, ref, msg); err != nil {
+		e.log.Warn("update suggestion", "err", err)
+	}
+}
