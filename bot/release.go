@@ -143,4 +143,3 @@ func (e *Engine) replayed(ev *ReleaseEvent) (*ReleaseOutcome, error) {
 	out.Replayed = true
 	return &out, nil
 }
-

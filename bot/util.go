@@ -12,6 +12,5 @@ func randomID() string {
 	return hex.EncodeToString(b[:])
 }
 
-
 // wrapf wraps err with what was being done: fmt.Errorf("what: %w", err).
 func wrapf(err error, what string) error { return fmt.Errorf("%s: %w", what, err) }
