@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
+	"log/slog"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -56,6 +58,10 @@ type DB struct {
 	// stmts caches the prepared statements of the hot paths, by query text
 	// (see prepared).
 	stmts sync.Map
+	// conn is the pool's connector (see conn.go) and health what it
+	// learned about writes.
+	conn   *connector
+	health *health
 }
 
 var _ bot.Store = (*DB)(nil)
@@ -86,13 +92,35 @@ func ParseDSN(dsn string) (dialect, driver, source string) {
 	return DialectSQLite, "sqlite", path + sep + strings.Join(sqliteParams, "&")
 }
 
-// connect opens the database without migrating it.
-func connect(ctx context.Context, dsn string) (*DB, error) {
-	dialect, driver, source := ParseDSN(dsn)
-	db, err := sqlx.Open(driver, source)
+// connect opens the database without migrating it. With forMigrations the
+// PostgreSQL connections keep the statement_timeout of the URL (a schema
+// change may take long); the bot's own pool gets pgStatementTimeout.
+func connect(ctx context.Context, dsn string, forMigrations bool) (*DB, error) {
+	dialect, driverName, source := ParseDSN(dsn)
+	h := &health{}
+	c := &connector{health: h}
+	var err error
+	if dialect == DialectSQLite {
+		c.inner, err = sqlite.NewConnector(source)
+	} else {
+		var cfg pq.Config
+		cfg, err = pgConfig(source, forMigrations)
+		if err == nil {
+			var pc *pq.Connector
+			pc, err = pq.NewConnectorConfig(cfg)
+			if err == nil {
+				pc.Dialer(&pgDialer{})
+				c.inner, c.cut = pc, true
+				if !forMigrations {
+					c.bound = defaultBound
+				}
+			}
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open %s database: %w", dialect, err)
 	}
+	db := sqlx.NewDb(sql.OpenDB(c), driverName)
 	if dialect == DialectSQLite {
 		db.SetMaxOpenConns(8)
 		db.SetMaxIdleConns(8)
@@ -105,30 +133,75 @@ func connect(ctx context.Context, dsn string) (*DB, error) {
 		db.SetMaxIdleConns(32)
 		db.SetConnMaxIdleTime(5 * time.Minute)
 	}
-	if err := db.PingContext(ctx); err != nil {
+	pctx, cancel := context.WithTimeout(ctx, pgConnectTimeout+5*time.Second)
+	defer cancel()
+	if err := db.PingContext(pctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open %s database: %w", dialect, err)
 	}
-	return &DB{db: db, dialect: dialect, now: func() time.Time { return time.Now().UTC() }}, nil
+	return &DB{db: db, dialect: dialect, conn: c, health: h, now: func() time.Time { return time.Now().UTC() }}, nil
+}
+
+// pgConfig parses a PostgreSQL URL and bounds its waits whatever it says:
+// connect_timeout at most pgConnectTimeout and, unless forMigrations,
+// statement_timeout at most pgStatementTimeout (smaller values are kept).
+func pgConfig(dsn string, forMigrations bool) (pq.Config, error) {
+	cfg, err := pq.NewConfig(dsn)
+	if err != nil {
+		return cfg, err
+	}
+	if cfg.ConnectTimeout <= 0 || cfg.ConnectTimeout > pgConnectTimeout {
+		cfg.ConnectTimeout = pgConnectTimeout
+	}
+	if !forMigrations {
+		if cfg.Runtime == nil {
+			cfg.Runtime = map[string]string{}
+		}
+		if ms, err := strconv.Atoi(cfg.Runtime["statement_timeout"]); err != nil || ms <= 0 || ms > int(pgStatementTimeout/time.Millisecond) {
+			cfg.Runtime["statement_timeout"] = strconv.Itoa(int(pgStatementTimeout / time.Millisecond))
+		}
+	}
+	return cfg, nil
 }
 
 // Open connects to the database named by dsn (see ParseDSN), applies every
 // pending migration and returns the store.
 func Open(ctx context.Context, dsn string) (*DB, error) {
-	s, err := connect(ctx, dsn)
+	if dialect, _, _ := ParseDSN(dsn); dialect == DialectPostgres {
+		// Migrate over a pool of its own, without the bot's statement
+		// timeout.
+		m, err := connect(ctx, dsn, true)
+		if err != nil {
+			return nil, err
+		}
+		err = m.migrateUp(ctx)
+		m.Close()
+		if err != nil {
+			return nil, err
+		}
+		return connect(ctx, dsn, false)
+	}
+	s, err := connect(ctx, dsn, false)
 	if err != nil {
 		return nil, err
 	}
-	p, err := s.provider(ctx)
-	if err != nil {
+	if err := s.migrateUp(ctx); err != nil {
 		s.Close()
 		return nil, err
-	}
-	if _, err := p.Up(ctx); err != nil {
-		s.Close()
-		return nil, fmt.Errorf("migrate up: %w", err)
 	}
 	return s, nil
+}
+
+func (s *DB) migrateUp(ctx context.Context) error {
+	ctx = unbounded(ctx)
+	p, err := s.provider(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("migrate up: %w", err)
+	}
+	return nil
 }
 
 // Migrate runs a migration command against dsn and reports to out: "up"
@@ -141,11 +214,12 @@ func Migrate(ctx context.Context, dsn, command string, out io.Writer) error {
 	default:
 		return bot.Errorf(bot.EINVALID, "Unknown migrate command %q (expected up, down or status).", command)
 	}
-	s, err := connect(ctx, dsn)
+	s, err := connect(ctx, dsn, true)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
+	ctx = unbounded(ctx)
 	p, err := s.provider(ctx)
 	if err != nil {
 		return err
@@ -234,6 +308,47 @@ func (s *DB) Ping(ctx context.Context) error {
 		return bot.Errorf(bot.EUNAVAILABLE, "The database is unavailable.")
 	}
 	return nil
+}
+
+// SetLogger sets where the store logs what it notices about the database
+// (writes that start failing, and succeed again), at warning level.
+func (s *DB) SetLogger(l *slog.Logger) {
+	if l != nil {
+		s.health.log.Store(l)
+	}
+}
+
+// CheckWritable reports whether the database takes writes: nil, or
+// EUNAVAILABLE saying why not. On SQLite it tries a write transaction that
+// it rolls back (a file that turned read-only is noticed even when nothing
+// is being written); on both it also fails while the latest write failed
+// because the database could not be written. A write lock held by someone
+// else is not a failure.
+func (s *DB) CheckWritable(ctx context.Context) error {
+	if s.dialect == DialectSQLite {
+		err := s.probeWrite(ctx)
+		if err != nil && isWriteFault(err) {
+			s.health.writeFailed(err)
+			return storageError(err)
+		}
+		if err == nil {
+			s.health.writeOK()
+		}
+	}
+	if err := s.health.state(); err != nil {
+		return storageError(err)
+	}
+	return nil
+}
+
+func (s *DB) probeWrite(ctx context.Context) error {
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	_, err = tx.ExecContext(ctx, `DELETE FROM requests WHERE id < 0`)
+	return err
 }
 
 // Close closes the prepared statements and the connection pool.
@@ -333,6 +448,9 @@ func storageError(err error) error {
 			return bot.Errorf(bot.EUNAVAILABLE, "The database is unavailable; try again in a moment.")
 		}
 		return err
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return bot.Errorf(bot.EUNAVAILABLE, "The database did not answer in time; try again in a moment.")
 	}
 	var ne net.Error
 	if errors.As(err, &ne) || errors.Is(err, driver.ErrBadConn) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {

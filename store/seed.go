@@ -40,6 +40,7 @@ func (s *DB) SeedBulk(ctx context.Context, spec SeedSpec) error {
 	if spec.Requests <= 0 {
 		return nil
 	}
+	ctx = unbounded(ctx)
 	if spec.MentionsPerRequest < 1 {
 		spec.MentionsPerRequest = 1
 	}
@@ -71,10 +72,30 @@ func (s *DB) SeedBulk(ctx context.Context, spec SeedSpec) error {
 			}
 		}
 	}
-	if _, err := s.db.ExecContext(ctx, `ANALYZE`); err != nil {
+	if err := s.analyze(ctx); err != nil {
 		return fmt.Errorf("seed: analyze: %w", err)
 	}
 	return nil
+}
+
+// analyze runs ANALYZE, on PostgreSQL without the statement timeout.
+func (s *DB) analyze(ctx context.Context) error {
+	if s.dialect != DialectPostgres {
+		_, err := s.db.ExecContext(ctx, `ANALYZE`)
+		return err
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `SET LOCAL statement_timeout = 0`); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `ANALYZE`); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
 
 // seedInserter writes rows of one table.
@@ -89,6 +110,12 @@ func (s *DB) seedBatch(ctx context.Context, spec SeedSpec, base int64, lo, hi in
 		return fmt.Errorf("seed: begin: %w", err)
 	}
 	defer tx.Rollback()
+	if s.dialect == DialectPostgres {
+		// Bulk writes are not held to the bot's statement timeout.
+		if _, err := tx.ExecContext(ctx, `SET LOCAL statement_timeout = 0`); err != nil {
+			return fmt.Errorf("seed: %w", err)
+		}
+	}
 	reqCols := []string{"id", "title", "description", "status", "root_id", "demand", "orgs", "mentions", "created_at", "updated_at"}
 	menCols := []string{"request_id", "platform", "workspace", "channel", "message_id", "thread_id", "author_id", "author_name", "org", "text", "captured_by", "via", "deleted", "created_at"}
 	votCols := []string{"request_id", "platform", "workspace", "user_id", "person", "org", "kind", "created_at"}

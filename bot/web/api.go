@@ -500,9 +500,11 @@ func (s *Server) write(w http.ResponseWriter, r *http.Request, v any) bool {
 
 // writeContext is the context of an API write once its input is valid: it
 // is not cancelled when the client goes away (a release half done for a
-// disconnected client would otherwise lose its stored answer), but bounded.
+// disconnected client would otherwise lose its stored answer), but bounded
+// by writeTimeout, so that a database that stops answering gives a 503
+// within 10 s.
 func writeContext(r *http.Request) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.WithoutCancel(r.Context()), 60*time.Second)
+	return context.WithTimeout(context.WithoutCancel(r.Context()), writeTimeout)
 }
 
 // answerChange answers a write with the request the use case returned
@@ -511,6 +513,9 @@ func (s *Server) answerChange(w http.ResponseWriter, req *bot.Request, message s
 	j := s.requestJSON(req)
 	writeJSON(w, http.StatusOK, changeJSON{Request: &j, Message: message})
 }
+
+// writeTimeout bounds one API write.
+const writeTimeout = 8 * time.Second
 
 type voteInput struct {
 	User   string `json:"user"`

@@ -196,21 +196,43 @@ func (m *Metrics) depth() float64 {
 	return f()
 }
 
-// StoreQueueDepth returns a queue-depth function over s.DeliveryQueueDepth,
-// bounded to two seconds per call; when the store fails it reports the last
+// StoreQueueDepth returns a queue-depth function over s.DeliveryQueueDepth
+// that never holds a scrape for more than a second: it asks the store in
+// the background (one question at a time, bounded to five seconds) and,
+// when no fresh answer comes in time or the store fails, reports the last
 // value it read.
 func StoreQueueDepth(s bot.Store) func() float64 {
 	var mu sync.Mutex
 	var last float64
+	var inflight chan struct{}
 	return func() float64 {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		n, err := s.DeliveryQueueDepth(ctx)
+		mu.Lock()
+		ch := inflight
+		if ch == nil {
+			ch = make(chan struct{})
+			inflight = ch
+			go func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer cancel()
+				n, err := s.DeliveryQueueDepth(ctx)
+				mu.Lock()
+				if err == nil {
+					last = float64(n)
+				}
+				inflight = nil
+				mu.Unlock()
+				close(ch)
+			}()
+		}
+		mu.Unlock()
+		t := time.NewTimer(time.Second)
+		defer t.Stop()
+		select {
+		case <-ch:
+		case <-t.C:
+		}
 		mu.Lock()
 		defer mu.Unlock()
-		if err == nil {
-			last = float64(n)
-		}
 		return last
 	}
 }

@@ -115,6 +115,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")
 	r.Pattern = ""
+	ctx, cancel := context.WithTimeout(r.Context(), readTimeout)
+	defer cancel()
+	r = r.WithContext(ctx)
 	defer func() {
 		if p := recover(); p != nil {
 			if p == http.ErrAbortHandler {
@@ -183,12 +186,18 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	w.Write([]byte("ok\n"))
 }
 
-// readyz pings the store, then runs Config.Ready; 503 with the reason when
-// either fails.
+// readyz pings the store, checks that it takes writes when it can tell
+// (a SQLite file that turned read-only), then runs Config.Ready; 503 with
+// the reason when any fails. It answers within readyzTimeout.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+	ctx, cancel := context.WithTimeout(r.Context(), readyzTimeout)
 	defer cancel()
 	err := s.e.Store().Ping(ctx)
+	if err == nil {
+		if wc, ok := s.e.Store().(writeChecker); ok {
+			err = wc.CheckWritable(ctx)
+		}
+	}
 	if err == nil && s.cfg.Ready != nil {
 		err = s.cfg.Ready(ctx)
 	}
@@ -203,6 +212,19 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// readyzTimeout bounds /readyz's checks (it must answer within 5 s).
+const readyzTimeout = 3 * time.Second
+
+// readTimeout bounds the store calls of one board page or API read, so
+// that a database that stops answering gives a 503 instead of a hang.
+const readTimeout = 10 * time.Second
+
+// writeChecker is a store that can tell whether it takes writes
+// (*store.DB).
+type writeChecker interface {
+	CheckWritable(ctx context.Context) error
 }
 
 // NewHTTPServer returns an *http.Server for h on addr with timeouts that

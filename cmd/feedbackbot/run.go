@@ -188,6 +188,7 @@ func (m *Main) serve(ctx context.Context, args []string, forceConsole bool) erro
 		return fmt.Errorf("open database: %w", err)
 	}
 	defer db.Close()
+	db.SetLogger(log)
 
 	eng := bot.NewEngine(db, m.scorer(cfg, db, log), m.engineConfig(cfg), log)
 	eng.SetCommands(commands.New(eng))

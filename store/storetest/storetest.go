@@ -6,6 +6,9 @@
 // Outside CI PostgreSQL tests are skipped when the variable is unset; with
 // CI=true they fail.
 //
+// It also has FreezeProxy, a TCP proxy that stands in for a database server
+// that stops answering.
+//
 // Allowed imports: the standard library and lib/pq.
 package storetest
 

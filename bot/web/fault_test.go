@@ -1,0 +1,93 @@
+package web
+
+import (
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/feedbackbot/feedbackbot/store"
+	"github.com/feedbackbot/feedbackbot/store/storetest"
+)
+
+// timed runs fn and fails the test when it has not returned after limit.
+func timed(t *testing.T, limit time.Duration, what string, fn func()) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		fn()
+	}()
+	select {
+	case <-done:
+	case <-time.After(limit):
+		t.Fatalf("%s: no answer after %v", what, limit)
+	}
+}
+
+// A PostgreSQL server that accepts connections but stops answering:
+// /readyz answers 503 (its checks are bounded to 3 s), writes answer 503
+// (bounded to 8 s), reads 503 (10 s), /metrics answers (its store gauge
+// waits at most 1 s), and all is well again by itself once the server
+// answers. The limits checked here are twice the product's bounds, so that
+// a busy machine does not fail the test while a hang still does.
+func TestFault_DatabaseStopsAnswering(t *testing.T) {
+	dsn, proxy := storetest.ViaFreezeProxy(t, storetest.PostgresDSN(t))
+	env := newEnvDSN(t, dsn)
+	env.mustWrite(http.StatusCreated, "POST", "/api/v1/feedback", `{"source":"web","author":"ann","text":"Before the freeze"}`)
+	proxy.Freeze()
+	defer proxy.Thaw()
+
+	timed(t, 10*time.Second, "GET /readyz", func() {
+		if r := env.do("GET", "/readyz", ""); r.Code != http.StatusServiceUnavailable {
+			t.Errorf("readyz: %d %s", r.Code, r.Body)
+		}
+	})
+	timed(t, 20*time.Second, "POST /api/v1/feedback", func() {
+		r := env.write("POST", "/api/v1/feedback", `{"source":"web","author":"bob","text":"During the freeze"}`)
+		if r.Code != http.StatusServiceUnavailable {
+			t.Errorf("capture: %d %s", r.Code, r.Body)
+		}
+	})
+	timed(t, 20*time.Second, "GET /api/v1/requests", func() {
+		if r := env.do("GET", "/api/v1/requests", ""); r.Code != http.StatusServiceUnavailable {
+			t.Errorf("list: %d %s", r.Code, r.Body)
+		}
+	})
+	timed(t, 10*time.Second, "GET /metrics", func() {
+		if r := env.do("GET", "/metrics", ""); r.Code != http.StatusOK || !strings.Contains(r.Body, "feedbackbot_delivery_queue_depth") {
+			t.Errorf("metrics: %d", r.Code)
+		}
+	})
+
+	proxy.Thaw()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		r := env.do("GET", "/readyz", "")
+		if r.Code == http.StatusOK {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("readyz once the server answers again: %d %s", r.Code, r.Body)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	env.mustWrite(http.StatusCreated, "POST", "/api/v1/feedback", `{"source":"web","author":"cat","text":"After the freeze"}`)
+}
+
+// A SQLite file the process cannot write: /readyz says so (503, "read-only")
+// rather than 200 while every write fails.
+func TestReadyz_SQLiteReadOnly(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "feedbackbot.db")
+	rw, err := store.Open(t.Context(), "sqlite:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rw.Close()
+	env := newEnvDSN(t, "sqlite:file:"+path+"?mode=ro")
+	r := env.do("GET", "/readyz", "")
+	if r.Code != http.StatusServiceUnavailable || !strings.Contains(r.Body, "read-only") {
+		t.Fatalf("readyz on a read-only file: %d %s", r.Code, r.Body)
+	}
+}
