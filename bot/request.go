@@ -74,11 +74,15 @@ type Request struct {
 	Demand   int `db:"demand" json:"demand"`
 	Orgs     int `db:"orgs" json:"organisations"`
 	Mentions int `db:"mentions" json:"mentions"`
-
 	// Curation (docs/curation.md): sorted tags, and when the request was
 	// taken off the board (nil unless removed).
 	Tags      Tags       `db:"tags" json:"tags"`
 	RemovedAt *time.Time `db:"removed_at" json:"-"`
+	// Companies counts the distinct customer companies behind the request;
+	// ValueCents is the sum of their monthly revenue, in cents (shown to
+	// the team only).
+	Companies  int   `db:"companies" json:"companies"`
+	ValueCents int64 `db:"value_cents" json:"-"`
 }
 
 // Removed reports whether the request is off the board.

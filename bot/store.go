@@ -25,6 +25,9 @@ type RequestFilter struct {
 const (
 	SortDemand = "demand"
 	SortNew    = "new"
+	// SortValue orders by the monthly revenue of the companies behind a
+	// request, then by demand.
+	SortValue = "value"
 )
 
 // ReleaseInput describes a ship or roll back for Store.Release.

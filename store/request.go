@@ -14,7 +14,7 @@ import (
 	"github.com/feedbackbot/feedbackbot/bot"
 )
 
-const requestColumns = `id, title, description, status, merged_into, root_id, demand, orgs, mentions, created_at, updated_at, tags, removed_at`
+const requestColumns = `id, title, description, status, merged_into, root_id, demand, orgs, mentions, companies, value_cents, created_at, updated_at, tags, removed_at`
 
 // subtreeCTE selects into sub(id) the request bound to its one parameter and
 // everything merged into it, directly or through chains.
@@ -37,12 +37,9 @@ func (s *DB) CreateRequest(ctx context.Context, r *bot.Request, m *bot.Mention) 
 	r.Status = bot.StatusOpen
 	r.MergedInto = nil
 	r.CreatedAt, r.UpdatedAt = now, now
-	r.Demand, r.Orgs, r.Mentions = 0, 0, 1
+	r.Demand, r.Orgs, r.Mentions, r.Companies, r.ValueCents = 0, 0, 1, 0, 0
 	if m.AuthorID != "" {
 		r.Demand = 1
-		if m.Org != "" {
-			r.Orgs = 1
-		}
 	}
 	m.CreatedAt, m.Deleted = now, false
 	var err error
@@ -64,29 +61,47 @@ func (s *DB) CreateRequest(ctx context.Context, r *bot.Request, m *bot.Mention) 
 // event does not leave a gap in the keys.
 func (s *DB) createRequestPostgres(ctx context.Context, r *bot.Request, m *bot.Mention, now time.Time) error {
 	var ids struct {
-		RequestID int64 `db:"request_id"`
-		MentionID int64 `db:"id"`
+		RequestID  int64 `db:"request_id"`
+		MentionID  int64 `db:"id"`
+		Orgs       int   `db:"orgs"`
+		Companies  int   `db:"companies"`
+		ValueCents int64 `db:"value_cents"`
 	}
+	// co is the author's customer companies: through the organisation and
+	// through the email domains of the author's person; none for a home
+	// organisation.
 	err := s.get(ctx, &ids, `
 		WITH nr AS (
 			SELECT nextval(pg_get_serial_sequence('requests', 'id')) AS id
 			WHERE NOT EXISTS (SELECT 1 FROM mentions WHERE platform = $1::text AND workspace = $2::text AND channel = $3::text AND message_id = $4::text)
+		), home AS (
+			SELECT EXISTS (SELECT 1 FROM home_orgs WHERE org = $12::text) AS home
+		), co AS (
+			SELECT company_id FROM company_orgs WHERE org = $12::text AND $10::text <> '' AND NOT (SELECT home FROM home)
+			UNION
+			SELECT c.company_id FROM identities i JOIN identities j ON j.person_id = i.person_id
+				JOIN company_orgs c ON c.org = j.email_domain AND c.kind = 'domain'
+			WHERE i.ident = $17::text AND j.email_domain <> '' AND $10::text <> '' AND NOT (SELECT home FROM home)
 		), r AS (
-			INSERT INTO requests (id, title, description, status, root_id, demand, orgs, mentions, created_at, updated_at)
-			SELECT id, $5::text, $6::text, 'open', id, $7::int, $8::int, 1, $9::timestamptz, $9::timestamptz FROM nr
-			RETURNING id
+			INSERT INTO requests (id, title, description, status, root_id, demand, orgs, mentions, companies, value_cents, created_at, updated_at)
+			SELECT id, $5::text, $6::text, 'open', id, $7::int,
+				CASE WHEN $10::text <> '' AND $12::text <> '' AND NOT (SELECT home FROM home) THEN 1 ELSE 0 END, 1,
+				(SELECT COUNT(*) FROM co),
+				(SELECT COALESCE(SUM(mrr_cents), 0) FROM companies WHERE id IN (SELECT company_id FROM co)),
+				$8::timestamptz, $8::timestamptz FROM nr
+			RETURNING id, orgs, companies, value_cents
 		), m AS (
 			INSERT INTO mentions (request_id, platform, workspace, channel, message_id, thread_id, author_id,
 				author_name, org, text, permalink, captured_by, via, deleted, created_at)
-			SELECT id, $1::text, $2::text, $3::text, $4::text, $10::text, $11::text, $12::text, $13::text, $14::text,
-				$15::text, $16::text, $17::text, FALSE, $9::timestamptz FROM r
+			SELECT id, $1::text, $2::text, $3::text, $4::text, $9::text, $10::text, $11::text, $12::text, $13::text,
+				$14::text, $15::text, $16::text, FALSE, $8::timestamptz FROM r
 			RETURNING id, request_id
 		), v AS (
 			INSERT INTO voters (request_id, platform, workspace, user_id, person, org, kind, created_at)
-			SELECT id, $1::text, $2::text, $11::text, $18::text, $13::text, 'author', $9::timestamptz FROM r WHERE $11::text <> ''
+			SELECT id, $1::text, $2::text, $10::text, $17::text, $12::text, 'author', $8::timestamptz FROM r WHERE $10::text <> ''
 		)
-		SELECT request_id, id FROM m`,
-		m.Platform, m.Workspace, m.Channel, m.MessageID, r.Title, r.Description, r.Demand, r.Orgs, now,
+		SELECT m.request_id, m.id, r.orgs, r.companies, r.value_cents FROM m JOIN r ON r.id = m.request_id`,
+		m.Platform, m.Workspace, m.Channel, m.MessageID, r.Title, r.Description, r.Demand, now,
 		m.ThreadID, m.AuthorID, m.AuthorName, m.Org, m.Text, m.Permalink, m.CapturedBy, m.Via,
 		person(m.Platform, m.Workspace, m.AuthorID))
 	if errors.Is(err, sql.ErrNoRows) || isUniqueViolation(err) {
@@ -96,6 +111,7 @@ func (s *DB) createRequestPostgres(ctx context.Context, r *bot.Request, m *bot.M
 		return storageError(fmt.Errorf("create request: %w", err))
 	}
 	r.ID, m.ID = ids.RequestID, ids.MentionID
+	r.Orgs, r.Companies, r.ValueCents = ids.Orgs, ids.Companies, ids.ValueCents
 	return nil
 }
 
@@ -122,10 +138,19 @@ func (s *DB) createRequestTx(ctx context.Context, r *bot.Request, m *bot.Mention
 	if err := insertMention(ctx, tx, m, now); err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE requests SET demand = ?, orgs = ?, mentions = ? WHERE id = ?`),
-		r.Demand, r.Orgs, r.Mentions, r.ID); err != nil {
-		return fmt.Errorf("set counters: %w", err)
+	if err := recount(ctx, tx, r.ID); err != nil {
+		return err
 	}
+	var c struct {
+		Demand     int   `db:"demand"`
+		Orgs       int   `db:"orgs"`
+		Companies  int   `db:"companies"`
+		ValueCents int64 `db:"value_cents"`
+	}
+	if err := tx.GetContext(ctx, &c, tx.Rebind(`SELECT demand, orgs, companies, value_cents FROM requests WHERE id = ?`), r.ID); err != nil {
+		return fmt.Errorf("read counters: %w", err)
+	}
+	r.Demand, r.Orgs, r.Companies, r.ValueCents = c.Demand, c.Orgs, c.Companies, c.ValueCents
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
@@ -307,8 +332,10 @@ func findRequests(ctx context.Context, tx *sqlx.Tx, f bot.RequestFilter) ([]*bot
 		order = " ORDER BY demand DESC, id ASC"
 	case bot.SortNew:
 		order = " ORDER BY id DESC"
+	case bot.SortValue:
+		order = " ORDER BY value_cents DESC, demand DESC, id ASC"
 	default:
-		return nil, 0, bot.Errorf(bot.EINVALID, "Unknown sort %q (expected %s or %s).", f.Sort, bot.SortDemand, bot.SortNew)
+		return nil, 0, bot.Errorf(bot.EINVALID, "Unknown sort %q (expected %s, %s or %s).", f.Sort, bot.SortDemand, bot.SortNew, bot.SortValue)
 	}
 	limit := f.Limit
 	if limit <= 0 {
@@ -492,16 +519,34 @@ func chain(ctx context.Context, tx *sqlx.Tx, id int64) ([]int64, error) {
 	return ids, nil
 }
 
+// recountSQL recomputes the counters of one request over its subtree: demand
+// counts distinct persons (an identity linked to a person counts as that
+// person, one without a row as itself); orgs and companies leave out the
+// team's home organisations; a voter's companies are those of its
+// organisation and of the email domains of its person.
+const recountSQL = subtreeCTE + `, vs AS (
+		SELECT v.person, v.org FROM voters v WHERE v.request_id IN (SELECT id FROM sub)
+	), co AS (
+		SELECT c.company_id FROM vs JOIN company_orgs c ON c.org = vs.org
+		WHERE vs.org NOT IN (SELECT org FROM home_orgs)
+		UNION
+		SELECT c.company_id FROM vs JOIN identities i ON i.ident = vs.person
+			JOIN identities j ON j.person_id = i.person_id
+			JOIN company_orgs c ON c.org = j.email_domain AND c.kind = 'domain'
+		WHERE j.email_domain <> '' AND vs.org NOT IN (SELECT org FROM home_orgs)
+	)
+	UPDATE requests SET
+		demand = (SELECT COUNT(DISTINCT COALESCE(CAST(i.person_id AS TEXT), vs.person)) FROM vs LEFT JOIN identities i ON i.ident = vs.person),
+		orgs = (SELECT COUNT(DISTINCT org) FROM vs WHERE org <> '' AND org NOT IN (SELECT org FROM home_orgs)),
+		mentions = (SELECT COUNT(*) FROM mentions WHERE request_id IN (SELECT id FROM sub)),
+		companies = (SELECT COUNT(*) FROM co),
+		value_cents = (SELECT COALESCE(SUM(mrr_cents), 0) FROM companies WHERE id IN (SELECT company_id FROM co))
+	WHERE id = ?`
+
 // recount recomputes the counters of each id over its subtree.
 func recount(ctx context.Context, tx *sqlx.Tx, ids ...int64) error {
 	for _, id := range ids {
-		_, err := tx.ExecContext(ctx, tx.Rebind(subtreeCTE+`
-			UPDATE requests SET
-				demand = (SELECT COUNT(DISTINCT person) FROM voters WHERE request_id IN (SELECT id FROM sub)),
-				orgs = (SELECT COUNT(DISTINCT org) FROM voters WHERE org <> '' AND request_id IN (SELECT id FROM sub)),
-				mentions = (SELECT COUNT(*) FROM mentions WHERE request_id IN (SELECT id FROM sub))
-			WHERE id = ?`), id, id)
-		if err != nil {
+		if _, err := tx.ExecContext(ctx, tx.Rebind(recountSQL), id, id); err != nil {
 			return fmt.Errorf("recount %d: %w", id, err)
 		}
 	}

@@ -10,10 +10,16 @@ import (
 	"github.com/feedbackbot/feedbackbot/bot"
 )
 
+// personIdentsSQL selects the identity keys of the person of the identity
+// bound to its two parameters (the same key twice): the identity itself and
+// every identity linked to it.
+const personIdentsSQL = `SELECT CAST(? AS TEXT) UNION SELECT ident FROM identities WHERE person_id = (SELECT person_id FROM identities WHERE ident = ?)`
+
 // AddVote adds v (kind vote) to v.RequestID and updates the counters of the
 // request and of everything it is merged into. It returns false, changing
-// nothing, when the person already has a row on that request (as author or
-// voter). ENOTFOUND when the request does not exist.
+// nothing, when the person (any identity linked to v's) already has a row on
+// that request (as author or voter). ENOTFOUND when the request does not
+// exist.
 //
 // A vote on a canonical request by someone who only counts through a merged
 // duplicate is recorded (true) but does not change the demand; it keeps the
@@ -28,8 +34,9 @@ func (s *DB) AddVote(ctx context.Context, v bot.Voter) (bool, error) {
 		return false, err
 	}
 	var n int
-	if err := tx.GetContext(ctx, &n, tx.Rebind(`SELECT COUNT(*) FROM voters WHERE request_id = ? AND person = ?`),
-		v.RequestID, person(v.Platform, v.Workspace, v.UserID)); err != nil {
+	ident := person(v.Platform, v.Workspace, v.UserID)
+	if err := tx.GetContext(ctx, &n, tx.Rebind(`SELECT COUNT(*) FROM voters WHERE request_id = ? AND person IN (`+personIdentsSQL+`)`),
+		v.RequestID, ident, ident); err != nil {
 		return false, fmt.Errorf("find voter: %w", err)
 	}
 	if n > 0 {
@@ -49,8 +56,9 @@ func (s *DB) AddVote(ctx context.Context, v bot.Voter) (bool, error) {
 	return true, nil
 }
 
-// RemoveVote removes the kind=vote row of a person on requestID (never an
-// authorship) and updates the counters. False when there was no such vote.
+// RemoveVote removes the kind=vote rows of a person (the identity and every
+// identity linked to it) on requestID (never an authorship) and updates the
+// counters. False when there was no such vote.
 func (s *DB) RemoveVote(ctx context.Context, requestID int64, platform, workspace, userID string) (bool, error) {
 	tx, err := s.beginTx(ctx)
 	if err != nil {
@@ -60,8 +68,9 @@ func (s *DB) RemoveVote(ctx context.Context, requestID int64, platform, workspac
 	if _, err := lockGroups(ctx, tx, requestID); err != nil {
 		return false, err
 	}
-	res, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM voters WHERE request_id = ? AND person = ? AND kind = ?`),
-		requestID, person(platform, workspace, userID), bot.VoteVote)
+	ident := person(platform, workspace, userID)
+	res, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM voters WHERE request_id = ? AND kind = ? AND person IN (`+personIdentsSQL+`)`),
+		requestID, bot.VoteVote, ident, ident)
 	if err != nil {
 		return false, fmt.Errorf("remove vote: %w", err)
 	}
