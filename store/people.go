@@ -437,9 +437,11 @@ func lockVoterRequests(ctx context.Context, tx *sqlx.Tx, idents, orgs []string) 
 	return out, nil
 }
 
-// SetHomeOrgs replaces the team's own organisations (never counted as
-// customer organisations or companies) and recounts the requests whose
-// counts change. Empty entries are ignored.
+// SetHomeOrgs replaces the configured home organisations (the team's own,
+// never counted as customer organisations or companies; FEEDBACKBOT_HOME_ORGS
+// and the console default) and recounts the requests whose counts change.
+// Organisations added by a platform (AddHomeOrg) stay. Empty entries are
+// ignored.
 func (s *DB) SetHomeOrgs(ctx context.Context, orgs []string) error {
 	want := map[string]bool{}
 	for _, o := range orgs {
@@ -447,33 +449,75 @@ func (s *DB) SetHomeOrgs(ctx context.Context, orgs []string) error {
 			want[o] = true
 		}
 	}
+	return s.changeHomeOrgs(ctx, func(tx *sqlx.Tx) ([]string, error) {
+		var have []struct {
+			Org    string `db:"org"`
+			Source string `db:"source"`
+		}
+		if err := tx.SelectContext(ctx, &have, `SELECT org, source FROM home_orgs`); err != nil {
+			return nil, fmt.Errorf("home organisations: %w", err)
+		}
+		var changed []string
+		had := map[string]bool{}
+		for _, h := range have {
+			had[h.Org] = true
+			if !want[h.Org] && h.Source == homeSourceConfig {
+				changed = append(changed, h.Org)
+				if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM home_orgs WHERE org = ?`), h.Org); err != nil {
+					return nil, fmt.Errorf("home organisations: %w", err)
+				}
+			}
+		}
+		for o := range want {
+			if !had[o] {
+				changed = append(changed, o)
+				if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO home_orgs (org, source) VALUES (?, ?)`), o, homeSourceConfig); err != nil {
+					return nil, fmt.Errorf("home organisations: %w", err)
+				}
+			}
+		}
+		return changed, nil
+	})
+}
+
+// homeSourceConfig marks home organisations from the configuration.
+const homeSourceConfig = "config"
+
+// AddHomeOrg records org as a home organisation reported by a platform
+// (source, such as "slack" for the installing workspace), recounting what
+// changes. Nothing happens when org already is one.
+func (s *DB) AddHomeOrg(ctx context.Context, org, source string) error {
+	org = strings.TrimSpace(org)
+	if org == "" {
+		return nil
+	}
+	var n int
+	if err := s.db.GetContext(ctx, &n, s.db.Rebind(`SELECT COUNT(*) FROM home_orgs WHERE org = ?`), org); err == nil && n > 0 {
+		return nil
+	}
+	return s.changeHomeOrgs(ctx, func(tx *sqlx.Tx) ([]string, error) {
+		res, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO home_orgs (org, source) VALUES (?, ?) ON CONFLICT (org) DO NOTHING`), org, source)
+		if err != nil {
+			return nil, fmt.Errorf("home organisations: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil, nil
+		}
+		return []string{org}, nil
+	})
+}
+
+// changeHomeOrgs runs change in a transaction and recounts the requests
+// with voters in the organisations it reports changed.
+func (s *DB) changeHomeOrgs(ctx context.Context, change func(tx *sqlx.Tx) ([]string, error)) error {
 	tx, err := s.beginTx(ctx)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	var have []string
-	if err := tx.SelectContext(ctx, &have, `SELECT org FROM home_orgs`); err != nil {
-		return storageError(fmt.Errorf("home organisations: %w", err))
-	}
-	var changed []string
-	had := map[string]bool{}
-	for _, o := range have {
-		had[o] = true
-		if !want[o] {
-			changed = append(changed, o)
-			if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM home_orgs WHERE org = ?`), o); err != nil {
-				return fmt.Errorf("home organisations: %w", err)
-			}
-		}
-	}
-	for o := range want {
-		if !had[o] {
-			changed = append(changed, o)
-			if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO home_orgs (org) VALUES (?)`), o); err != nil {
-				return fmt.Errorf("home organisations: %w", err)
-			}
-		}
+	changed, err := change(tx)
+	if err != nil {
+		return storageError(err)
 	}
 	if len(changed) == 0 {
 		return nil
@@ -481,10 +525,10 @@ func (s *DB) SetHomeOrgs(ctx context.Context, orgs []string) error {
 	sort.Strings(changed)
 	affected, err := lockVoterRequests(ctx, tx, nil, changed)
 	if err != nil {
-		return err
+		return storageError(err)
 	}
 	if err := recount(ctx, tx, affected...); err != nil {
-		return err
+		return storageError(err)
 	}
 	if err := tx.Commit(); err != nil {
 		return storageError(fmt.Errorf("commit: %w", err))

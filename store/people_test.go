@@ -584,3 +584,25 @@ func mapsEqual(a, b map[int64][5]int64) bool {
 	}
 	return true
 }
+
+func TestHomeOrgs_PlatformSourceStays(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *store.DB) {
+		ctx := t.Context()
+		a := mustCreate(t, db, "A", "m1", "U1", withOrg("TSELF"))
+		if got := counts(t, db, a.ID); got[1] != 1 {
+			t.Fatalf("orgs before %v", got)
+		}
+		if err := db.AddHomeOrg(ctx, "TSELF", "slack"); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.SetHomeOrgs(ctx, []string{"local"}); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := db.HomeOrgs(ctx); !slices.Equal(got, []string{"TSELF", "local"}) {
+			t.Fatalf("home orgs %v", got)
+		}
+		if got := counts(t, db, a.ID); got != [3]int{1, 0, 1} {
+			t.Fatalf("counts %v", got)
+		}
+	})
+}

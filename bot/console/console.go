@@ -43,6 +43,11 @@ type Handler interface {
 	Flush(ctx context.Context) error
 }
 
+// DefaultWorkspace is the console's workspace, and the organisation of
+// people typed without @org: the team's own (a home organisation, never
+// counted as a customer).
+const DefaultWorkspace = "local"
+
 // Config configures the console.
 type Config struct {
 	In  io.Reader
@@ -52,7 +57,7 @@ type Config struct {
 	Team         []string
 	ReleaseLeads []string
 	Channel      string // starting channel, default "general"
-	Workspace    string // default "local"
+	Workspace    string // default DefaultWorkspace
 	BotName      string // default "feedbackbot"
 	// Prompt prints "> " before reading each line (for terminals).
 	Prompt bool
@@ -98,7 +103,7 @@ func New(cfg Config, h Handler) *Adapter {
 		cfg.Channel = "general"
 	}
 	if cfg.Workspace == "" {
-		cfg.Workspace = "local"
+		cfg.Workspace = DefaultWorkspace
 	}
 	if cfg.BotName == "" {
 		cfg.BotName = "feedbackbot"

@@ -84,10 +84,22 @@ type Config struct {
 	// HTTPClient is used for Web API calls; nil means a client with a 30 s
 	// timeout.
 	HTTPClient *http.Client
+	// People, when set, hears what Slack tells about people: the installing
+	// workspace is a home organisation (never counted as a customer), and
+	// a user's profile email (scope users:read.email) links their
+	// identity with the same person elsewhere.
+	People People
 	// PostRate caps the delivery worker's posts to this workspace, in
 	// messages per second with bursts of one second's worth (bot.Throttle).
 	// 0, the default, sets no workspace-wide cap: see Adapter.PostRate.
 	PostRate float64
+}
+
+// People is the part of the store the adapter tells about people
+// (*store.DB implements it).
+type People interface {
+	AddHomeOrg(ctx context.Context, org, source string) error
+	SetIdentityEmail(ctx context.Context, ref bot.IdentityRef, name, email string) (bool, error)
 }
 
 // Adapter connects feedbackbot to one Slack workspace.
@@ -220,11 +232,17 @@ func (a *Adapter) PostRate() (perSecond float64, burst int) {
 // shutdown.
 func (a *Adapter) Run(ctx context.Context) error {
 	defer a.jobs.stop(drainTimeout)
-	if _, err := a.identity(ctx); err != nil {
+	self, err := a.identity(ctx)
+	if err != nil {
 		if ctx.Err() != nil {
 			return nil
 		}
 		return fmt.Errorf("slack auth.test: %w", err)
+	}
+	if a.cfg.People != nil && self.TeamID != "" {
+		if err := a.cfg.People.AddHomeOrg(ctx, self.TeamID, bot.PlatformSlack); err != nil {
+			a.log.Warn("recording the installing workspace as a home organisation failed", "err", err)
+		}
 	}
 	defer a.connected.Store(false)
 	if !a.SocketMode() {
@@ -233,7 +251,7 @@ func (a *Adapter) Run(ctx context.Context) error {
 		<-ctx.Done()
 		return nil
 	}
-	err := a.runSocket(ctx)
+	err = a.runSocket(ctx)
 	if ctx.Err() != nil && (err == nil || errors.Is(err, context.Canceled)) {
 		return nil
 	}

@@ -61,6 +61,7 @@ func (a *Adapter) userInfo(ctx context.Context, id string) (slack.User, error) {
 		return slack.User{}, err
 	}
 	a.users.put(id, *u, a.now())
+	a.linkEmail(ctx, *u)
 	return *u, nil
 }
 
@@ -105,4 +106,22 @@ func ParseReleaseLeads(s string) []string {
 		}
 	}
 	return out
+}
+
+// linkEmail tells Config.People the profile email of a user just looked up
+// (Slack verifies it; it is there with the users:read.email scope), so the
+// identity joins the person with that email elsewhere. Failures are logged
+// without the address.
+func (a *Adapter) linkEmail(ctx context.Context, u slack.User) {
+	if a.cfg.People == nil || u.Profile.Email == "" || u.IsBot || u.Deleted {
+		return
+	}
+	self, err := a.identity(ctx)
+	if err != nil {
+		return
+	}
+	ref := bot.IdentityRef{Platform: bot.PlatformSlack, Workspace: self.TeamID, UserID: u.ID}
+	if _, err := a.cfg.People.SetIdentityEmail(ctx, ref, displayName(u), u.Profile.Email); err != nil {
+		a.log.Warn("linking a Slack profile email failed", "user", u.ID, "err", bot.ErrorMessage(err))
+	}
 }

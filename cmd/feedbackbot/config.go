@@ -51,6 +51,8 @@ type Config struct {
 	ConsoleChannel      string
 	ConsoleNoHTTP       bool
 
+	HomeOrgs string
+
 	WorkerName string
 	ShutdownIn time.Duration
 }
@@ -116,6 +118,7 @@ func (c *Config) vars() []envVar {
 		{env: "FEEDBACKBOT_CONSOLE_RELEASE_LEADS", flag: "release-leads", help: "console: comma-separated release leads (default: everyone)", str: &c.ConsoleReleaseLeads},
 		{env: "FEEDBACKBOT_CONSOLE_CHANNEL", flag: "channel", help: "console: starting channel", str: &c.ConsoleChannel},
 		{env: "FEEDBACKBOT_CONSOLE_NO_HTTP", flag: "no-http", help: "console: do not start the HTTP listener", boolean: &c.ConsoleNoHTTP},
+		{env: "FEEDBACKBOT_HOME_ORGS", flag: "home-orgs", help: "comma-separated organisations of your own team, never counted as customers (added to the console's people without @org and the installing Slack workspace)", str: &c.HomeOrgs},
 		{env: "FEEDBACKBOT_WORKER", flag: "worker", help: "name of this replica in delivery leases (default: host name and pid)", str: &c.WorkerName},
 		{env: "FEEDBACKBOT_SHUTDOWN_TIMEOUT", flag: "shutdown-timeout", help: "how long shutdown waits for in-flight work", dur: &c.ShutdownIn},
 	}

@@ -44,7 +44,7 @@ func (m *Main) startHTTP(ctx context.Context, cfg Config, eng *bot.Engine, db *s
 
 // startAdapters starts the Slack and Discord adapters whose tokens are set.
 // Slack in HTTP mode serves its endpoints on mux.
-func (m *Main) startAdapters(ctx context.Context, cfg Config, eng *bot.Engine, mux *http.ServeMux, ready *readiness, log *slog.Logger, wg *sync.WaitGroup, errc chan<- error) error {
+func (m *Main) startAdapters(ctx context.Context, cfg Config, eng *bot.Engine, people slack.People, mux *http.ServeMux, ready *readiness, log *slog.Logger, wg *sync.WaitGroup, errc chan<- error) error {
 	type runner interface{ Run(context.Context) error }
 	var started []runner
 	if cfg.SlackBotToken != "" {
@@ -54,7 +54,7 @@ func (m *Main) startAdapters(ctx context.Context, cfg Config, eng *bot.Engine, m
 		sa, err := slack.New(slack.Config{
 			BotToken: cfg.SlackBotToken, AppToken: cfg.SlackAppToken, SigningSecret: cfg.SlackSigningSecret,
 			APIURL: cfg.SlackAPIURL, TeamUsergroup: cfg.SlackTeamUsergroup, ReleaseLeads: splitList(cfg.SlackReleaseLeads),
-			Logger: log.With("platform", "slack"),
+			Logger: log.With("platform", "slack"), People: people,
 		}, eng)
 		if err != nil {
 			return fmt.Errorf("slack: %w", err)

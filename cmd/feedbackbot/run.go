@@ -189,6 +189,9 @@ func (m *Main) serve(ctx context.Context, args []string, forceConsole bool) erro
 	}
 	defer db.Close()
 	db.SetLogger(log)
+	if err := db.SetHomeOrgs(ctx, homeOrgs(cfg)); err != nil {
+		return fmt.Errorf("home organisations: %w", err)
+	}
 
 	eng := bot.NewEngine(db, m.scorer(cfg, db, log), m.engineConfig(cfg), log)
 	eng.SetCommands(commands.New(eng))
@@ -235,7 +238,7 @@ func (m *Main) serve(ctx context.Context, args []string, forceConsole bool) erro
 		wg.Wait()
 		return stopErr(ctx, err)
 	}
-	if err := m.startAdapters(runCtx, cfg, eng, mux, ready, log, &wg, errc); err != nil {
+	if err := m.startAdapters(runCtx, cfg, eng, db, mux, ready, log, &wg, errc); err != nil {
 		cancel()
 		m.shutdown(cfg, srv, log)
 		wg.Wait()
@@ -333,4 +336,11 @@ func hasFlag(args []string, name string) bool {
 		}
 	}
 	return false
+}
+
+// homeOrgs is FEEDBACKBOT_HOME_ORGS plus the console's organisation for
+// people typed without @org; the Slack adapter adds the installing
+// workspace when it connects.
+func homeOrgs(cfg Config) []string {
+	return append([]string{console.DefaultWorkspace}, splitList(cfg.HomeOrgs)...)
 }

@@ -58,9 +58,12 @@ CREATE TABLE company_orgs (
 CREATE INDEX company_orgs_company_idx ON company_orgs (company_id);
 
 -- home_orgs are the team's own organisations: never counted as customer
--- organisations or companies.
+-- organisations or companies. source is 'config' (FEEDBACKBOT_HOME_ORGS and
+-- the console default, replaced at start-up) or the platform that reported
+-- it (the installing Slack workspace).
 CREATE TABLE home_orgs (
-    org TEXT PRIMARY KEY
+    org    TEXT PRIMARY KEY,
+    source TEXT NOT NULL DEFAULT 'config'
 );
 
 ALTER TABLE requests ADD COLUMN companies INTEGER NOT NULL DEFAULT 0;
