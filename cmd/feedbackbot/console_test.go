@@ -101,7 +101,7 @@ func TestConsoleCapture(t *testing.T) {
 			"[3] #general ↳2 feedbackbot: 📌 FB-1: Please let us export the board to CSV",
 			"→ carol: ⚠ This message is already on the board as FB-1",
 			"(feedbackbot reacted :white_check_mark: on 4)",
-			"Status: open · 3 people · 1 organisation · 2 mentions",
+			"Status: open · 3 people · 0 organisations · 2 mentions",
 		)
 		if n := countLines(out, "feedbackbot: 📌 FB-"); n != 1 {
 			t.Errorf("want one card, got %d\n%s", n, out)
