@@ -13,48 +13,41 @@ const (
 	PlatformWeb   = "web"
 )
 
-// IdentityRef names one account of a person: (platform, workspace, user id).
-type IdentityRef struct {
-	Platform  string `db:"platform" json:"platform"`
-	Workspace string `db:"workspace" json:"workspace"`
-	UserID    string `db:"user_id" json:"user"`
-}
-
-// String formats the identity in the <who> grammar (slack:U123,
-// discord:123, api:<source>:<user>, email:…, console name).
-func (r IdentityRef) String() string {
-	switch r.Platform {
+// Who formats the identity in the <who> grammar of the person commands
+// (slack:U123, discord:123, api:<source>:<user>, email:…, a console name).
+func (i Identity) Who() string {
+	switch i.Platform {
 	case PlatformSlack, PlatformDiscord, PlatformEmail:
-		return r.Platform + ":" + r.UserID
+		return i.Platform + ":" + i.UserID
 	case PlatformConsole:
-		return r.UserID
+		return i.UserID
 	case PlatformWeb:
-		return "web:" + r.UserID
+		return "web:" + i.UserID
 	}
-	return r.Platform + ":" + r.Workspace + ":" + r.UserID
+	return i.Platform + ":" + i.Workspace + ":" + i.UserID
 }
 
-// Identity is an IdentityRef with what the store knows about it.
-type Identity struct {
-	IdentityRef
-	Name string `db:"name" json:"name,omitempty"`
+// IdentityRecord is an Identity with what the store knows about it.
+type IdentityRecord struct {
+	Identity
+	Name string
 	// PersonID is the person the identity belongs to; 0 for an identity
 	// the store has no row for (a person of its own).
-	PersonID int64 `db:"person_id" json:"-"`
+	PersonID int64
 	// Email is the identity's verified email address (lower case), "" if
 	// none is known.
-	Email string `db:"email" json:"email,omitempty"`
+	Email string
 	// EmailLink is false once a team member split the identity off: it is
 	// then never linked by email again.
-	EmailLink bool      `db:"email_link" json:"-"`
-	CreatedAt time.Time `db:"created_at" json:"-"`
+	EmailLink bool
+	CreatedAt time.Time
 }
 
 // Person is one human with every identity linked to them and the requests
 // they count on.
 type Person struct {
 	ID         int64      // 0 when the person is a single identity with no row
-	Identities []Identity // oldest first
+	Identities []IdentityRecord // oldest first
 	Requests   []*Request // canonical requests the person counts on, by id
 }
 

@@ -36,7 +36,7 @@ const (
 const chunk = 500
 
 // IdentKey returns the voters.person key of an identity.
-func IdentKey(ref bot.IdentityRef) string { return person(ref.Platform, ref.Workspace, ref.UserID) }
+func IdentKey(ref bot.Identity) string { return person(ref.Platform, ref.Workspace, ref.UserID) }
 
 // queryer is a *sqlx.DB or a *sqlx.Tx.
 type queryer interface {
@@ -45,23 +45,41 @@ type queryer interface {
 }
 
 // findIdentity returns the row of ref, or nil when it has none.
-func findIdentity(ctx context.Context, q queryer, ref bot.IdentityRef) (*bot.Identity, error) {
-	var id bot.Identity
-	err := sqlx.GetContext(ctx, q, &id, q.Rebind(`SELECT `+identityColumns+` FROM identities WHERE ident = ?`), IdentKey(ref))
+func findIdentity(ctx context.Context, q queryer, ref bot.Identity) (*bot.IdentityRecord, error) {
+	var row identityRow
+	err := sqlx.GetContext(ctx, q, &row, q.Rebind(`SELECT `+identityColumns+` FROM identities WHERE ident = ?`), IdentKey(ref))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("find identity: %w", err)
 	}
-	id.CreatedAt = id.CreatedAt.UTC()
-	return &id, nil
+	return row.record(), nil
+}
+
+// identityRow is one row of identities (identityColumns).
+type identityRow struct {
+	Platform  string    `db:"platform"`
+	Workspace string    `db:"workspace"`
+	UserID    string    `db:"user_id"`
+	Name      string    `db:"name"`
+	PersonID  int64     `db:"person_id"`
+	Email     string    `db:"email"`
+	EmailLink bool      `db:"email_link"`
+	CreatedAt time.Time `db:"created_at"`
+}
+
+func (r identityRow) record() *bot.IdentityRecord {
+	return &bot.IdentityRecord{
+		Identity: bot.Identity{Platform: r.Platform, Workspace: r.Workspace, UserID: r.UserID},
+		Name:     r.Name, PersonID: r.PersonID, Email: r.Email, EmailLink: r.EmailLink, CreatedAt: r.CreatedAt.UTC(),
+	}
 }
 
 // ensureIdentity returns the row of ref, creating it with a person of its
 // own when it has none. A new email identity (email:jane@example.com) gets
 // its address as its verified email. A non-empty name replaces the stored one.
-func ensureIdentity(ctx context.Context, tx *sqlx.Tx, ref bot.IdentityRef, name string, now time.Time) (*bot.Identity, error) {
+func ensureIdentity(ctx context.Context, tx *sqlx.Tx, ref bot.Identity, name string, now time.Time) (*bot.IdentityRecord, error) {
 	if ref.Platform == "" || ref.UserID == "" {
 		return nil, bot.Errorf(bot.EINVALID, "An identity needs a platform and a user id.")
 	}
@@ -94,7 +112,7 @@ func ensureIdentity(ctx context.Context, tx *sqlx.Tx, ref bot.IdentityRef, name 
 	if err != nil {
 		return nil, fmt.Errorf("create identity: %w", err)
 	}
-	return &bot.Identity{IdentityRef: ref, Name: name, PersonID: pid, Email: email, EmailLink: true, CreatedAt: now}, nil
+	return &bot.IdentityRecord{Identity: ref, Name: name, PersonID: pid, Email: email, EmailLink: true, CreatedAt: now}, nil
 }
 
 // personIdents returns the identity keys of person pid.
@@ -130,7 +148,7 @@ func logLink(ctx context.Context, tx *sqlx.Tx, action, ident, other, actor strin
 // b's person joins a's. It returns false, changing nothing, when they are
 // already one person. Email identities (email:…) are linked with the
 // identities that have that verified email first.
-func (s *DB) LinkIdentities(ctx context.Context, a, b bot.IdentityRef, actor string) (bool, error) {
+func (s *DB) LinkIdentities(ctx context.Context, a, b bot.Identity, actor string) (bool, error) {
 	if IdentKey(a) == IdentKey(b) {
 		return false, bot.Errorf(bot.EINVALID, "That is the same identity twice; name two different people.")
 	}
@@ -140,8 +158,8 @@ func (s *DB) LinkIdentities(ctx context.Context, a, b bot.IdentityRef, actor str
 	}
 	defer tx.Rollback()
 	now := s.now()
-	ids := make([]*bot.Identity, 2)
-	for i, ref := range []bot.IdentityRef{a, b} {
+	ids := make([]*bot.IdentityRecord, 2)
+	for i, ref := range []bot.Identity{a, b} {
 		if ids[i], err = ensureIdentity(ctx, tx, ref, "", now); err != nil {
 			return false, err
 		}
@@ -191,7 +209,7 @@ func (s *DB) LinkIdentities(ctx context.Context, a, b bot.IdentityRef, actor str
 // SplitIdentity makes ref a person of its own again (the exact undo of
 // linking it) and keeps it from being linked by email again. False when it
 // already is a person of its own.
-func (s *DB) SplitIdentity(ctx context.Context, ref bot.IdentityRef, actor string) (bool, error) {
+func (s *DB) SplitIdentity(ctx context.Context, ref bot.Identity, actor string) (bool, error) {
 	tx, err := s.beginTx(ctx)
 	if err != nil {
 		return false, err
@@ -242,7 +260,7 @@ func (s *DB) SplitIdentity(ctx context.Context, ref bot.IdentityRef, actor strin
 // persons were linked. Callers pass only verified addresses (Slack profile
 // email, an API author that is an email address, a sign-in with
 // email_verified). EINVALID for something that is not an address.
-func (s *DB) SetIdentityEmail(ctx context.Context, ref bot.IdentityRef, name, email string) (bool, error) {
+func (s *DB) SetIdentityEmail(ctx context.Context, ref bot.Identity, name, email string) (bool, error) {
 	e, ok := bot.NormalizeEmail(email)
 	if !ok {
 		return false, bot.Errorf(bot.EINVALID, "%q is not an email address.", clip(email, 60))
@@ -293,7 +311,7 @@ func (s *DB) SetIdentityEmail(ctx context.Context, ref bot.IdentityRef, name, em
 // linkByEmail joins id's person into the person of the oldest other
 // identity with the same verified email (both still open to email
 // linking). It reports whether persons were linked.
-func (s *DB) linkByEmail(ctx context.Context, tx *sqlx.Tx, id *bot.Identity, now time.Time) (bool, error) {
+func (s *DB) linkByEmail(ctx context.Context, tx *sqlx.Tx, id *bot.IdentityRecord, now time.Time) (bool, error) {
 	if id.Email == "" || !id.EmailLink {
 		return false, nil
 	}
@@ -321,7 +339,7 @@ func (s *DB) linkByEmail(ctx context.Context, tx *sqlx.Tx, id *bot.Identity, now
 	if err := joinPersons(ctx, tx, id.PersonID, target, now); err != nil {
 		return false, err
 	}
-	if err := logLink(ctx, tx, linkActionEmail, IdentKey(id.IdentityRef), id.Email, "", now); err != nil {
+	if err := logLink(ctx, tx, linkActionEmail, IdentKey(id.Identity), id.Email, "", now); err != nil {
 		return false, err
 	}
 	id.PersonID = target
@@ -331,7 +349,7 @@ func (s *DB) linkByEmail(ctx context.Context, tx *sqlx.Tx, id *bot.Identity, now
 // FindPerson returns the person of ref with every identity linked to it and
 // the canonical requests it counts on (as author or voter). An identity with
 // no row is returned as a person of its own (ID 0).
-func (s *DB) FindPerson(ctx context.Context, ref bot.IdentityRef) (*bot.Person, error) {
+func (s *DB) FindPerson(ctx context.Context, ref bot.Identity) (*bot.Person, error) {
 	tx, err := s.beginReadTx(ctx)
 	if err != nil {
 		return nil, err
@@ -344,16 +362,17 @@ func (s *DB) FindPerson(ctx context.Context, ref bot.IdentityRef) (*bot.Person, 
 	}
 	keys := []string{IdentKey(ref)}
 	if id == nil {
-		p.Identities = []bot.Identity{{IdentityRef: ref, EmailLink: true}}
+		p.Identities = []bot.IdentityRecord{{Identity: ref, EmailLink: true}}
 	} else {
 		p.ID = id.PersonID
-		if err := tx.SelectContext(ctx, &p.Identities, tx.Rebind(`SELECT `+identityColumns+` FROM identities WHERE person_id = ? ORDER BY created_at, ident`), id.PersonID); err != nil {
+		var rows []identityRow
+		if err := tx.SelectContext(ctx, &rows, tx.Rebind(`SELECT `+identityColumns+` FROM identities WHERE person_id = ? ORDER BY created_at, ident`), id.PersonID); err != nil {
 			return nil, fmt.Errorf("identities: %w", err)
 		}
 		keys = keys[:0]
-		for i := range p.Identities {
-			p.Identities[i].CreatedAt = p.Identities[i].CreatedAt.UTC()
-			keys = append(keys, IdentKey(p.Identities[i].IdentityRef))
+		for _, r := range rows {
+			p.Identities = append(p.Identities, *r.record())
+			keys = append(keys, IdentKey(p.Identities[len(p.Identities)-1].Identity))
 		}
 	}
 	q, args, err := sqlx.In(`SELECT DISTINCT `+rootColumns+` FROM voters v JOIN requests r ON r.id = v.request_id

@@ -12,8 +12,8 @@ import (
 	"github.com/feedbackbot/feedbackbot/store"
 )
 
-func slackID(u string) bot.IdentityRef {
-	return bot.IdentityRef{Platform: bot.PlatformSlack, Workspace: "T1", UserID: u}
+func slackID(u string) bot.Identity {
+	return bot.Identity{Platform: bot.PlatformSlack, Workspace: "T1", UserID: u}
 }
 
 func discordVote(tb testing.TB, db *store.DB, requestID int64, user, org string) bool {
@@ -25,7 +25,7 @@ func discordVote(tb testing.TB, db *store.DB, requestID int64, user, org string)
 	return ok
 }
 
-func mustLink(tb testing.TB, db *store.DB, a, b bot.IdentityRef) bool {
+func mustLink(tb testing.TB, db *store.DB, a, b bot.Identity) bool {
 	tb.Helper()
 	ok, err := db.LinkIdentities(context.Background(), a, b, "lead")
 	if err != nil {
@@ -34,7 +34,7 @@ func mustLink(tb testing.TB, db *store.DB, a, b bot.IdentityRef) bool {
 	return ok
 }
 
-func mustSplit(tb testing.TB, db *store.DB, a bot.IdentityRef) bool {
+func mustSplit(tb testing.TB, db *store.DB, a bot.Identity) bool {
 	tb.Helper()
 	ok, err := db.SplitIdentity(context.Background(), a, "lead")
 	if err != nil {
@@ -46,7 +46,7 @@ func mustSplit(tb testing.TB, db *store.DB, a bot.IdentityRef) bool {
 func TestPeople_LinkSplit(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *store.DB) {
 		ctx := t.Context()
-		jane := bot.IdentityRef{Platform: bot.PlatformDiscord, Workspace: "G1", UserID: "111"}
+		jane := bot.Identity{Platform: bot.PlatformDiscord, Workspace: "G1", UserID: "111"}
 		a := mustCreate(t, db, "Dark mode", "m1", "U1")
 		discordVote(t, db, a.ID, "111", "G1")
 		mustVote(t, db, a.ID, "U2", "T1")
@@ -118,7 +118,7 @@ func TestPeople_Email(t *testing.T) {
 		ctx := t.Context()
 		a := mustCreate(t, db, "Dark mode", "m1", "U1")
 		discordVote(t, db, a.ID, "111", "G1")
-		api := bot.IdentityRef{Platform: bot.PlatformAPI, Workspace: "zendesk", UserID: "jane@acme.com"}
+		api := bot.Identity{Platform: bot.PlatformAPI, Workspace: "zendesk", UserID: "jane@acme.com"}
 		if _, err := db.AddVote(ctx, bot.Voter{RequestID: a.ID, Platform: api.Platform, Workspace: api.Workspace, UserID: api.UserID, Org: "acme.com"}); err != nil {
 			t.Fatal(err)
 		}
@@ -141,8 +141,8 @@ func TestPeople_Email(t *testing.T) {
 			t.Fatalf("repeat: %v %v", linked, err)
 		}
 		// email:… names the person with that address.
-		mail := bot.IdentityRef{Platform: bot.PlatformEmail, UserID: "jane@acme.com"}
-		if mustLink(t, db, mail, bot.IdentityRef{Platform: bot.PlatformDiscord, Workspace: "G1", UserID: "111"}) != true {
+		mail := bot.Identity{Platform: bot.PlatformEmail, UserID: "jane@acme.com"}
+		if mustLink(t, db, mail, bot.Identity{Platform: bot.PlatformDiscord, Workspace: "G1", UserID: "111"}) != true {
 			t.Fatal("link by email reported no change")
 		}
 		if got := counts(t, db, a.ID); got[0] != 1 {
@@ -441,12 +441,12 @@ func TestDemandInvariant_RandomOps(t *testing.T) {
 		if testing.Short() {
 			steps = 100
 		}
-		users := []bot.IdentityRef{}
+		users := []bot.Identity{}
 		for i := range 4 {
 			users = append(users, slackID(fmt.Sprintf("U%d", i)))
-			users = append(users, bot.IdentityRef{Platform: bot.PlatformDiscord, Workspace: "G1", UserID: fmt.Sprint(100 + i)})
+			users = append(users, bot.Identity{Platform: bot.PlatformDiscord, Workspace: "G1", UserID: fmt.Sprint(100 + i)})
 		}
-		users = append(users, bot.IdentityRef{Platform: bot.PlatformEmail, UserID: "x@acme.com"})
+		users = append(users, bot.Identity{Platform: bot.PlatformEmail, UserID: "x@acme.com"})
 		orgsOf := []string{"TA", "TB", "G1", "acme.com", "local", ""}
 		emails := []string{"x@acme.com", "y@beta.io", "z@gamma.org"}
 		var reqs []int64

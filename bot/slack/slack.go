@@ -99,7 +99,7 @@ type Config struct {
 // (*store.DB implements it).
 type People interface {
 	AddHomeOrg(ctx context.Context, org, source string) error
-	SetIdentityEmail(ctx context.Context, ref bot.IdentityRef, name, email string) (bool, error)
+	SetIdentityEmail(ctx context.Context, ref bot.Identity, name, email string) (bool, error)
 }
 
 // Adapter connects feedbackbot to one Slack workspace.

@@ -120,7 +120,7 @@ func (a *Adapter) linkEmail(ctx context.Context, u slack.User) {
 	if err != nil {
 		return
 	}
-	ref := bot.IdentityRef{Platform: bot.PlatformSlack, Workspace: self.TeamID, UserID: u.ID}
+	ref := bot.Identity{Platform: bot.PlatformSlack, Workspace: self.TeamID, UserID: u.ID}
 	if _, err := a.cfg.People.SetIdentityEmail(ctx, ref, displayName(u), u.Profile.Email); err != nil {
 		a.log.Warn("linking a Slack profile email failed", "user", u.ID, "err", bot.ErrorMessage(err))
 	}
