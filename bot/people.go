@@ -46,9 +46,9 @@ type IdentityRecord struct {
 // Person is one human with every identity linked to them and the requests
 // they count on.
 type Person struct {
-	ID         int64      // 0 when the person is a single identity with no row
+	ID         int64            // 0 when the person is a single identity with no row
 	Identities []IdentityRecord // oldest first
-	Requests   []*Request // canonical requests the person counts on, by id
+	Requests   []*Request       // canonical requests the person counts on, by id
 }
 
 // Company is a customer company.
