@@ -84,6 +84,9 @@ type Event struct {
 	Emoji     string // canonical Slack-style name: "bulb", "+1"
 	Text      string
 	ActionID  string
+	// FormID and Values are set for EventFormSubmit.
+	FormID string
+	Values map[string]string
 }
 
 // Response is the engine's answer to the person who caused an event. Adapters
@@ -98,4 +101,10 @@ type Response struct {
 	// and Duplicates the candidates suggested for it.
 	RequestID  int64
 	Duplicates []int64
+	// Form, when set, is a form to open for the caller (adapters that can,
+	// open it instead of showing Text; see FormButtonPrefix).
+	Form *Form
+	// FieldErrors answers a form submit whose values were refused, by
+	// field id; the form stays open where the platform allows.
+	FieldErrors map[string]string
 }

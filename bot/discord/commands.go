@@ -33,7 +33,14 @@ const (
 	optLink    = "link"
 	optCount   = "count"
 	optSort    = "sort"
+	optTag     = "tag"
+	optTags    = "tags"
 )
+
+// GroupRequest is the subcommand group of the curation verbs (Discord
+// allows 25 subcommands and groups per command): /feedback request rename|
+// describe|tag|untag|remove|restore.
+const GroupRequest = "request"
 
 func strOpt(name, desc string, required bool, choices ...string) *discordgo.ApplicationCommandOption {
 	o := &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionString, Name: name, Description: desc, Required: required}
@@ -72,7 +79,8 @@ func applicationCommands() []*discordgo.ApplicationCommand {
 				sub("new", "Capture feedback", text),
 				sub("list", "List requests",
 					strOpt(optStatus, "Only requests in this status", false, "open", "planned", "in_progress", "shipped", "declined", "rolled_back"),
-					strOpt(optSort, "Order", false, "demand", "new")),
+					strOpt(optSort, "Order", false, "demand", "new"),
+					strOpt(optTag, "Only requests with this tag", false)),
 				sub("top", "Most wanted requests", &discordgo.ApplicationCommandOption{
 					Type: discordgo.ApplicationCommandOptionInteger, Name: optCount, Description: "How many", MinValue: &minCount, MaxValue: 50}),
 				sub("show", "Show a request", key("Request key, e.g. FB-12")),
@@ -92,6 +100,7 @@ func applicationCommands() []*discordgo.ApplicationCommand {
 				sub("unwatch", "Stop capturing a channel (team)", channel("Channel (default: this one)")),
 				sub("releases", "Read release announcements in a channel (team)", channel("Channel (default: this one)")),
 				sub("help", "How to use feedbackbot"),
+				requestGroup(key),
 			},
 		},
 		{
@@ -103,9 +112,36 @@ func applicationCommands() []*discordgo.ApplicationCommand {
 	}
 }
 
+// requestGroup is the "request" subcommand group: the team's curation verbs.
+func requestGroup(key func(string) *discordgo.ApplicationCommandOption) *discordgo.ApplicationCommandOption {
+	title := strOpt(optText, "New title", true)
+	title.MaxLength = bot.MaxTitleRunes
+	desc := strOpt(optText, "New description", true)
+	desc.MaxLength = bot.MaxTextRunes
+	tags := func(d string) *discordgo.ApplicationCommandOption { return strOpt(optTags, d, true) }
+	return &discordgo.ApplicationCommandOption{
+		Type: discordgo.ApplicationCommandOptionSubCommandGroup, Name: GroupRequest, Description: "Curate a request (team)",
+		Options: []*discordgo.ApplicationCommandOption{
+			sub("rename", "Give a request a new title (team)", key("Request key"), title),
+			sub("describe", "Give a request a new description (team)", key("Request key"), desc),
+			sub("tag", "Add tags to a request (team)", key("Request key"), tags("Tags, space- or comma-separated")),
+			sub("untag", "Remove tags from a request (team)", key("Request key"), tags("Tags, space- or comma-separated")),
+			sub("remove", "Take a request off the board (team)", key("Request key"), strOpt(optReason, "Reason", false)),
+			sub("restore", "Put a removed request back (team)", key("Request key")),
+		},
+	}
+}
+
 // commandText rebuilds the text command the core parses from a /feedback
 // subcommand and its options, e.g. "ship FB-1 FB-2 v2.4 -- note".
 func commandText(opts []*discordgo.ApplicationCommandInteractionDataOption) (string, error) {
+	if len(opts) == 1 && opts[0] != nil && opts[0].Type == discordgo.ApplicationCommandOptionSubCommandGroup {
+		g := opts[0]
+		if g.Name != GroupRequest || len(g.Options) != 1 || g.Options[0] == nil || g.Options[0].Type != discordgo.ApplicationCommandOptionSubCommand {
+			return "", bot.Errorf(bot.EINVALID, "Pick a /%s %s subcommand.", CommandName, g.Name)
+		}
+		return groupText(g.Options[0])
+	}
 	if len(opts) != 1 || opts[0] == nil || opts[0].Type != discordgo.ApplicationCommandOptionSubCommand {
 		return "", bot.Errorf(bot.EINVALID, "Pick a /%s subcommand.", CommandName)
 	}
@@ -138,6 +174,13 @@ func commandText(opts []*discordgo.ApplicationCommandInteractionDataOption) (str
 		add(one(optText))
 	case "list":
 		add(one(optStatus))
+		t, err := word(optTag)
+		if err != nil {
+			return "", err
+		}
+		if t != "" {
+			add("tag:" + strings.TrimPrefix(t, "tag:"))
+		}
 		if v := one(optSort); v != "" {
 			add("sort", v)
 		}
@@ -199,6 +242,38 @@ func commandText(opts []*discordgo.ApplicationCommandInteractionDataOption) (str
 			add("<#" + c + ">")
 		}
 	case "help":
+	default:
+		return "", bot.Errorf(bot.EINVALID, "Unknown subcommand %q.", s.Name)
+	}
+	return strings.Join(parts, " "), nil
+}
+
+// groupText rebuilds the text command of a "request" group subcommand:
+// "rename FB-1 <title>", "tag FB-1 ios mobile", "remove FB-1 -- <reason>".
+func groupText(s *discordgo.ApplicationCommandInteractionDataOption) (string, error) {
+	vals := make(map[string]string, len(s.Options))
+	for _, o := range s.Options {
+		if o != nil {
+			vals[o.Name] = optionString(o)
+		}
+	}
+	k := strings.Fields(vals[optKey])
+	if len(k) != 1 {
+		return "", bot.Errorf(bot.EINVALID, "The key must be one word.")
+	}
+	parts := []string{s.Name, k[0]}
+	switch s.Name {
+	case "rename":
+		parts = append(parts, strings.Join(strings.Fields(vals[optText]), " "))
+	case "describe":
+		parts = append(parts, strings.TrimSpace(vals[optText]))
+	case "tag", "untag":
+		parts = append(parts, bot.SplitTags(vals[optTags])...)
+	case "remove":
+		if r := strings.Join(strings.Fields(vals[optReason]), " "); r != "" {
+			parts = append(parts, "--", r)
+		}
+	case "restore":
 	default:
 		return "", bot.Errorf(bot.EINVALID, "Unknown subcommand %q.", s.Name)
 	}

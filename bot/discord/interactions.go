@@ -78,6 +78,18 @@ func (a *Adapter) interactionEvent(ctx context.Context, i *discordgo.Interaction
 		ev.Kind, ev.ActionID = bot.EventButton, data.CustomID
 		ev.Message = a.message(ctx, i.GuildID, i.Message, nil)
 		return ev, nil
+	case discordgo.ModalSubmitInteractionData:
+		if data.CustomID == "" {
+			return nil, nil
+		}
+		ev.Kind, ev.FormID, ev.Values = bot.EventFormSubmit, data.CustomID, modalValues(data)
+		if i.Message != nil {
+			if i.Message.ChannelID == "" {
+				i.Message.ChannelID = i.ChannelID
+			}
+			ev.Message = a.message(ctx, i.GuildID, i.Message, nil)
+		}
+		return ev, nil
 	}
 	return nil, nil
 }
@@ -95,6 +107,8 @@ func supported(i *discordgo.Interaction) bool {
 		return i.Type == discordgo.InteractionApplicationCommand
 	case discordgo.MessageComponentInteractionData:
 		return i.Type == discordgo.InteractionMessageComponent && d.ComponentType == discordgo.ButtonComponent && d.CustomID != "" && i.Message != nil
+	case discordgo.ModalSubmitInteractionData:
+		return i.Type == discordgo.InteractionModalSubmit && d.CustomID != ""
 	}
 	return false
 }
@@ -145,6 +159,12 @@ func (a *Adapter) onInteraction(ctx context.Context, i *discordgo.Interaction) {
 	resp := res.resp
 	if res.err != nil {
 		resp = &bot.Response{Text: bot.ErrorMessage(res.err)}
+	}
+	if a.answerForm(ctx, i, resp, deferred) {
+		return
+	}
+	if resp != nil && len(resp.FieldErrors) > 0 {
+		resp = &bot.Response{Text: fieldErrorsText(resp.FieldErrors)}
 	}
 	a.reply(ctx, i, resp, deferred)
 }

@@ -348,7 +348,7 @@ func TestInteractionReplies(t *testing.T) {
 	}
 	// Unsupported types are not answered.
 	n := len(api.responses)
-	a.onInteraction(ctx, &discordgo.Interaction{ID: "x", Token: "t", Type: discordgo.InteractionModalSubmit, GuildID: "g1", ChannelID: "c1", Member: member, Data: discordgo.ModalSubmitInteractionData{}})
+	a.onInteraction(ctx, &discordgo.Interaction{ID: "x", Token: "t", Type: discordgo.InteractionModalSubmit, GuildID: "g1", ChannelID: "c1", Member: member, Data: discordgo.ModalSubmitInteractionData{}}) // no custom_id
 	a.onInteraction(ctx, &discordgo.Interaction{ID: "y", Token: "t", Type: discordgo.InteractionType(42), GuildID: "g1", ChannelID: "c1", Member: member})
 	if len(api.responses) != n {
 		t.Fatalf("unsupported interactions answered")
@@ -361,6 +361,9 @@ func TestCommandText(t *testing.T) {
 	}
 	s := func(name string, v any) *discordgo.ApplicationCommandInteractionDataOption {
 		return &discordgo.ApplicationCommandInteractionDataOption{Name: name, Value: v}
+	}
+	group := func(name string, opts ...*discordgo.ApplicationCommandInteractionDataOption) []*discordgo.ApplicationCommandInteractionDataOption {
+		return []*discordgo.ApplicationCommandInteractionDataOption{{Type: discordgo.ApplicationCommandOptionSubCommandGroup, Name: "request", Options: sub(name, opts...)}}
 	}
 	tests := []struct {
 		opts    []*discordgo.ApplicationCommandInteractionDataOption
@@ -391,6 +394,19 @@ func TestCommandText(t *testing.T) {
 		{sub("help"), "help", false},
 		{sub("ship", s("keys", "FB-1"), s("version", "v 2")), "", true},
 		{sub("merge", s("key", "FB-1 FB-2"), s("into", "FB-3")), "", true},
+		{sub("list", s("tag", "mobile")), "list tag:mobile", false},
+		{sub("list", s("status", "planned"), s("tag", "tag:ios")), "list planned tag:ios", false},
+		{sub("list", s("tag", "two words")), "", true},
+		{group("rename", s("key", "FB-1"), s("text", "  Dark   mode ")), "rename FB-1 Dark mode", false},
+		{group("describe", s("key", "FB-1"), s("text", "For the dashboard, at night.")), "describe FB-1 For the dashboard, at night.", false},
+		{group("tag", s("key", "FB-1"), s("tags", "mobile, ios  #ui")), "tag FB-1 mobile ios ui", false},
+		{group("untag", s("key", "FB-1"), s("tags", "ios")), "untag FB-1 ios", false},
+		{group("remove", s("key", "FB-1"), s("reason", "spam")), "remove FB-1 -- spam", false},
+		{group("remove", s("key", "FB-1")), "remove FB-1", false},
+		{group("restore", s("key", "FB-1")), "restore FB-1", false},
+		{group("restore", s("key", "FB-1 FB-2")), "", true},
+		{group("nope", s("key", "FB-1")), "", true},
+		{[]*discordgo.ApplicationCommandInteractionDataOption{{Type: discordgo.ApplicationCommandOptionSubCommandGroup, Name: "other", Options: sub("x")}}, "", true},
 		{sub("nope"), "", true},
 		{nil, "", true},
 	}

@@ -20,6 +20,7 @@ type replyTo struct {
 	user        string
 	threadTS    string
 	responseURL string
+	triggerID   string // the click's, to open a form
 }
 
 // acceptEvent de-duplicates an acknowledged Events API delivery by event_id
@@ -309,7 +310,13 @@ func (a *Adapter) acceptInteraction(cb slack.InteractionCallback) bool {
 	switch {
 	case cb.Type == slack.InteractionTypeBlockActions:
 		ts := firstNonEmpty(cb.Container.MessageTs, cb.Message.Timestamp)
-		return a.jobs.submit(channel+"/"+ts, func(ctx context.Context) {
+		key := channel + "/" + ts
+		if opensForm(cb) {
+			// A trigger_id opens a view within 3 s: do not queue behind
+			// other clicks on the same message.
+			key = ""
+		}
+		return a.jobs.submit(key, func(ctx context.Context) {
 			a.handleButtons(ctx, cb, channel, ts)
 		})
 	case cb.Type == slack.InteractionTypeMessageAction && cb.CallbackID == ShortcutCallbackID:
@@ -350,7 +357,7 @@ func (a *Adapter) handleButtons(ctx context.Context, cb slack.InteractionCallbac
 			Kind: bot.EventButton, Platform: bot.PlatformSlack, Workspace: ws, Channel: channel,
 			User: user, Message: m, ActionID: act.ActionID,
 		}
-		a.dispatch(ctx, ev, replyTo{channel: channel, user: cb.User.ID, threadTS: m.Root(), responseURL: cb.ResponseURL})
+		a.dispatch(ctx, ev, replyTo{channel: channel, user: cb.User.ID, threadTS: m.Root(), responseURL: cb.ResponseURL, triggerID: cb.TriggerID})
 	}
 }
 
@@ -363,6 +370,13 @@ func (a *Adapter) dispatch(ctx context.Context, ev *bot.Event, to replyTo) {
 			a.log.Error("slack event failed", "kind", ev.Kind, "channel", ev.Channel, "user", ev.User.ID, "err", err)
 		}
 		resp = &bot.Response{Text: bot.ErrorMessage(err)}
+	}
+	if resp != nil && resp.Form != nil && to.triggerID != "" {
+		if err := a.openForm(ctx, to.triggerID, resp.Form); err != nil {
+			a.log.Warn("slack views.open failed", "form", resp.Form.ID, "user", to.user, "err", err)
+		} else {
+			return
+		}
 	}
 	if resp == nil || (strings.TrimSpace(resp.Text) == "" && len(resp.Buttons) == 0) {
 		return

@@ -31,6 +31,7 @@ type fakeAPI struct {
 	userErr  error
 	reacts   []string
 	permaErr error
+	views    []slack.ModalViewRequest
 }
 
 // sent is a message call decoded with slack.UnsafeApplyMsgOptions.
@@ -187,6 +188,14 @@ func (f *fakeAPI) AddReactionContext(_ context.Context, name string, item slack.
 	defer f.mu.Unlock()
 	f.reacts = append(f.reacts, item.Channel+"/"+item.Timestamp+":"+name)
 	return nil
+}
+
+func (f *fakeAPI) OpenViewContext(_ context.Context, triggerID string, view slack.ModalViewRequest) (*slack.ViewResponse, error) {
+	f.record("views.open")
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.views = append(f.views, view)
+	return &slack.ViewResponse{}, nil
 }
 
 // recorder is a Handler that records events and answers with resp/err.

@@ -170,6 +170,17 @@ func (a *Adapter) serveInteractions(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "malformed interaction", http.StatusBadRequest)
 		return
 	}
+	if isViewSubmission(cb) {
+		// Answered in the response itself: Slack shows field errors from it.
+		if body := a.submitForm(r.Context(), cb); body != nil {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusOK)
+			_, _ = w.Write(body)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+		return
+	}
 	if !a.acceptInteraction(cb) {
 		http.Error(w, "shutting down", http.StatusServiceUnavailable)
 		return

@@ -2,6 +2,7 @@ package slack
 
 import (
 	"context"
+	"encoding/json"
 	"sync"
 
 	"github.com/slack-go/slack"
@@ -58,6 +59,14 @@ func (a *Adapter) onSocketEvent(sc socketClient, evt socketmode.Event) {
 		if evt.Request == nil {
 			return
 		}
+		if cb, ok := evt.Data.(slack.InteractionCallback); ok && isViewSubmission(cb) {
+			// The ack carries the answer (field errors keep the modal open).
+			req := *evt.Request
+			if !a.jobs.submit("", func(ctx context.Context) { a.ackForm(ctx, sc, req, cb) }) {
+				_ = sc.Ack(req)
+			}
+			return
+		}
 		if err := sc.Ack(*evt.Request); err != nil {
 			a.log.Warn("slack socket mode ack failed", "envelope_id", evt.Request.EnvelopeID, "err", err)
 		}
@@ -77,5 +86,20 @@ func (a *Adapter) onSocketEvent(sc socketClient, evt socketmode.Event) {
 				a.acceptInteraction(d)
 			}
 		}
+	}
+}
+
+// ackForm handles a view_submission before acknowledging it, with the
+// response_action as the ack's payload. A redelivered envelope is answered
+// without handling it again.
+func (a *Adapter) ackForm(ctx context.Context, sc socketClient, req socketmode.Request, cb slack.InteractionCallback) {
+	var payload []any
+	if a.seen.firstSeen("env:"+req.EnvelopeID, a.now()) {
+		if body := a.submitForm(ctx, cb); body != nil {
+			payload = append(payload, json.RawMessage(body))
+		}
+	}
+	if err := sc.Ack(req, payload...); err != nil {
+		a.log.Warn("slack socket mode ack failed", "envelope_id", req.EnvelopeID, "err", err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -308,10 +309,22 @@ func (s *Server) SlashCommand(channelID string, who Member, command, sub string,
 		s.mu.Unlock()
 		return "", err
 	}
-	var subDef *registeredOption
+	// "group sub" names a subcommand of a subcommand group (type 2).
+	group, leaf, grouped := strings.Cut(sub, " ")
+	var subDef, groupDef *registeredOption
 	for i := range cmd.Options {
-		if cmd.Options[i].Name == sub && cmd.Options[i].Type == 1 {
+		if !grouped && cmd.Options[i].Name == sub && cmd.Options[i].Type == 1 {
 			subDef = &cmd.Options[i]
+		}
+		if grouped && cmd.Options[i].Name == group && cmd.Options[i].Type == 2 {
+			groupDef = &cmd.Options[i]
+		}
+	}
+	if groupDef != nil {
+		for i := range groupDef.Options {
+			if groupDef.Options[i].Name == leaf && groupDef.Options[i].Type == 1 {
+				subDef = &groupDef.Options[i]
+			}
 		}
 	}
 	if subDef == nil {
@@ -360,6 +373,10 @@ func (s *Server) SlashCommand(channelID string, who Member, command, sub string,
 	data := map[string]any{
 		"id": s.NewID(), "name": command, "type": 1, "guild_id": ch.GuildID,
 		"options": []any{map[string]any{"type": 1, "name": sub, "options": values}},
+	}
+	if grouped {
+		data["options"] = []any{map[string]any{"type": 2, "name": group, "options": []any{
+			map[string]any{"type": 1, "name": leaf, "options": values}}}}
 	}
 	if len(resolvedChannels) > 0 {
 		data["resolved"] = map[string]any{"channels": resolvedChannels}
