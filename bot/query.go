@@ -12,6 +12,7 @@ type RequestDetail struct {
 	Mentions   []*Mention
 	Duplicates []*Request // merged directly into it
 	History    []*StatusChange
+	Edits      []*Edit // renames, descriptions, tags, removals and restores
 	// Failed deliveries of its release events, for "delivery outcomes".
 	Deliveries []*Delivery
 	// AskedFor is set when the key asked for was merged into Request.
@@ -40,6 +41,9 @@ func (e *Engine) Detail(ctx context.Context, id int64) (*RequestDetail, error) {
 		return nil, err
 	}
 	if d.History, err = e.store.FindHistory(ctx, req.ID); err != nil {
+		return nil, err
+	}
+	if d.Edits, err = e.store.FindEdits(ctx, req.ID); err != nil {
 		return nil, err
 	}
 	seen := map[int64]bool{}
@@ -79,7 +83,7 @@ func (e *Engine) Search(ctx context.Context, query string, limit int) ([]*Reques
 	}
 	for _, c := range cands {
 		r, err := e.store.ResolveRequest(ctx, c.RequestID)
-		if err != nil || seen[r.ID] {
+		if err != nil || seen[r.ID] || r.Removed() {
 			continue
 		}
 		seen[r.ID] = true

@@ -71,6 +71,9 @@ type DeliveryStats struct {
 // ECONFLICT for uniqueness violations and refused state changes; anything
 // else is an internal error.
 type Store interface {
+	// CurationStore: rename, describe, tags, remove/restore, card refreshes.
+	CurationStore
+
 	// CreateRequest inserts r (status open, not merged) together with its
 	// first mention m and m's author as a voter (kind author). It sets r.ID,
 	// m.ID, m.RequestID and the timestamps. ECONFLICT, with nothing written,

@@ -101,8 +101,14 @@ func (t Text) Detail(d *RequestDetail) string {
 	if d.AskedFor != 0 {
 		fmt.Fprintf(&b, "%s was merged into %s.\n", t.Key(d.AskedFor), t.Key(r.ID))
 	}
+	if r.Removed() {
+		fmt.Fprintf(&b, "🗑️ %s is removed from the board (/feedback restore %s puts it back).\n", t.Key(r.ID), t.Key(r.ID))
+	}
 	b.WriteString(t.Card(r))
 	fmt.Fprintf(&b, " · %s", plural(r.Mentions, "mention"))
+	if len(r.Tags) > 0 {
+		fmt.Fprintf(&b, "\nTags: %s", t.TagList(r.Tags))
+	}
 	if r.Description != r.Title && r.Description != "" {
 		fmt.Fprintf(&b, "\n%s", clip(r.Description, 500))
 	}
@@ -143,6 +149,12 @@ func (t Text) Detail(d *RequestDetail) string {
 			if h.Note != "" {
 				fmt.Fprintf(&b, " (%s)", clip(h.Note, 80))
 			}
+		}
+	}
+	if len(d.Edits) > 0 {
+		b.WriteString("\nEdits:")
+		for _, ed := range d.Edits {
+			fmt.Fprintf(&b, "\n  • %s", clip(t.editHistoryLine(ed), 160))
 		}
 	}
 	counts := map[string]int{}

@@ -25,6 +25,8 @@ type Command struct {
 	Link    string
 	Count   int
 	Sort    string
+	Tag     string   // list tag:<tag>
+	Tags    []string // tag, untag
 }
 
 // Verb describes one command for the parser's usage errors and for help.
@@ -38,7 +40,7 @@ type Verb struct {
 // Verbs is the command table; help is generated from it.
 var Verbs = []Verb{
 	{"new", "/feedback new <text>  (or just /feedback <text>)", "anyone", "capture text as feedback from you"},
-	{"list", "/feedback list [status] [sort demand|new]", "anyone", "list requests"},
+	{"list", "/feedback list [status] [tag:<tag>] [sort demand|new]", "anyone", "list requests"},
 	{"top", "/feedback top [N]", "anyone", "the N requests with the most demand"},
 	{"show", "/feedback show FB-n", "anyone", "request card: title, status, demand, organisations, mentions, duplicates"},
 	{"search", "/feedback search <words>", "anyone", "best matching requests"},
@@ -50,6 +52,12 @@ var Verbs = []Verb{
 	{"ship", "/feedback ship FB-n… [version] [-- note]", "release lead", "ship and notify every linked thread"},
 	{"rollback", "/feedback rollback FB-n… [version] [-- reason]  or  /feedback rollback <version>", "release lead", "roll back and tell the same threads"},
 	{"link", "/feedback link FB-n <message link>", "team", "attach an existing chat message"},
+	{"rename", "/feedback rename FB-n <title>", "team", "new title (at most 120 characters); the old one stays in the history"},
+	{"describe", "/feedback describe FB-n <text>", "team", "new description"},
+	{"tag", "/feedback tag FB-n <tag>…", "team", "add tags (a-z, 0-9 and -, at most 32 characters, 10 per request)"},
+	{"untag", "/feedback untag FB-n <tag>…", "team", "remove tags"},
+	{"remove", "/feedback remove FB-n [-- reason]", "team", "take spam or noise off the board, lists, search and the duplicate check"},
+	{"restore", "/feedback restore FB-n", "team", "put a removed request back exactly as it was"},
 	{"watch", "/feedback watch [#channel]", "team", "capture every new top-level message in a channel"},
 	{"unwatch", "/feedback unwatch [#channel]", "team", "stop watching a channel"},
 	{"releases", "/feedback releases [#channel] [off]", "team", "read release announcements in a channel"},
@@ -145,6 +153,11 @@ func Parse(prefix, text string) (*Command, error) {
 				}
 			case bot.Status(a).Valid() && c.Status == "":
 				c.Status = bot.Status(a)
+			case strings.HasPrefix(a, "tag:") && c.Tag == "":
+				c.Tag = strings.TrimPrefix(strings.TrimPrefix(a, "tag:"), "#")
+				if !bot.ValidTag(c.Tag) {
+					return nil, bot.Errorf(bot.EINVALID, "%q is not a valid tag: tags are 1 to %d characters of a-z, 0-9 and -.", clip(c.Tag, 40), bot.MaxTagLen)
+				}
 			case a == "all" && c.Status == "":
 			default:
 				return nil, usage(name, prefix)
@@ -221,6 +234,34 @@ func Parse(prefix, text string) (*Command, error) {
 		if len(c.Version) > 64 {
 			return nil, bot.Errorf(bot.EINVALID, "A version can be at most 64 characters.")
 		}
+	case "rename", "describe":
+		key, text := cutWord(rest)
+		if key == "" || text == "" {
+			return nil, usage(name, prefix)
+		}
+		if err := c.addKey(prefix, key); err != nil {
+			return nil, err
+		}
+		c.Text = text
+	case "tag", "untag":
+		if len(args) < 2 || hasNote {
+			return nil, usage(name, prefix)
+		}
+		if err := c.addKey(prefix, args[0]); err != nil {
+			return nil, err
+		}
+		c.Tags = bot.SplitTags(strings.Join(args[1:], " "))
+		if len(c.Tags) == 0 {
+			return nil, usage(name, prefix)
+		}
+	case "remove", "restore":
+		if len(args) != 1 || (hasNote && name == "restore") {
+			return nil, usage(name, prefix)
+		}
+		if err := c.addKey(prefix, args[0]); err != nil {
+			return nil, err
+		}
+		c.Note = note
 	case "link":
 		if len(args) != 2 || hasNote {
 			return nil, usage(name, prefix)

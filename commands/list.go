@@ -10,7 +10,7 @@ import (
 
 // list serves list and top.
 func (r *Runner) list(ctx context.Context, c *Command) (*bot.Response, error) {
-	f := bot.RequestFilter{Status: c.Status, Sort: c.Sort, Limit: 20}
+	f := bot.RequestFilter{Status: c.Status, Tag: c.Tag, Sort: c.Sort, Limit: 20}
 	if c.Verb == "top" {
 		f.Sort, f.Limit = bot.SortDemand, c.Count
 	}
@@ -22,12 +22,18 @@ func (r *Runner) list(ctx context.Context, c *Command) (*bot.Response, error) {
 		return nil, err
 	}
 	if len(reqs) == 0 {
+		if c.Tag != "" || c.Status != "" {
+			return &bot.Response{Text: "No requests match."}, nil
+		}
 		return &bot.Response{Text: "No requests yet."}, nil
 	}
 	var b strings.Builder
 	what := "Requests"
 	if c.Status != "" {
 		what = "Requests " + string(c.Status)
+	}
+	if c.Tag != "" {
+		what += " tagged #" + c.Tag
 	}
 	fmt.Fprintf(&b, "%s (%d of %d, by %s):", what, len(reqs), total, f.Sort)
 	for i, q := range reqs {

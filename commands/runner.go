@@ -58,6 +58,18 @@ func (r *Runner) Run(ctx context.Context, ev *bot.Event) (*bot.Response, error) 
 		return r.release(ctx, ev, bot.ActionRolledBack, c)
 	case "link":
 		return r.link(ctx, ev, c)
+	case "rename":
+		return r.rename(ctx, ev, c)
+	case "describe":
+		return r.describe(ctx, ev, c)
+	case "tag":
+		return r.tag(ctx, ev, c)
+	case "untag":
+		return r.untag(ctx, ev, c)
+	case "remove":
+		return r.remove(ctx, ev, c)
+	case "restore":
+		return r.restore(ctx, ev, c)
 	case "watch", "unwatch", "releases":
 		return r.channel(ctx, ev, c)
 	}
