@@ -1,6 +1,9 @@
 package bot
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Doc is what the duplicate index knows about one request.
 type Doc struct {
@@ -19,6 +22,11 @@ type Doc struct {
 type Candidate struct {
 	RequestID int64
 	Score     float64
+	// Reason says in a few words why the candidate was found (the words
+	// or vocabulary concepts the texts share, or an association learned
+	// from the team's decisions), e.g. `same words: export, csv`. It may
+	// be empty; it is not stored with a suggestion.
+	Reason string
 }
 
 // Scorer finds likely duplicates of a text among indexed requests. It is kept
@@ -36,4 +44,38 @@ type Scorer interface {
 // once than one by one (start-up).
 type BulkLoader interface {
 	Load(docs []Doc)
+}
+
+// Decision is a team's verdict on whether two requests ask for the same
+// thing: a merge (or an auto-merge) says they do, a dismissed suggestion
+// ("Not a duplicate") says they do not, and a further mention of a request
+// is another way of saying it.
+type Decision struct {
+	// Key identifies the decision: learning a key that was already learned
+	// changes nothing, so replicas can read overlapping windows.
+	Key string
+	// A and B are the two requests. A is 0 when Text is A's side.
+	A, B int64
+	// Text is the text of A's side when A is 0 (a mention of B).
+	Text string
+	// Same is true for duplicates, false for a dismissed suggestion.
+	Same bool
+	// Undo retracts the decision with the same Key (an unmerge).
+	Undo bool
+}
+
+// Learner is implemented by scorers that learn from the team's decisions
+// (package dedup's index does). The engine calls Learn when it merges or
+// dismisses, and with what other replicas decided when it follows the
+// index; decisions about requests the scorer does not know are ignored.
+type Learner interface {
+	Learn(ds []Decision)
+}
+
+// DecisionSource is implemented by stores that list the team's decisions
+// (store.DB): merges and unmerges, dismissed suggestions and further
+// mentions, changed at or after since, oldest first, at most limit (the
+// newest limit when more changed).
+type DecisionSource interface {
+	DecisionsSince(ctx context.Context, since time.Time, limit int) ([]Decision, error)
 }

@@ -23,6 +23,9 @@ const (
 // analysis on several CPUs rarely waits.
 type analyzer struct {
 	shards [stemShards]stemShard
+	// vocab, when set, adds the terms of the vocabulary concepts a text
+	// mentions (vocabulary.go).
+	vocab *vocabulary
 }
 
 const stemShards = 64
@@ -99,10 +102,14 @@ func (a *analyzer) term(t Token) (string, bool) {
 // analyzed is one text (or several fields) turned into term frequencies and
 // bigram hashes. Get one with newAnalyzed and hand it back with release.
 type analyzed struct {
-	terms []string            // distinct terms in first-seen order (for deterministic IDs)
-	tfs   [][numFields]uint16 // per term
-	pos   map[string]int32    // term -> index in terms
-	lens  [numFields]int
+	terms []string // distinct terms in first-seen order (for deterministic IDs)
+	surf  []string // per term: the first word it was seen as (for reasons)
+	// members maps a vocabulary concept's term index to the indexes of the
+	// words its phrases were made of (nil until a concept is found).
+	members map[int32][]int32
+	tfs     [][numFields]uint16 // per term
+	pos     map[string]int32    // term -> index in terms
+	lens    [numFields]int
 	// bigrams lists each pair of adjacent terms as it occurs; dedupBigrams
 	// keeps one per hash.
 	bigrams []bigram
@@ -140,6 +147,9 @@ func (a *analyzed) reset() bool {
 	}
 	clear(a.terms)
 	a.terms = a.terms[:0]
+	clear(a.surf)
+	a.surf = a.surf[:0]
+	clear(a.members)
 	a.tfs = a.tfs[:0]
 	clear(a.pos)
 	a.lens = [numFields]int{}
@@ -151,24 +161,29 @@ func (a *analyzed) reset() bool {
 // the text (the largest weight wins when a bigram occurs in several fields).
 func (a *analyzer) add(dst *analyzed, f int, text string, bigramWeight float64) {
 	prev := int32(-1)
+	var m *matcher
+	var mbuf matcher
+	if a.vocab != nil {
+		mbuf.v = a.vocab
+		m = &mbuf
+	}
 	forEachToken(text, func(t Token, seq bool) {
 		s, ok := a.term(t)
 		if !ok {
+			if m != nil && seq && t.Kind == KindWord && len(t.Text) >= 2 {
+				// Phrases keep their stop words: "log in".
+				m.next(t.Text, true, dst.concept(f))
+			}
 			// Stop words do not break a bigram: "open the door" -> open door.
 			return
 		}
-		i, ok := dst.pos[s]
-		if !ok {
-			i = int32(len(dst.terms))
-			dst.pos[s] = i
-			dst.terms = append(dst.terms, s)
-			dst.tfs = append(dst.tfs, [numFields]uint16{})
-		}
-		c := &dst.tfs[i]
-		if c[f] < 0xFFFF {
-			c[f]++
-		}
+		i := dst.count(s, t.Text, f)
 		dst.lens[f]++
+		if m != nil {
+			// Concept terms count as occurrences but not in the field's
+			// length, and are not part of bigrams.
+			m.next(s, seq, dst.concept(f))
+		}
 		if !seq {
 			return
 		}
@@ -179,6 +194,42 @@ func (a *analyzer) add(dst *analyzed, f int, text string, bigramWeight float64) 
 		}
 		prev = i
 	})
+}
+
+// concept returns the callback that records a vocabulary concept found
+// in field f with the words of its phrase.
+func (dst *analyzed) concept(f int) func(ct string, words []string) {
+	return func(ct string, words []string) {
+		ci := dst.count(ct, ct, f)
+		if dst.members == nil {
+			dst.members = make(map[int32][]int32)
+		}
+		ms := dst.members[ci]
+		for _, w := range words {
+			if i, ok := dst.pos[w]; ok && !slices.Contains(ms, i) {
+				ms = append(ms, i)
+			}
+		}
+		dst.members[ci] = ms
+	}
+}
+
+// count records one occurrence of term s (seen as the word surf) in field
+// f and returns the term's index.
+func (dst *analyzed) count(s, surf string, f int) int32 {
+	i, ok := dst.pos[s]
+	if !ok {
+		i = int32(len(dst.terms))
+		dst.pos[s] = i
+		dst.terms = append(dst.terms, s)
+		dst.surf = append(dst.surf, surf)
+		dst.tfs = append(dst.tfs, [numFields]uint16{})
+	}
+	c := &dst.tfs[i]
+	if c[f] < 0xFFFF {
+		c[f]++
+	}
+	return i
 }
 
 // dedupBigrams keeps, for each bigram hash, the first occurrence with the

@@ -183,3 +183,46 @@ func BenchmarkBuild(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSimilarLearned is BenchmarkSimilar at 100,000 requests on an
+// index that holds Config.MaxDecisions learned decisions (merges of
+// near-duplicates and dismissals of random pairs, 1 in 4).
+func BenchmarkSimilarLearned(b *testing.B) {
+	const n = 100_000
+	docs := newCorpusGen(42).docs(n)
+	ix := New(DefaultConfig())
+	ix.Load(docs)
+	g := newCorpusGen(9)
+	var ds []bot.Decision
+	for i := 0; i < ix.cfg.MaxDecisions; i++ {
+		a := g.rng.IntN(n)
+		bb := a + 1
+		if bb == n || i%4 == 0 {
+			bb = g.rng.IntN(n)
+		}
+		ds = append(ds, bot.Decision{Key: fmt.Sprint(i), A: docs[a].ID, B: docs[bb].ID, Same: i%4 != 0})
+	}
+	ix.Learn(ds)
+	queries := make([]string, 1000)
+	for i := range queries {
+		d := docs[g.rng.IntN(len(docs))]
+		queries[i] = g.mutate(d.Title) + "\n" + g.mutate(d.Description)
+	}
+	lat := make([]time.Duration, 0, b.N)
+	ctx := context.Background()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		start := time.Now()
+		if _, err := ix.Similar(ctx, queries[i%len(queries)], 3); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(start))
+	}
+	b.StopTimer()
+	slices.Sort(lat)
+	pct := func(p float64) float64 {
+		return float64(lat[int(p*float64(len(lat)-1))].Microseconds()) / 1000
+	}
+	b.ReportMetric(pct(0.50), "p50-ms")
+	b.ReportMetric(pct(0.99), "p99-ms")
+}

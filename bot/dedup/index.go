@@ -56,6 +56,22 @@ type Config struct {
 	// board of PriorDocs requests, so that the score of a pair does not
 	// depend much on the board's size.
 	PriorDocs float64
+	// VocabWeight scales the weights of the product vocabulary's concepts
+	// (vocabulary.tsv); 0 turns the vocabulary off.
+	VocabWeight float64
+	// LearnWeight weighs a word learned from the team's decisions (an
+	// association of full strength) as a share of a query word; 0 turns
+	// associations off (learn.go).
+	LearnWeight float64
+	// LearnTerms is how many of the rarest words of each side of a decision
+	// are learned.
+	LearnTerms int
+	// MaxDecisions bounds the decisions the index remembers (the oldest are
+	// forgotten); 0 turns learning off.
+	MaxDecisions int
+	// MisledFloor is the lowest a dismissed pair's shared words can be
+	// weighted down to.
+	MisledFloor float64
 }
 
 // DefaultConfig returns the configuration tuned on the development data
@@ -77,6 +93,11 @@ func DefaultConfig() Config {
 		CharWeight:       0,
 		FuzzyWeight:      0.5,
 		PriorDocs:        30,
+		VocabWeight:      1,
+		LearnWeight:      0.5,
+		LearnTerms:       4,
+		MaxDecisions:     10_000,
+		MisledFloor:      0.25,
 	}
 }
 
@@ -169,6 +190,15 @@ type Index struct {
 	vocab map[string]uint32
 	terms []termEntry
 	dfs   []int32 // per term: len(terms[id].posts), densely packed
+	// concept is per term whether it is a vocabulary concept;
+	// conceptWords lists per concept the indexed terms that are words of
+	// its phrases.
+	concept      []bool
+	conceptWords map[int32][]uint32
+	// vocabulary is the product vocabulary (nil when Config.VocabWeight is
+	// 0); learned is what the team's decisions taught.
+	vocabulary *vocabulary
+	learned    *learnedState
 	// gramTerms lists the terms that contain each character n-gram (for
 	// fuzzy matching; nil when Config.FuzzyWeight is 0).
 	gramTerms map[uint32][]uint32
@@ -197,10 +227,19 @@ func New(cfg Config) *Index {
 	if cfg.MaxPostings <= 0 {
 		cfg.MaxPostings = math.MaxInt
 	}
+	if cfg.LearnTerms <= 0 {
+		cfg.LearnTerms = 4
+	}
 	ix := &Index{
-		cfg:   cfg,
-		vocab: make(map[string]uint32),
-		byID:  make(map[int64]uint32),
+		cfg:     cfg,
+		vocab:   make(map[string]uint32),
+		byID:    make(map[int64]uint32),
+		learned: newLearnedState(),
+	}
+	if cfg.VocabWeight > 0 {
+		ix.vocabulary = productVocabulary()
+		ix.an.vocab = ix.vocabulary
+		ix.conceptWords = make(map[int32][]uint32)
 	}
 	if cfg.FuzzyWeight > 0 {
 		ix.gramTerms = make(map[uint32][]uint32)
@@ -361,11 +400,18 @@ func (ix *Index) insert(doc bot.Doc, a *analyzed) {
 			t = strings.Clone(t)
 			id = uint32(len(ix.terms))
 			ix.vocab[t] = id
+			concept := t[0] == conceptMark
+			ix.concept = append(ix.concept, concept)
+			if ix.vocabulary != nil && !concept {
+				for _, c := range ix.vocabulary.words[t] {
+					ix.conceptWords[c] = append(ix.conceptWords[c], id)
+				}
+			}
 			var grams []uint32
-			if ix.cfg.CharWeight > 0 {
+			if ix.cfg.CharWeight > 0 && !concept {
 				grams = termGrams(t)
 			}
-			if ix.gramTerms != nil {
+			if ix.gramTerms != nil && !concept {
 				if grams == nil {
 					grams = termGrams(t)
 				}
@@ -377,7 +423,7 @@ func (ix *Index) insert(doc bot.Doc, a *analyzed) {
 			}
 			ix.terms = append(ix.terms, termEntry{text: t, grams: grams})
 			ix.dfs = append(ix.dfs, 0)
-			if ix.words != nil && filterable(t) {
+			if ix.words != nil && !concept && filterable(t) {
 				ix.words.add(t, ix.terms)
 			}
 		}
@@ -445,11 +491,41 @@ type queryTerm struct {
 	weight float64 // query-side weight (saturated tf, title weight, fuzzy discount)
 	idf    float64
 	df     int
+	// scale weighs the term in the document-side coverage: 1 for a word,
+	// the concept's weight, the learned strength, the misled factor.
+	scale float64
+	kind  termKind
+	src   string // the query word (exact, fuzzy, learned) for reasons
+	// members is the range of query.members of a concept; ai the term's
+	// index in the analysed query.
+	mlo, mhi int32
+	ai       int32
+	ci       int32 // concept index (vocabulary.concepts)
 }
+
+// member is a word of a query concept's phrase: its weight x idf, and its
+// index in query.terms (-1 when no request contains it).
+type member struct {
+	wi, idf float64
+	qi      int32
+}
+
+// termKind says how a query term came about.
+type termKind uint8
+
+const (
+	termExact termKind = iota
+	termConcept
+	termFuzzy
+	termLearned
+)
 
 // query is an analysed query text.
 type query struct {
-	terms   []queryTerm
+	terms []queryTerm
+	// members lists, per vocabulary concept of the query
+	// (queryTerm.members), the query words its phrases were made of.
+	members []member
 	grams   *gramTable // character n-gram vector (nil when CharWeight is 0)
 	bigrams []qbigram  // sorted by hash
 	self    float64    // the query's score against itself (unigrams)
@@ -474,6 +550,9 @@ type scratch struct {
 	top     []float64
 	idfs    []float64   // idf per term of the analysed query
 	fuzzy   []fuzzyCand // rare query words
+	learned []queryTerm // candidate learned words (addLearned)
+	at      []int32     // conceptMembers
+	matched []bool      // coverage: query terms the request contains
 	counts  countTable  // gramVariant
 	// Full score: query terms in term id order, and per query term the
 	// request's posting (or -1).
@@ -495,6 +574,7 @@ type fuzzyCand struct {
 	text   string
 	weight float64
 	df     int
+	src    string
 }
 
 type bounded struct {
@@ -522,7 +602,8 @@ func (ix *Index) getScratch() *scratch {
 
 func (ix *Index) putScratch(sc *scratch) {
 	q := &sc.q
-	q.terms, q.bigrams, q.grams, q.self = q.terms[:0], q.bigrams[:0], nil, 0
+	clear(q.terms)
+	q.terms, q.bigrams, q.grams, q.self, q.members = q.terms[:0], q.bigrams[:0], nil, 0, q.members[:0]
 	clear(sc.fuzzy)
 	sc.fuzzy = sc.fuzzy[:0]
 	ix.pool.Put(sc)
@@ -596,8 +677,15 @@ func (ix *Index) Similar(ctx context.Context, text string, limit int) ([]bot.Can
 		res = res[:limit]
 	}
 	out := make([]bot.Candidate, len(res))
+	var z *scorer
 	for i, r := range res {
 		out[i] = bot.Candidate{RequestID: ix.slots[r.slot].id, Score: r.score}
+		if i < maxReasons {
+			if z == nil {
+				z = ix.newScorer(q, sc)
+			}
+			out[i].Reason = z.reason(r.slot)
+		}
 	}
 	return out, nil
 }
@@ -734,8 +822,16 @@ func (ix *Index) buildQuery(qa *analyzed, sc *scratch) *query {
 		}
 		idf := ix.idfOf(sc, df)
 		idfs[i] = idf
-		q.self += w * idf * ix.tfPartAvg(makePosting(0, tf), &qlens, &avg)
-		if q.grams != nil && tf[fieldTitle]+tf[fieldBody] > 0 {
+		concept := t[0] == conceptMark
+		kind, scale := termExact, 1.0
+		ci := int32(-1)
+		if concept {
+			kind, scale = termConcept, ix.conceptWeight(t)
+			ci = ix.vocabulary.byTerm[t]
+		} else {
+			q.self += w * idf * ix.tfPartAvg(makePosting(0, tf), &qlens, &avg)
+		}
+		if q.grams != nil && !concept && tf[fieldTitle]+tf[fieldBody] > 0 {
 			grams := []uint32(nil)
 			if ok {
 				grams = ix.terms[id].grams
@@ -746,10 +842,10 @@ func (ix *Index) buildQuery(qa *analyzed, sc *scratch) *query {
 			q.grams.addTerm(grams, idf)
 		}
 		if df > 0 {
-			q.terms = append(q.terms, queryTerm{id: id, weight: w, idf: idf, df: df})
+			q.terms = append(q.terms, queryTerm{id: id, weight: w, idf: idf, df: df, scale: scale, kind: kind, src: qa.surf[i], ai: int32(i), ci: ci})
 		}
-		if df <= fuzzyMaxDF && ix.cfg.FuzzyWeight > 0 {
-			fuzzy = append(fuzzy, fuzzyCand{text: t, weight: w, df: df})
+		if df <= fuzzyMaxDF && ix.cfg.FuzzyWeight > 0 && !concept {
+			fuzzy = append(fuzzy, fuzzyCand{text: t, weight: w, df: df, src: qa.surf[i]})
 		}
 	}
 	for i, fc := range fuzzy {
@@ -768,9 +864,10 @@ func (ix *Index) buildQuery(qa *analyzed, sc *scratch) *query {
 			continue
 		}
 		df := len(ix.terms[vid].posts)
-		q.terms = append(q.terms, queryTerm{id: vid, weight: fc.weight * sim * ix.cfg.FuzzyWeight, idf: ix.idfOf(sc, df), df: df})
+		q.terms = append(q.terms, queryTerm{id: vid, weight: fc.weight * sim * ix.cfg.FuzzyWeight, idf: ix.idfOf(sc, df), df: df, scale: 1, kind: termFuzzy, src: fc.src})
 	}
 	sc.fuzzy = fuzzy
+	ix.addLearned(q, sc)
 	if ix.cfg.BigramWeight > 0 {
 		for _, bg := range qa.dedupBigrams() {
 			v := ix.satq(bg.w) * (idfs[bg.a] + idfs[bg.b]) / 2
@@ -785,7 +882,47 @@ func (ix *Index) buildQuery(qa *analyzed, sc *scratch) *query {
 	sc.idfs = idfs
 	// Rarest first.
 	slices.SortStableFunc(q.terms, func(a, b queryTerm) int { return cmp.Compare(b.idf, a.idf) })
+	if len(qa.members) > 0 {
+		ix.conceptMembers(q, qa, sc)
+	}
 	return q
+}
+
+// conceptMembers records the words of each concept of the query and gives
+// the concept the first-pass weight of those words x its weight: a request
+// that has the concept (in any of its phrases) covers the query's words
+// that it does not contain itself at the concept's weight.
+func (ix *Index) conceptMembers(q *query, qa *analyzed, sc *scratch) {
+	at := slices.Grow(sc.at[:0], len(qa.terms))[:len(qa.terms)]
+	for i := range at {
+		at[i] = -1
+	}
+	for i := range q.terms {
+		if q.terms[i].kind == termExact {
+			at[q.terms[i].ai] = int32(i)
+		}
+	}
+	ms := q.members[:0]
+	for i := range q.terms {
+		qt := &q.terms[i]
+		if qt.kind != termConcept {
+			continue
+		}
+		qt.mlo = int32(len(ms))
+		sum := 0.0
+		for _, ai := range qa.members[qt.ai] {
+			tfm := qa.tfs[ai]
+			wm := ix.satq(ix.cfg.QueryTitleWeight*float64(tfm[fieldTitle]) + float64(tfm[fieldBody]))
+			wi := wm * sc.idfs[ai]
+			ms = append(ms, member{wi: wi, idf: sc.idfs[ai], qi: at[ai]})
+			sum += wi
+		}
+		qt.mhi = int32(len(ms))
+		// First pass: weight x idf = the concept's share of its words.
+		qt.weight = qt.scale * sum / qt.idf
+	}
+	q.members = ms
+	sc.at = at
 }
 
 // avgLens returns the average field lengths tfPartAvg needs; the caller
@@ -936,15 +1073,68 @@ func (z *scorer) coverage(s uint32) (qcov, inQuery float64) {
 	}
 	// Sum in query order (rarest first), as always.
 	raw := 0.0
+	var misled []misledTerm
+	if len(ix.learned.misled) > 0 {
+		misled = ix.learned.misled[m.id]
+	}
+	var matched []bool
+	if len(q.members) > 0 {
+		matched = z.sc.matched[:0]
+		for range q.terms {
+			matched = append(matched, false)
+		}
+		z.sc.matched = matched
+	}
+	concepts := false
 	for i := range q.terms {
 		k := hit[i]
 		if k < 0 {
 			continue
 		}
-		hit[i] = -1
 		qt := &q.terms[i]
-		raw += qt.weight * qt.idf * ix.tfPartAvg(fwd[k], lens, &z.avg)
-		inQuery += qt.idf * ix.docTermWeight(fwd[k])
+		if qt.kind == termConcept {
+			concepts = true
+			continue // below, once the words are known
+		}
+		hit[i] = -1
+		if matched != nil {
+			matched[i] = true
+		}
+		f := 1.0
+		if misled != nil {
+			f = ix.misledFactor(misled, qt.id)
+		}
+		raw += f * qt.weight * qt.idf * ix.tfPartAvg(fwd[k], lens, &z.avg)
+		inQuery += f * qt.idf * ix.docTermWeight(fwd[k]) * qt.scale
+	}
+	if concepts {
+		// A concept covers the words of its phrases that the request does
+		// not contain itself, at the concept's weight.
+		for i := range q.terms {
+			k := hit[i]
+			if k < 0 {
+				continue
+			}
+			hit[i] = -1
+			qt := &q.terms[i]
+			wi := 0.0
+			for _, m := range q.members[qt.mlo:qt.mhi] {
+				if m.qi < 0 || !matched[m.qi] {
+					wi += m.wi
+				}
+			}
+			raw += qt.scale * wi * ix.tfPartAvg(fwd[k], lens, &z.avg)
+			// The request's words of the concept that the query lacks.
+			dw := 0.0
+			for _, wid := range ix.conceptWords[qt.ci] {
+				j, ok := slices.BinarySearchFunc(fwd, wid, func(p posting, id uint32) int { return cmp.Compare(p.slot(), id) })
+				if !ok || z.hasTerm(wid) {
+					continue
+				}
+				dw += ix.idfOf(z.sc, int(ix.dfs[wid])) * ix.docTermWeight(fwd[j])
+			}
+			inQuery += qt.scale * dw
+		}
 	}
 	if ix.cfg.BigramWeight > 0 && len(q.bigrams) > 0 {
 		bw := ix.cfg.BigramWeight
@@ -964,6 +1154,16 @@ func (z *scorer) coverage(s uint32) (qcov, inQuery float64) {
 	return clamp01(raw / z.qmax), inQuery
 }
 
+// hasTerm reports whether the query has term id (as a word).
+func (z *scorer) hasTerm(id uint32) bool {
+	for i := range z.q.terms {
+		if z.q.terms[i].id == id && z.q.terms[i].kind != termLearned {
+			return true
+		}
+	}
+	return false
+}
+
 // finish turns the coverages of slot s into its full score.
 func (z *scorer) finish(s uint32, qcov, inQuery float64) float64 {
 	ix, q := z.ix, z.q
@@ -975,8 +1175,12 @@ func (z *scorer) finish(s uint32, qcov, inQuery float64) float64 {
 	m := &ix.slots[s]
 	total := 0.0
 	dot, norm2 := 0.0, 0.0
-	dfs := ix.dfs
+	dfs, concept := ix.dfs, ix.concept
 	for _, p := range m.fwd {
+		if concept[p.slot()] {
+			// A concept stands for words of the request, which count.
+			continue
+		}
 		idf := ix.idfOf(z.sc, int(dfs[p.slot()]))
 		total += idf * ix.docTermWeight(p)
 		if q.grams != nil && p.tf(fieldTitle)+p.tf(fieldBody) > 0 {
@@ -989,7 +1193,7 @@ func (z *scorer) finish(s uint32, qcov, inQuery float64) float64 {
 	}
 	lex := qcov
 	if alpha > 0 {
-		lex = math.Pow(qcov, 1-alpha) * math.Pow(inQuery/total, alpha)
+		lex = math.Pow(qcov, 1-alpha) * math.Pow(min(1, inQuery/total), alpha)
 	}
 	if cw <= 0 || q.grams == nil {
 		return clamp01(lex)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"math"
 	"sort"
@@ -35,8 +36,10 @@ func Main(args []string, stdout, stderr io.Writer) error {
 	baseline := fs.String("baseline", "", "also score a baseline: bm25 (plain BM25) or order (candidates as given)")
 	asJSON := fs.Bool("json", false, "write one JSON object per query, then a summary object")
 	fuse := fs.Bool("fuse-order", false, "re-ranking only: rank by the Borda sum of our rank and the given candidate order")
+	trainPath := fs.String("train", "", "labelled pairs `FILE` (queries format) learned first, as past team decisions: positives merged, other candidates dismissed")
+	folds := fs.Int("folds", 0, "cross-validate learning: split the queries' duplicate groups into `N` folds and rank each fold after learning the others")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: feedbackbot dedup eval --corpus FILE --queries FILE [--baseline bm25|order] [--json]")
+		fmt.Fprintln(stderr, "usage: feedbackbot dedup eval --corpus FILE --queries FILE [--train FILE] [--folds N] [--baseline bm25|order] [--json]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -62,7 +65,16 @@ func Main(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("read queries: %w", err)
 	}
-	r, err := Run(context.Background(), c, qs, Options{Baseline: *baseline, FuseOrder: *fuse})
+	opt := Options{Baseline: *baseline, FuseOrder: *fuse, Folds: *folds}
+	if *folds < 0 || *folds == 1 {
+		return fmt.Errorf("--folds %d: want 0 (off) or at least 2", *folds)
+	}
+	if *trainPath != "" {
+		if opt.Train, err = readQueries(*trainPath, c); err != nil {
+			return fmt.Errorf("read training pairs: %w", err)
+		}
+	}
+	r, err := Run(context.Background(), c, qs, opt)
 	if err != nil {
 		return err
 	}
@@ -116,18 +128,52 @@ type Options struct {
 	// engine's: the bot has no such order, so this measures what a
 	// deployment that has one could reach. Scores are unchanged.
 	FuseOrder bool
+	// Train holds labelled pairs the index learns before ranking, as past
+	// team decisions (Decisions).
+	Train []labelledQuery
+	// Folds > 1 cross-validates learning: the queries' duplicate groups
+	// (queries linked through their positives) are split into Folds parts
+	// (foldOf), and each part is ranked by an index that learned the other
+	// parts (and Train).
+	Folds int
 }
 
 // Run ranks every query with the index the bot uses (and the baseline, if
 // named) and measures the rankings.
 func Run(ctx context.Context, c *corpus, qs []labelledQuery, opt Options) (*Result, error) {
 	baseline := opt.Baseline
-	ix := dedup.New(dedup.DefaultConfig())
 	docs := make([]bot.Doc, len(c.docs))
 	for i, d := range c.docs {
 		docs[i] = docOf(i, d)
 	}
-	ix.Load(docs)
+	folds := max(1, opt.Folds)
+	fold := foldOf(qs, folds)
+	rankings := make([][]rankedItem, len(qs))
+	for f := 0; f < folds; f++ {
+		ix := dedup.New(dedup.DefaultConfig())
+		ix.Load(docs)
+		ds := Decisions(c, opt.Train, "train")
+		if folds > 1 {
+			var others []labelledQuery
+			for i, q := range qs {
+				if fold[i] != f {
+					others = append(others, q)
+				}
+			}
+			ds = append(ds, Decisions(c, others, "fold")...)
+		}
+		ix.Learn(ds)
+		for i, q := range qs {
+			if fold[i] != f {
+				continue
+			}
+			r, err := rank(ctx, ix, c, q, opt)
+			if err != nil {
+				return nil, err
+			}
+			rankings[i] = r
+		}
+	}
 	var bm *bm25
 	if baseline == "bm25" {
 		bm = newBM25(c)
@@ -140,7 +186,7 @@ func Run(ctx context.Context, c *corpus, qs []labelledQuery, opt Options) (*Resu
 	}
 	var pairs []pair
 	totalPos := 0
-	for _, q := range qs {
+	for qn, q := range qs {
 		qi := c.pos[q.ID]
 		pos := make(map[string]bool, len(q.Positives))
 		for _, p := range q.Positives {
@@ -149,45 +195,7 @@ func Run(ctx context.Context, c *corpus, qs []labelledQuery, opt Options) (*Resu
 			}
 		}
 		totalPos += len(pos)
-		text := c.text(qi)
-		var ranking []rankedItem
-		if len(q.Candidates) > 0 {
-			ids := make([]int64, len(q.Candidates))
-			for i, id := range q.Candidates {
-				ids[i] = int64(c.pos[id]) + 1
-			}
-			cs, err := ix.ScoreIDs(ctx, text, ids)
-			if err != nil {
-				return nil, err
-			}
-			for i, cand := range cs {
-				ranking = append(ranking, rankedItem{ID: q.Candidates[i], Score: cand.Score})
-			}
-			sort.SliceStable(ranking, func(i, j int) bool { return ranking[i].Score > ranking[j].Score })
-			if opt.FuseOrder {
-				ranking = fuseOrder(ranking, q.Candidates)
-			}
-		} else {
-			cs, err := ix.Similar(ctx, text, len(c.docs))
-			if err != nil {
-				return nil, err
-			}
-			seen := make(map[int]bool, len(cs))
-			for _, cand := range cs {
-				i := int(cand.RequestID - 1)
-				if i == qi {
-					continue
-				}
-				seen[i] = true
-				ranking = append(ranking, rankedItem{ID: c.docs[i].ID, Score: cand.Score})
-			}
-			// Documents sharing no term come last, in corpus order.
-			for i := range c.docs {
-				if i != qi && !seen[i] {
-					ranking = append(ranking, rankedItem{ID: c.docs[i].ID})
-				}
-			}
-		}
+		ranking := rankings[qn]
 		ours.add(relevance(ranking, pos), len(pos))
 		for i := 0; i < len(ranking) && i < pairCutoff; i++ {
 			pairs = append(pairs, pair{ranking[i].Score, pos[ranking[i].ID]})
@@ -239,6 +247,121 @@ func Run(ctx context.Context, c *corpus, qs []labelledQuery, opt Options) (*Resu
 		res.Thresholds = append(res.Thresholds, row)
 	}
 	return res, nil
+}
+
+// rank ranks one query's candidates (or the whole corpus) with ix.
+func rank(ctx context.Context, ix *dedup.Index, c *corpus, q labelledQuery, opt Options) ([]rankedItem, error) {
+	qi := c.pos[q.ID]
+	text := c.text(qi)
+	var ranking []rankedItem
+	if len(q.Candidates) > 0 {
+		ids := make([]int64, len(q.Candidates))
+		for i, id := range q.Candidates {
+			ids[i] = int64(c.pos[id]) + 1
+		}
+		cs, err := ix.ScoreIDs(ctx, text, ids)
+		if err != nil {
+			return nil, err
+		}
+		for i, cand := range cs {
+			ranking = append(ranking, rankedItem{ID: q.Candidates[i], Score: cand.Score})
+		}
+		sort.SliceStable(ranking, func(i, j int) bool { return ranking[i].Score > ranking[j].Score })
+		if opt.FuseOrder {
+			ranking = fuseOrder(ranking, q.Candidates)
+		}
+		return ranking, nil
+	}
+	cs, err := ix.Similar(ctx, text, len(c.docs))
+	if err != nil {
+		return nil, err
+	}
+	seen := make(map[int]bool, len(cs))
+	for _, cand := range cs {
+		i := int(cand.RequestID - 1)
+		if i == qi {
+			continue
+		}
+		seen[i] = true
+		ranking = append(ranking, rankedItem{ID: c.docs[i].ID, Score: cand.Score})
+	}
+	// Documents sharing no term come last, in corpus order.
+	for i := range c.docs {
+		if i != qi && !seen[i] {
+			ranking = append(ranking, rankedItem{ID: c.docs[i].ID})
+		}
+	}
+	return ranking, nil
+}
+
+// Decisions turns labelled queries into the team decisions the index
+// learns: each positive is a merge of the query into it, each other
+// candidate a dismissed suggestion. Keys are prefix:query:other.
+func Decisions(c *corpus, qs []labelledQuery, prefix string) []bot.Decision {
+	var ds []bot.Decision
+	for _, q := range qs {
+		a := int64(c.pos[q.ID]) + 1
+		pos := make(map[string]bool, len(q.Positives))
+		for _, p := range q.Positives {
+			if p == q.ID {
+				continue
+			}
+			pos[p] = true
+			ds = append(ds, bot.Decision{Key: prefix + ":" + q.ID + ":" + p, A: a, B: int64(c.pos[p]) + 1, Same: true})
+		}
+		for _, id := range q.Candidates {
+			if id == q.ID || pos[id] {
+				continue
+			}
+			ds = append(ds, bot.Decision{Key: prefix + ":" + q.ID + ":" + id, A: a, B: int64(c.pos[id]) + 1})
+		}
+	}
+	return ds
+}
+
+// foldOf assigns each query to one of n folds by its duplicate group: the
+// queries and positives linked to each other form a group, and the group's
+// fold is the FNV-1a hash of its smallest id modulo n. So a pair and its
+// reverse (A -> B, B -> A) are always in the same fold.
+func foldOf(qs []labelledQuery, n int) []int {
+	out := make([]int, len(qs))
+	if n <= 1 {
+		return out
+	}
+	parent := map[string]string{}
+	var find func(string) string
+	find = func(x string) string {
+		p, ok := parent[x]
+		if !ok || p == x {
+			parent[x] = x
+			return x
+		}
+		r := find(p)
+		parent[x] = r
+		return r
+	}
+	union := func(a, b string) {
+		ra, rb := find(a), find(b)
+		if ra == rb {
+			return
+		}
+		if rb < ra {
+			ra, rb = rb, ra
+		}
+		parent[rb] = ra // the smallest id is the root
+	}
+	for _, q := range qs {
+		find(q.ID)
+		for _, p := range q.Positives {
+			union(q.ID, p)
+		}
+	}
+	for i, q := range qs {
+		h := fnv.New32a()
+		h.Write([]byte(find(q.ID)))
+		out[i] = int(h.Sum32() % uint32(n))
+	}
+	return out
 }
 
 func corpusOrder(c *corpus, skip int) []string {

@@ -3,12 +3,16 @@ package eval
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/feedbackbot/feedbackbot/bot"
 )
 
 var reSummary = regexp.MustCompile(`^queries=(\d+) MAP=(\d+\.\d\d) MRR=(\d+\.\d\d) P@1=(\d+\.\d\d) P@5=(\d+\.\d\d) R@1=(\d+\.\d\d) R@5=(\d+\.\d\d) R@10=(\d+\.\d\d)$`)
@@ -175,5 +179,96 @@ func TestDevTargets(t *testing.T) {
 				t.Errorf("R@5 %.2f < 1.1 x BM25 %.2f", ours["R@5"], base["R@5"])
 			}
 		})
+	}
+}
+
+func TestFoldOf(t *testing.T) {
+	qs := []labelledQuery{
+		{ID: "a", Positives: []string{"b"}},
+		{ID: "b", Positives: []string{"a"}},
+		{ID: "c", Positives: []string{"d"}},
+		{ID: "d", Positives: []string{"e"}},
+		{ID: "e", Positives: []string{"c"}},
+		{ID: "f", Positives: []string{"g"}},
+		{ID: "h", Positives: []string{"i"}},
+		{ID: "j", Positives: []string{"k"}},
+	}
+	f := foldOf(qs, 2)
+	if f[0] != f[1] || f[2] != f[3] || f[3] != f[4] {
+		t.Errorf("linked queries in different folds: %v", f)
+	}
+	seen := map[int]bool{}
+	for _, x := range f {
+		seen[x] = true
+	}
+	if len(seen) != 2 {
+		t.Errorf("folds %v: want both used", f)
+	}
+	if g := foldOf(qs, 2); !slices.Equal(f, g) {
+		t.Error("not deterministic")
+	}
+}
+
+func TestDecisions(t *testing.T) {
+	c := &corpus{pos: map[string]int{"a": 0, "b": 1, "c": 2, "d": 3}}
+	ds := Decisions(c, []labelledQuery{{ID: "a", Candidates: []string{"b", "c", "d"}, Positives: []string{"c"}}}, "t")
+	want := []bot.Decision{
+		{Key: "t:a:c", A: 1, B: 3, Same: true},
+		{Key: "t:a:b", A: 1, B: 2},
+		{Key: "t:a:d", A: 1, B: 4},
+	}
+	if !slices.Equal(ds, want) {
+		t.Errorf("%+v", ds)
+	}
+}
+
+// TestMain_Train: a labelled pair learned first links words the texts do
+// not share, so a paraphrase sharing no word moves up.
+func TestMain_Train(t *testing.T) {
+	dir := t.TempDir()
+	corpus := filepath.Join(dir, "corpus.jsonl")
+	queries := filepath.Join(dir, "queries.jsonl")
+	train := filepath.Join(dir, "train.jsonl")
+	write := func(p, s string) {
+		if err := os.WriteFile(p, []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(corpus, `{"id":"1","title":"Nocturnal palette","body":""}
+{"id":"2","title":"Dark mode","body":""}
+{"id":"3","title":"Nocturnal palette colours","body":""}
+{"id":"4","title":"Reports by email","body":""}
+{"id":"5","title":"Dark mode in the app","body":""}
+`)
+	write(queries, `{"id":"3","candidates":[],"positives":["5"]}`+"\n")
+	write(train, `{"id":"1","candidates":[],"positives":["2"]}`+"\n")
+	run := func(extra ...string) map[string]float64 {
+		var out, errb bytes.Buffer
+		if err := Main(append([]string{"--corpus", corpus, "--queries", queries}, extra...), &out, &errb); err != nil {
+			t.Fatalf("Main: %v (%s)", err, errb.String())
+		}
+		ls := lines(out.String())
+		return summary(t, ls[len(ls)-1])
+	}
+	before, after := run(), run("--train", train)
+	if after["MRR"] <= before["MRR"] {
+		t.Errorf("MRR without training %.2f, with %.2f", before["MRR"], after["MRR"])
+	}
+	var errb bytes.Buffer
+	if err := Main([]string{"--corpus", corpus, "--queries", queries, "--folds", "1"}, io.Discard, &errb); err == nil {
+		t.Error("--folds 1 accepted")
+	}
+}
+
+// TestFoldsDev: cross-validated learning on the dev data runs and does not
+// lower the figures much (the README states them).
+func TestFoldsDev(t *testing.T) {
+	if testing.Short() {
+		t.Skip("dev data")
+	}
+	plain, _ := runEval(t, "semeval2016/dev-corpus.jsonl", "semeval2016/dev-queries.jsonl")
+	folds, _ := runEval(t, "semeval2016/dev-corpus.jsonl", "semeval2016/dev-queries.jsonl", "--folds", "2")
+	if folds["queries"] != plain["queries"] || folds["MAP"] < plain["MAP"]-0.5 {
+		t.Errorf("--folds 2: %v, without: %v", folds, plain)
 	}
 }

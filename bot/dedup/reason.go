@@ -1,0 +1,74 @@
+package dedup
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+)
+
+// maxReasons is how many of Similar's best candidates get a reason (the
+// suggestion card shows at most a few).
+const maxReasons = 10
+
+// reason says in a few words why slot s matched the query: the learned
+// association that contributed most, the vocabulary concepts the texts
+// share, and the query words (as written) that contributed most.
+func (z *scorer) reason(s uint32) string {
+	ix, q := z.ix, z.q
+	fwd := ix.slots[s].fwd
+	lens := &ix.lens[s]
+	type part struct {
+		kind termKind
+		text string
+		v    float64
+	}
+	var parts []part
+	for i := range q.terms {
+		qt := &q.terms[i]
+		k, ok := slices.BinarySearchFunc(fwd, qt.id, func(p posting, id uint32) int { return cmp.Compare(p.slot(), id) })
+		if !ok {
+			continue
+		}
+		v := qt.weight * qt.idf * ix.tfPartAvg(fwd[k], lens, &z.avg)
+		switch qt.kind {
+		case termConcept:
+			if c, ok := ix.vocabulary.conceptOf(ix.terms[qt.id].text); ok {
+				parts = append(parts, part{termConcept, c.Name, v})
+			}
+		case termLearned:
+			parts = append(parts, part{termLearned, qt.src + " → " + ix.terms[qt.id].text, v})
+		default:
+			parts = append(parts, part{termExact, qt.src, v})
+		}
+	}
+	slices.SortStableFunc(parts, func(a, b part) int { return cmp.Compare(b.v, a.v) })
+	var words, concepts []string
+	learned := ""
+	for _, p := range parts {
+		switch p.kind {
+		case termLearned:
+			if learned == "" {
+				learned = p.text
+			}
+		case termConcept:
+			if len(concepts) < 2 && !slices.Contains(concepts, p.text) {
+				concepts = append(concepts, p.text)
+			}
+		default:
+			if len(words) < 3 && !slices.Contains(words, p.text) {
+				words = append(words, p.text)
+			}
+		}
+	}
+	var out []string
+	if learned != "" {
+		out = append(out, "learned from a merge: "+learned)
+	}
+	if len(concepts) > 0 {
+		out = append(out, "same topic: "+strings.Join(concepts, ", "))
+	}
+	if len(words) > 0 {
+		out = append(out, "same words: "+strings.Join(words, ", "))
+	}
+	return strings.Join(out, "; ")
+}
