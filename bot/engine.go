@@ -139,16 +139,13 @@ type Engine struct {
 	log     *slog.Logger
 	metrics Metrics
 
+	outbox  *Outbox
+
 	mu        sync.RWMutex
 	platforms map[string]Platform
 	commands  CommandRunner
-	progress  map[int64]*progress  // release event id → progress message
-	channelAt map[string]time.Time // channel key → earliest next post
-	buckets   map[string]*bucket   // platform → platform-wide posting limit
 	indexedAt time.Time
-	channels  channelCache // recently read channel settings (capture.go)
-	// wake tells the delivery worker that deliveries were enqueued.
-	wake chan struct{}
+	channels  channelCache // recently read channel settings (channels.go)
 }
 
 // NewEngine returns an engine over store, using scorer for duplicate checks.
@@ -157,18 +154,16 @@ func NewEngine(store Store, scorer Scorer, cfg Config, logger *slog.Logger) *Eng
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Engine{
+	e := &Engine{
 		store:     store,
 		scorer:    scorer,
 		cfg:       cfg,
 		log:       logger,
 		metrics:   noMetrics{},
 		platforms: map[string]Platform{},
-		progress:  map[int64]*progress{},
-		channelAt: map[string]time.Time{},
-		buckets:   map[string]*bucket{},
-		wake:      make(chan struct{}, 1),
 	}
+	e.outbox = newOutbox(store, e, cfg, logger)
+	return e
 }
 
 // Config returns the engine's effective configuration.
@@ -291,7 +286,7 @@ func (e *Engine) Run(ctx context.Context) error {
 		go func() { defer wg.Done(); e.followIndex(ctx) }()
 	}
 	wg.Add(1)
-	go func() { defer wg.Done(); e.runDeliveries(ctx) }()
+	go func() { defer wg.Done(); e.outbox.Run(ctx) }()
 	wg.Wait()
 	return nil
 }

@@ -99,7 +99,7 @@ func (e *Engine) Release(ctx context.Context, a Actor, c ReleaseCommand) (*Relea
 		Action: c.Action, Version: c.Version, Note: c.Note, Actor: a.DisplayName(),
 		IdempotencyKey: c.IdempotencyKey, RequestIDs: ids,
 		Text:    func(reqs []*Request) string { return e.Text().ReleaseReply(c.Action, c.Version, c.Note, reqs) },
-		Spacing: e.channelInterval,
+		Schedule: e.outbox.Schedule,
 	})
 	if ErrorCode(err) == ECONFLICT && c.IdempotencyKey != "" {
 		ev, ferr := e.store.FindReleaseByIdempotencyKey(ctx, c.IdempotencyKey)
@@ -113,7 +113,7 @@ func (e *Engine) Release(ctx context.Context, a Actor, c ReleaseCommand) (*Relea
 	out.EventID = res.Event.ID
 	out.Threads = res.Threads
 	if res.Threads > 0 {
-		e.kick()
+		e.outbox.Kick()
 	}
 	for _, r := range res.Changed {
 		out.Changed = append(out.Changed, e.Key(r.ID))
@@ -130,7 +130,7 @@ func (e *Engine) Release(ctx context.Context, a Actor, c ReleaseCommand) (*Relea
 		e.reindex(ctx, r.ID)
 	}
 	if c.Progress != nil && res.Threads > 0 {
-		e.startProgress(ctx, c.Platform, *c.Progress, out)
+		e.outbox.Track(ctx, c.Platform, *c.Progress, out)
 	}
 	return out, nil
 }

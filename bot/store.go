@@ -42,12 +42,12 @@ type ReleaseInput struct {
 	// requests of this event that the thread is subscribed to (canonical
 	// requests, in RequestIDs order).
 	Text func(reqs []*Request) string
-	// Spacing, when set, returns the posting interval of one channel of
-	// platform (its Pacer's ChannelInterval). The k-th delivery of the event
-	// in a channel is then due k intervals after the event, so that claims
+	// Schedule, when set, returns the due time of the delivery to each of
+	// threads (sorted by platform, workspace, channel and thread) for an
+	// event at now: the outbox's pacing (Outbox.Schedule), so that claims
 	// in due order interleave channels and a worker claims only what its
-	// channels can post soon. Nil or 0 makes every delivery due at once.
-	Spacing func(platform string) time.Duration
+	// channels can post soon. Nil makes every delivery due at once.
+	Schedule func(threads []Thread, now time.Time) []time.Time
 }
 
 // ReleaseResult is what Store.Release did.

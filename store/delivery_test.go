@@ -256,7 +256,7 @@ func TestReleaseSpacing(t *testing.T) {
 			mustAddMention(t, db, r.ID, newMention(fmt.Sprintf("m%d", i), fmt.Sprintf("u%d", i), inChannel(fmt.Sprintf("C%d", i%2))))
 		}
 		in := ship(r.ID)
-		in.Spacing = func(string) time.Duration { return time.Hour }
+		in.Schedule = bot.SpacedSchedule(func(string) time.Duration { return time.Hour })
 		if _, err := db.Release(ctx, in); err != nil {
 			t.Fatal(err)
 		}

@@ -96,7 +96,7 @@ func (s *DB) Release(ctx context.Context, in bot.ReleaseInput) (*bot.ReleaseResu
 		}
 		res.Changed = append(res.Changed, r)
 	}
-	n, err := enqueueDeliveries(ctx, tx, ev.ID, res.Changed, in.Text, in.Spacing, now)
+	n, err := enqueueDeliveries(ctx, tx, ev.ID, res.Changed, in.Text, in.Schedule, now)
 	if err != nil {
 		return nil, err
 	}
@@ -108,11 +108,9 @@ func (s *DB) Release(ctx context.Context, in bot.ReleaseInput) (*bot.ReleaseResu
 }
 
 // enqueueDeliveries inserts one delivery per subscribed thread of reqs
-// (canonical requests) for event eventID and returns how many. With spacing,
-// the k-th thread (from 0) of a channel is due k channel intervals after now:
-// claims in due order then take every channel's first reply before any
-// channel's second.
-func enqueueDeliveries(ctx context.Context, tx *sqlx.Tx, eventID int64, reqs []*bot.Request, text func([]*bot.Request) string, spacing func(string) time.Duration, now time.Time) (int, error) {
+// (canonical requests) for event eventID and returns how many, each due at
+// the time schedule gives it (the engine's pacing), or now.
+func enqueueDeliveries(ctx context.Context, tx *sqlx.Tx, eventID int64, reqs []*bot.Request, text func([]*bot.Request) string, schedule func([]bot.Thread, time.Time) []time.Time, now time.Time) (int, error) {
 	if len(reqs) == 0 {
 		return 0, nil
 	}
@@ -163,20 +161,15 @@ func enqueueDeliveries(ctx context.Context, tx *sqlx.Tx, eventID int64, reqs []*
 		}
 		return a.ThreadID < b.ThreadID
 	})
-	due := make([]time.Time, len(threads))
-	intervals := map[string]time.Duration{}
-	k := 0
-	for i, t := range threads {
-		if i > 0 && (t.Platform != threads[i-1].Platform || t.Workspace != threads[i-1].Workspace || t.Channel != threads[i-1].Channel) {
-			k = 0
+	var due []time.Time
+	if schedule != nil {
+		due = schedule(threads, now)
+	}
+	if len(due) != len(threads) {
+		due = make([]time.Time, len(threads))
+		for i := range due {
+			due[i] = now
 		}
-		iv, ok := intervals[t.Platform]
-		if !ok && spacing != nil {
-			iv = max(spacing(t.Platform), 0)
-			intervals[t.Platform] = iv
-		}
-		due[i] = now.Add(time.Duration(k) * iv)
-		k++
 	}
 	for start := 0; start < len(threads); start += deliveryBatch {
 		batch := threads[start:min(start+deliveryBatch, len(threads))]

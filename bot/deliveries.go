@@ -4,13 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"sort"
 	"sync"
 	"time"
 )
 
-// The delivery worker.
+// The outbox: replies to post in subscribed threads, written by
+// Store.Release in the same transaction as the status changes they
+// announce, and posted by the Outbox's worker.
 //
 // A dispatcher claims deliveries due within two polls (ClaimDeliveriesAhead)
 // while it holds fewer than Config.DeliveryMaxInFlight, and puts each on the
@@ -20,8 +23,10 @@ import (
 // the platform-wide rate (Throttle or Config.DeliveryRate). A slow or
 // rate-limited channel therefore holds up only itself.
 //
-// Store.Release spaces the deliveries of one channel by its interval
-// (ReleaseInput.Spacing), so claims in due order interleave channels and a
+// Pacing is computed here only: Schedule gives Store.Release the due times
+// of an event's deliveries, the k-th of one channel k channel intervals
+// after the event (ReleaseInput.Schedule), and the lanes keep the same
+// interval between two posts in a channel. So claims in due order interleave channels and a
 // worker only claims what its channels can post within a few seconds; other
 // replicas claim the rest. Leases are renewed every third of
 // Config.DeliveryLease for as long as a delivery waits in a lane; a lease
@@ -36,6 +41,59 @@ import (
 // and each post carries the delivery's IdempotencyKey, so a crash between
 // the two re-posts under the same key.
 
+// OutboxStore is what the outbox needs from the store.
+type OutboxStore interface {
+	ClaimDeliveriesAhead(ctx context.Context, worker string, limit int, lease, ahead time.Duration) ([]*Delivery, error)
+	ExtendDeliveries(ctx context.Context, worker string, ids []int64, lease time.Duration) ([]int64, error)
+	ReleaseDeliveries(ctx context.Context, worker string, ids []int64) error
+	FinishDelivery(ctx context.Context, id int64, worker, messageID string) error
+	RetryDelivery(ctx context.Context, id int64, worker, lastErr string, next time.Time) error
+	FailDelivery(ctx context.Context, id int64, worker, lastErr string) error
+	EventDeliveryStats(ctx context.Context, eventID int64) (DeliveryStats, error)
+}
+
+// speaker is how the outbox reaches the platforms: the engine's registry,
+// with every call reported to the metrics.
+type speaker interface {
+	platform(name string) Platform
+	post(ctx context.Context, p Platform, msg OutMessage) (MessageRef, error)
+	update(ctx context.Context, p Platform, ref MessageRef, msg OutMessage) error
+	delivered(platform, outcome string)
+}
+
+// Outbox posts queued deliveries: the worker (Run, or Flush for a single
+// pass), per-channel pacing and the platform-wide rate, and the progress
+// messages of releases (Track). The engine makes one (Engine.Outbox).
+type Outbox struct {
+	store OutboxStore
+	speak speaker
+	cfg   Config
+	log   *slog.Logger
+	text  Text
+
+	mu        sync.Mutex
+	progress  map[int64]*progress  // release event id → progress message
+	channelAt map[string]time.Time // channel key → earliest next post
+	buckets   map[string]*bucket   // platform → platform-wide posting limit
+	// wake tells the worker that deliveries were enqueued.
+	wake chan struct{}
+}
+
+func newOutbox(store OutboxStore, speak speaker, cfg Config, log *slog.Logger) *Outbox {
+	return &Outbox{
+		store: store, speak: speak, cfg: cfg, log: log, text: Text{Prefix: cfg.KeyPrefix},
+		progress:  map[int64]*progress{},
+		channelAt: map[string]time.Time{},
+		buckets:   map[string]*bucket{},
+		wake:      make(chan struct{}, 1),
+	}
+}
+
+// Outbox returns the engine's outbox.
+func (e *Engine) Outbox() *Outbox { return e.outbox }
+
+func (e *Engine) delivered(platform, outcome string) { e.metrics.Delivered(platform, outcome) }
+
 type progress struct {
 	platform string
 	ref      MessageRef
@@ -45,20 +103,23 @@ type progress struct {
 	done     bool
 }
 
-func (e *Engine) startProgress(ctx context.Context, platform string, where OutMessage, out *ReleaseOutcome) {
-	p := e.platform(platform)
+// Track posts a release's progress message at where on platform ("Notifying
+// N threads…") and edits it as the event's deliveries are posted, by this
+// or any other replica, until they are all settled.
+func (o *Outbox) Track(ctx context.Context, platform string, where OutMessage, out *ReleaseOutcome) {
+	p := o.speak.platform(platform)
 	if p == nil {
 		return
 	}
-	where.Text = e.Text().progressStart(out)
-	ref, err := e.post(ctx, p, where)
+	where.Text = o.text.progressStart(out)
+	ref, err := o.speak.post(ctx, p, where)
 	if err != nil {
-		e.log.Warn("post progress", "err", err)
+		o.log.Warn("post progress", "err", err)
 		return
 	}
-	e.mu.Lock()
-	e.progress[out.EventID] = &progress{platform: platform, ref: ref, msg: where, outcome: *out, last: time.Now()}
-	e.mu.Unlock()
+	o.mu.Lock()
+	o.progress[out.EventID] = &progress{platform: platform, ref: ref, msg: where, outcome: *out, last: time.Now()}
+	o.mu.Unlock()
 }
 
 // progressEvery is the shortest time between two edits of a progress
@@ -69,22 +130,22 @@ const progressEvery = 2 * time.Second
 // event's deliveries are finished (once), or at most every progressEvery
 // meanwhile. The counts come from the store, so deliveries made by other
 // replicas count too.
-func (e *Engine) updateProgress(ctx context.Context) {
-	e.mu.Lock()
-	ids := make([]int64, 0, len(e.progress))
-	for id := range e.progress {
+func (o *Outbox) updateProgress(ctx context.Context) {
+	o.mu.Lock()
+	ids := make([]int64, 0, len(o.progress))
+	for id := range o.progress {
 		ids = append(ids, id)
 	}
-	e.mu.Unlock()
+	o.mu.Unlock()
 	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
 	for _, id := range ids {
-		e.mu.Lock()
-		pr := e.progress[id]
-		e.mu.Unlock()
+		o.mu.Lock()
+		pr := o.progress[id]
+		o.mu.Unlock()
 		if pr == nil || pr.done {
 			continue
 		}
-		st, err := e.store.EventDeliveryStats(ctx, id)
+		st, err := o.store.EventDeliveryStats(ctx, id)
 		if err != nil {
 			continue
 		}
@@ -93,37 +154,67 @@ func (e *Engine) updateProgress(ctx context.Context) {
 			continue
 		}
 		msg := pr.msg
-		msg.Text = e.Text().progressLine(&pr.outcome, st, finished)
-		if p := e.platform(pr.platform); p != nil {
-			if err := e.update(ctx, p, pr.ref, msg); err != nil {
-				e.log.Warn("update progress", "err", err)
+		msg.Text = o.text.progressLine(&pr.outcome, st, finished)
+		if p := o.speak.platform(pr.platform); p != nil {
+			if err := o.speak.update(ctx, p, pr.ref, msg); err != nil {
+				o.log.Warn("update progress", "err", err)
 			}
 		}
-		e.mu.Lock()
+		o.mu.Lock()
 		pr.last = time.Now()
 		if finished {
 			pr.done = true
-			delete(e.progress, id)
+			delete(o.progress, id)
 		}
-		e.mu.Unlock()
+		o.mu.Unlock()
 	}
 }
 
-// kick tells a running worker that deliveries were enqueued.
-func (e *Engine) kick() {
+// Kick tells a running worker that deliveries were enqueued, so that it
+// claims them now rather than at its next poll.
+func (o *Outbox) Kick() {
 	select {
-	case e.wake <- struct{}{}:
+	case o.wake <- struct{}{}:
 	default:
 	}
 }
 
 // channelInterval is the posting interval of one channel of platform (its
 // Pacer), 0 when it has none or is not connected.
-func (e *Engine) channelInterval(platform string) time.Duration {
-	if pc, ok := e.platform(platform).(Pacer); ok {
+func (o *Outbox) channelInterval(platform string) time.Duration {
+	if pc, ok := o.speak.platform(platform).(Pacer); ok {
 		return max(pc.ChannelInterval(), 0)
 	}
 	return 0
+}
+
+// Schedule returns the due time of a delivery to each thread, for
+// ReleaseInput.Schedule: the k-th thread (from 0, in the given order) of a
+// channel is due k channel intervals after now, so that claims in due order
+// take every channel's first reply before any channel's second.
+func (o *Outbox) Schedule(threads []Thread, now time.Time) []time.Time {
+	return SpacedSchedule(o.channelInterval)(threads, now)
+}
+
+// SpacedSchedule is Outbox.Schedule with the channel interval of each
+// platform given by interval.
+func SpacedSchedule(interval func(platform string) time.Duration) func([]Thread, time.Time) []time.Time {
+	return func(threads []Thread, now time.Time) []time.Time {
+		due := make([]time.Time, len(threads))
+		intervals := map[string]time.Duration{}
+		seen := map[Thread]int{} // channel (ThreadID "") → threads so far
+		for i, t := range threads {
+			iv, ok := intervals[t.Platform]
+			if !ok {
+				iv = max(interval(t.Platform), 0)
+				intervals[t.Platform] = iv
+			}
+			ch := Thread{Platform: t.Platform, Workspace: t.Workspace, Channel: t.Channel}
+			due[i] = now.Add(time.Duration(seen[ch]) * iv)
+			seen[ch]++
+		}
+		return due
+	}
 }
 
 // bucket is a platform-wide posting limit: a token bucket in its GCRA form.
@@ -150,13 +241,13 @@ func (b *bucket) reserve(now time.Time) time.Time {
 }
 
 // platformBucket returns the platform-wide limit of platform, nil for none.
-func (e *Engine) platformBucket(name string, p Platform) *bucket {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if b, ok := e.buckets[name]; ok {
+func (o *Outbox) platformBucket(name string, p Platform) *bucket {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if b, ok := o.buckets[name]; ok {
 		return b
 	}
-	rate, burst := e.cfg.DeliveryRate, 1
+	rate, burst := o.cfg.DeliveryRate, 1
 	if rate <= 0 {
 		if t, ok := p.(Throttle); ok {
 			rate, burst = t.PostRate()
@@ -166,18 +257,18 @@ func (e *Engine) platformBucket(name string, p Platform) *bucket {
 	if rate > 0 {
 		b = &bucket{every: time.Duration(float64(time.Second) / rate), burst: max(burst, 1)}
 	}
-	e.buckets[name] = b
+	o.buckets[name] = b
 	return b
 }
 
 // pruneChannels forgets channel pacing that is in the past.
-func (e *Engine) pruneChannels() {
+func (o *Outbox) pruneChannels() {
 	now := time.Now()
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	for k, at := range e.channelAt {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for k, at := range o.channelAt {
 		if at.Before(now) {
-			delete(e.channelAt, k)
+			delete(o.channelAt, k)
 		}
 	}
 }
@@ -188,7 +279,7 @@ const claimBatch = 500
 // worker delivers claimed deliveries through per-channel lanes. Run uses one
 // for its lifetime; each Flush uses its own in drain mode.
 type worker struct {
-	e     *Engine
+	o     *Outbox
 	drain bool // Flush: claim only what is due now, hand 429s back to the queue
 
 	mu    sync.Mutex
@@ -202,26 +293,26 @@ type worker struct {
 
 type lane struct{ q []*Delivery }
 
-func newWorker(e *Engine, drain bool) *worker {
-	return &worker{e: e, drain: drain, lanes: map[string]*lane{}, held: map[int64]bool{}, lost: map[int64]bool{}, freed: make(chan struct{}, 1)}
+func newWorker(o *Outbox, drain bool) *worker {
+	return &worker{o: o, drain: drain, lanes: map[string]*lane{}, held: map[int64]bool{}, lost: map[int64]bool{}, freed: make(chan struct{}, 1)}
 }
 
-// runDeliveries runs the dispatcher until ctx ends, then waits for the
-// lanes and hands back what they did not post.
-func (e *Engine) runDeliveries(ctx context.Context) {
-	w := newWorker(e, false)
+// Run runs the worker until ctx ends, then waits for the lanes and hands
+// back what they did not post.
+func (o *Outbox) Run(ctx context.Context) {
+	w := newWorker(o, false)
 	defer w.stop()
-	poll := time.NewTicker(e.cfg.DeliveryPoll)
+	poll := time.NewTicker(o.cfg.DeliveryPoll)
 	defer poll.Stop()
-	renew := time.NewTicker(max(e.cfg.DeliveryLease/3, 10*time.Millisecond))
+	renew := time.NewTicker(max(o.cfg.DeliveryLease/3, 10*time.Millisecond))
 	defer renew.Stop()
 	housekeeping := time.NewTicker(500 * time.Millisecond)
 	defer housekeeping.Stop()
-	ahead := 2 * e.cfg.DeliveryPoll
+	ahead := 2 * o.cfg.DeliveryPoll
 	for {
 		more, err := w.claim(ctx, claimBatch, ahead)
 		if err != nil && ctx.Err() == nil {
-			e.log.Warn("claim deliveries", "err", err)
+			o.log.Warn("claim deliveries", "err", err)
 		}
 		if more && err == nil {
 			continue
@@ -229,14 +320,14 @@ func (e *Engine) runDeliveries(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-e.wake:
+		case <-o.wake:
 		case <-w.freed:
 		case <-poll.C:
 		case <-renew.C:
 			w.renew(ctx)
 		case <-housekeeping.C:
-			e.updateProgress(ctx)
-			e.pruneChannels()
+			o.updateProgress(ctx)
+			o.pruneChannels()
 		}
 	}
 }
@@ -245,8 +336,11 @@ func (e *Engine) runDeliveries(ctx context.Context) {
 // calls it after each input line so its transcript is deterministic: posts
 // to a platform without channel pacing go out one at a time in claim order,
 // and a finished event's progress message is edited before Flush returns.
-func (e *Engine) Flush(ctx context.Context) error {
-	w := newWorker(e, true)
+func (e *Engine) Flush(ctx context.Context) error { return e.outbox.Flush(ctx) }
+
+// Flush is Engine.Flush.
+func (o *Outbox) Flush(ctx context.Context) error {
+	w := newWorker(o, true)
 	defer w.stop()
 	for {
 		more, err := w.claim(ctx, 200, 0)
@@ -261,7 +355,7 @@ func (e *Engine) Flush(ctx context.Context) error {
 			return err
 		}
 	}
-	e.updateProgress(ctx)
+	o.updateProgress(ctx)
 	return nil
 }
 
@@ -275,7 +369,7 @@ func (w *worker) inFlight() int {
 func (w *worker) waitLanes(ctx context.Context) error {
 	done := make(chan struct{})
 	go func() { w.wg.Wait(); close(done) }()
-	renew := time.NewTicker(max(w.e.cfg.DeliveryLease/3, 10*time.Millisecond))
+	renew := time.NewTicker(max(w.o.cfg.DeliveryLease/3, 10*time.Millisecond))
 	defer renew.Stop()
 	for {
 		select {
@@ -291,16 +385,16 @@ func (w *worker) waitLanes(ctx context.Context) error {
 // worker is near DeliveryMaxInFlight) and queues them on their lanes. It
 // reports whether a claim right away may find more.
 func (w *worker) claim(ctx context.Context, limit int, ahead time.Duration) (bool, error) {
-	e := w.e
+	o := w.o
 	w.mu.Lock()
-	room := e.cfg.DeliveryMaxInFlight - len(w.held)
+	room := o.cfg.DeliveryMaxInFlight - len(w.held)
 	w.atCap = room <= 0
 	w.mu.Unlock()
 	if room <= 0 {
 		return false, nil
 	}
 	limit = min(limit, room)
-	ds, err := e.store.ClaimDeliveriesAhead(ctx, e.cfg.Worker, limit, e.cfg.DeliveryLease, ahead)
+	ds, err := o.store.ClaimDeliveriesAhead(ctx, o.cfg.Worker, limit, o.cfg.DeliveryLease, ahead)
 	if err != nil {
 		return false, err
 	}
@@ -314,7 +408,7 @@ func (w *worker) claim(ctx context.Context, limit int, ahead time.Duration) (boo
 		}
 		w.held[d.ID] = true
 		key := channelKey(d)
-		if w.drain && e.channelInterval(d.Platform) == 0 {
+		if w.drain && o.channelInterval(d.Platform) == 0 {
 			key = d.Platform // one lane per unpaced platform: posts in claim order
 		}
 		ln := w.lanes[key]
@@ -326,7 +420,7 @@ func (w *worker) claim(ctx context.Context, limit int, ahead time.Duration) (boo
 		}
 		ln.push(d)
 	}
-	if len(ds) == limit && len(w.held) >= e.cfg.DeliveryMaxInFlight {
+	if len(ds) == limit && len(w.held) >= o.cfg.DeliveryMaxInFlight {
 		w.atCap = true
 	}
 	return len(ds) == limit && !w.atCap, nil
@@ -354,7 +448,7 @@ func (w *worker) settle(id int64) {
 	delete(w.held, id)
 	delete(w.lost, id)
 	wasFull := w.atCap
-	if wasFull && len(w.held) < w.e.cfg.DeliveryMaxInFlight*3/4 {
+	if wasFull && len(w.held) < w.o.cfg.DeliveryMaxInFlight*3/4 {
 		w.atCap = false
 	}
 	w.mu.Unlock()
@@ -392,7 +486,7 @@ func (w *worker) runLane(ctx context.Context, key string, ln *lane) {
 			w.settle(d.ID)
 			continue
 		}
-		switch w.e.deliverOne(ctx, w, d) {
+		switch w.o.deliverOne(ctx, w, d) {
 		case settled:
 			w.settle(d.ID)
 		case requeue:
@@ -416,10 +510,10 @@ func (w *worker) renew(ctx context.Context) {
 	if len(ids) == 0 {
 		return
 	}
-	held, err := w.e.store.ExtendDeliveries(ctx, w.e.cfg.Worker, ids, w.e.cfg.DeliveryLease)
+	held, err := w.o.store.ExtendDeliveries(ctx, w.o.cfg.Worker, ids, w.o.cfg.DeliveryLease)
 	if err != nil {
 		if ctx.Err() == nil {
-			w.e.log.Warn("renew delivery leases", "err", err)
+			w.o.log.Warn("renew delivery leases", "err", err)
 		}
 		return
 	}
@@ -455,19 +549,19 @@ func (w *worker) stop() {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := w.e.store.ReleaseDeliveries(ctx, w.e.cfg.Worker, ids); err != nil {
-		w.e.log.Warn("release deliveries", "n", len(ids), "err", err)
+	if err := w.o.store.ReleaseDeliveries(ctx, w.o.cfg.Worker, ids); err != nil {
+		w.o.log.Warn("release deliveries", "n", len(ids), "err", err)
 	}
 }
 
 // waitTurn waits until d may be posted: its NextAt, its channel's pace and
 // pause, and the platform-wide rate. False when ctx ended first.
-func (e *Engine) waitTurn(ctx context.Context, d *Delivery, p Platform) bool {
+func (o *Outbox) waitTurn(ctx context.Context, d *Delivery, p Platform) bool {
 	key := channelKey(d)
-	iv := e.channelInterval(d.Platform)
+	iv := o.channelInterval(d.Platform)
 	now := time.Now()
-	e.mu.Lock()
-	at := e.channelAt[key]
+	o.mu.Lock()
+	at := o.channelAt[key]
 	if at.Before(now) {
 		at = now
 	}
@@ -478,13 +572,13 @@ func (e *Engine) waitTurn(ctx context.Context, d *Delivery, p Platform) bool {
 		// A 2% margin absorbs network jitter between two posts' arrival
 		// at the platform, which would otherwise refuse about every
 		// other post of an exactly paced channel.
-		e.channelAt[key] = at.Add(iv + iv/50)
+		o.channelAt[key] = at.Add(iv + iv/50)
 	}
-	e.mu.Unlock()
+	o.mu.Unlock()
 	if !sleepUntil(ctx, at) {
 		return false
 	}
-	if b := e.platformBucket(d.Platform, p); b != nil {
+	if b := o.platformBucket(d.Platform, p); b != nil {
 		if !sleepUntil(ctx, b.reserve(time.Now())) {
 			return false
 		}
@@ -509,25 +603,25 @@ func sleepUntil(ctx context.Context, at time.Time) bool {
 
 // pauseChannel keeps the channel of d quiet until now+after, replacing the
 // slot the refused post had reserved: the platform said when it may go.
-func (e *Engine) pauseChannel(d *Delivery, after time.Duration) {
+func (o *Outbox) pauseChannel(d *Delivery, after time.Duration) {
 	key := channelKey(d)
 	next := time.Now().Add(after)
-	e.mu.Lock()
-	e.channelAt[key] = next
-	e.mu.Unlock()
+	o.mu.Lock()
+	o.channelAt[key] = next
+	o.mu.Unlock()
 }
 
 // IdempotencyKey is the key sent with every attempt at posting delivery id.
 func IdempotencyKey(id int64) string { return fmt.Sprintf("feedbackbot-delivery-%d", id) }
 
 // deliverOne posts one delivery and records the result.
-func (e *Engine) deliverOne(ctx context.Context, w *worker, d *Delivery) outcome {
-	p := e.platform(d.Platform)
+func (o *Outbox) deliverOne(ctx context.Context, w *worker, d *Delivery) outcome {
+	p := o.speak.platform(d.Platform)
 	if p == nil {
-		e.retryOrFail(ctx, d, fmt.Errorf("platform %s is not connected", d.Platform), 30*time.Second)
+		o.retryOrFail(ctx, d, fmt.Errorf("platform %s is not connected", d.Platform), 30*time.Second)
 		return settled
 	}
-	if !e.waitTurn(ctx, d, p) {
+	if !o.waitTurn(ctx, d, p) {
 		return stopped
 	}
 	w.mu.Lock()
@@ -538,34 +632,34 @@ func (e *Engine) deliverOne(ctx context.Context, w *worker, d *Delivery) outcome
 	}
 	// The post and its bookkeeping run to the end even when the worker is
 	// stopping, so a graceful stop never leaves a posted reply unrecorded.
-	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.cfg.CommandTimeout)
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.cfg.CommandTimeout)
 	defer cancel()
-	ref, err := e.post(pctx, p, OutMessage{Workspace: d.Workspace, Channel: d.Channel, ThreadID: d.ThreadID, Text: d.Text, IdempotencyKey: IdempotencyKey(d.ID)})
+	ref, err := o.speak.post(pctx, p, OutMessage{Workspace: d.Workspace, Channel: d.Channel, ThreadID: d.ThreadID, Text: d.Text, IdempotencyKey: IdempotencyKey(d.ID)})
 	if err == nil {
-		if err := e.store.FinishDelivery(pctx, d.ID, e.cfg.Worker, ref.ID); err != nil {
-			e.log.Warn("finish delivery", "id", d.ID, "err", err)
+		if err := o.store.FinishDelivery(pctx, d.ID, o.cfg.Worker, ref.ID); err != nil {
+			o.log.Warn("finish delivery", "id", d.ID, "err", err)
 		}
-		e.metrics.Delivered(d.Platform, "delivered")
+		o.speak.delivered(d.Platform, "delivered")
 		return settled
 	}
 	var ra *RetryAfterError
 	var perm *PermanentError
 	switch {
 	case errors.As(err, &ra):
-		e.pauseChannel(d, ra.After)
-		e.metrics.Delivered(d.Platform, "rate_limited")
-		if !w.drain && time.Since(d.CreatedAt) <= e.cfg.DeliveryGiveUp {
+		o.pauseChannel(d, ra.After)
+		o.speak.delivered(d.Platform, "rate_limited")
+		if !w.drain && time.Since(d.CreatedAt) <= o.cfg.DeliveryGiveUp {
 			return requeue
 		}
-		e.retryOrFail(pctx, d, err, ra.After)
+		o.retryOrFail(pctx, d, err, ra.After)
 	case errors.As(err, &perm):
-		e.metrics.Delivered(d.Platform, "failed")
-		if err := e.store.FailDelivery(pctx, d.ID, e.cfg.Worker, err.Error()); err != nil {
-			e.log.Warn("fail delivery", "id", d.ID, "err", err)
+		o.speak.delivered(d.Platform, "failed")
+		if err := o.store.FailDelivery(pctx, d.ID, o.cfg.Worker, err.Error()); err != nil {
+			o.log.Warn("fail delivery", "id", d.ID, "err", err)
 		}
 	default:
-		e.metrics.Delivered(d.Platform, "retry")
-		e.retryOrFail(pctx, d, err, backoff(d.Attempts))
+		o.speak.delivered(d.Platform, "retry")
+		o.retryOrFail(pctx, d, err, backoff(d.Attempts))
 	}
 	return settled
 }
@@ -585,15 +679,15 @@ func backoff(attempt int) time.Duration {
 	return d/2 + time.Duration(rand.Int64N(int64(d)))
 }
 
-func (e *Engine) retryOrFail(ctx context.Context, d *Delivery, cause error, after time.Duration) {
-	if time.Since(d.CreatedAt) > e.cfg.DeliveryGiveUp {
-		e.metrics.Delivered(d.Platform, "failed")
-		if err := e.store.FailDelivery(ctx, d.ID, e.cfg.Worker, cause.Error()); err != nil {
-			e.log.Warn("fail delivery", "id", d.ID, "err", err)
+func (o *Outbox) retryOrFail(ctx context.Context, d *Delivery, cause error, after time.Duration) {
+	if time.Since(d.CreatedAt) > o.cfg.DeliveryGiveUp {
+		o.speak.delivered(d.Platform, "failed")
+		if err := o.store.FailDelivery(ctx, d.ID, o.cfg.Worker, cause.Error()); err != nil {
+			o.log.Warn("fail delivery", "id", d.ID, "err", err)
 		}
 		return
 	}
-	if err := e.store.RetryDelivery(ctx, d.ID, e.cfg.Worker, cause.Error(), time.Now().Add(after).UTC()); err != nil {
-		e.log.Warn("retry delivery", "id", d.ID, "err", err)
+	if err := o.store.RetryDelivery(ctx, d.ID, o.cfg.Worker, cause.Error(), time.Now().Add(after).UTC()); err != nil {
+		o.log.Warn("retry delivery", "id", d.ID, "err", err)
 	}
 }
