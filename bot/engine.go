@@ -139,7 +139,7 @@ type Engine struct {
 	log     *slog.Logger
 	metrics Metrics
 
-	outbox  *Outbox
+	outbox *Outbox
 
 	mu        sync.RWMutex
 	platforms map[string]Platform

@@ -100,16 +100,16 @@ func FormatKey(prefix string, id int64) string { return prefix + "-" + strconv.F
 func ParseKey(prefix, s string) (int64, error) {
 	p, num, ok := strings.Cut(s, "-")
 	if !ok || !strings.EqualFold(p, prefix) || num == "" {
-		return 0, Errorf(EINVALID, "%q is not a request key (expected %s-<number>).", clip(s, 40), prefix)
+		return 0, errNotAKey(prefix, s)
 	}
 	for _, c := range num {
 		if c < '0' || c > '9' {
-			return 0, Errorf(EINVALID, "%q is not a request key (expected %s-<number>).", clip(s, 40), prefix)
+			return 0, errNotAKey(prefix, s)
 		}
 	}
 	id, err := strconv.ParseInt(num, 10, 64)
 	if err != nil || id <= 0 || len(num) > 19 {
-		return 0, Errorf(ENOTFOUND, "There is no request %s.", clip(s, 40))
+		return 0, errNoSuchKey(s)
 	}
 	return id, nil
 }

@@ -487,6 +487,15 @@ var (
 	errInternal      = Errorf(EINTERNAL, "Internal error.")
 )
 
+func errNotAKey(prefix, s string) error {
+	return Errorf(EINVALID, "%q is not a request key (expected %s-<number>).", clip(s, 40), prefix)
+}
+
+// errNoSuchKey is ENOTFOUND for a key that cannot exist (zero, too large).
+func errNoSuchKey(s string) error {
+	return Errorf(ENOTFOUND, noRequestFormat, clip(s, 40))
+}
+
 func errTooLong(n int) error {
 	return Errorf(ETOOLARGE, "Feedback can be at most %d characters long (this one has %d).", MaxTextRunes, n)
 }

@@ -98,7 +98,7 @@ func (e *Engine) Release(ctx context.Context, a Actor, c ReleaseCommand) (*Relea
 	res, err := e.store.Release(ctx, ReleaseInput{
 		Action: c.Action, Version: c.Version, Note: c.Note, Actor: a.DisplayName(),
 		IdempotencyKey: c.IdempotencyKey, RequestIDs: ids,
-		Text:    func(reqs []*Request) string { return e.Text().ReleaseReply(c.Action, c.Version, c.Note, reqs) },
+		Text:     func(reqs []*Request) string { return e.Text().ReleaseReply(c.Action, c.Version, c.Note, reqs) },
 		Schedule: e.outbox.Schedule,
 	})
 	if ErrorCode(err) == ECONFLICT && c.IdempotencyKey != "" {
