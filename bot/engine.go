@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"runtime/debug"
 	"sync"
@@ -207,67 +206,6 @@ func (e *Engine) platform(name string) Platform {
 	return e.platforms[name]
 }
 
-// LoadIndex fills the duplicate index from the store.
-func (e *Engine) LoadIndex(ctx context.Context) error {
-	start := time.Now().UTC()
-	if bl, ok := e.scorer.(BulkLoader); ok {
-		if err := e.loadBulk(ctx, bl); err != nil {
-			return fmt.Errorf("load duplicate index: %w", err)
-		}
-	} else if err := e.store.EachDoc(ctx, func(d Doc) error { e.scorer.Upsert(d); return nil }); err != nil {
-		return fmt.Errorf("load duplicate index: %w", err)
-	}
-	e.mu.Lock()
-	e.indexedAt = start
-	e.mu.Unlock()
-	return nil
-}
-
-// loadBulk streams the docs into bl in chunks: the store reads the next
-// chunk while the index analyses the previous one, and only a few chunks
-// are held at a time rather than every doc. The memory the load needed is
-// handed back to the operating system at the end (start-up is when the
-// process's resident size peaks).
-func (e *Engine) loadBulk(ctx context.Context, bl BulkLoader) error {
-	const chunk = 4096
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	chunks := make(chan []Doc, 2)
-	errc := make(chan error, 1)
-	go func() {
-		defer close(chunks)
-		batch := make([]Doc, 0, chunk)
-		send := func() error {
-			select {
-			case chunks <- batch:
-				batch = make([]Doc, 0, chunk)
-				return nil
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		}
-		err := e.store.EachDoc(ctx, func(d Doc) error {
-			batch = append(batch, d)
-			if len(batch) == chunk {
-				return send()
-			}
-			return nil
-		})
-		if err == nil && len(batch) > 0 {
-			err = send()
-		}
-		errc <- err
-	}()
-	for docs := range chunks {
-		bl.Load(docs)
-	}
-	if err := <-errc; err != nil {
-		return err
-	}
-	debug.FreeOSMemory()
-	return nil
-}
-
 // Run loads the duplicate index (unless LoadIndex already did), then
 // delivers queued replies and follows index changes made by other replicas
 // until ctx ends.
@@ -289,36 +227,6 @@ func (e *Engine) Run(ctx context.Context) error {
 	go func() { defer wg.Done(); e.outbox.Run(ctx) }()
 	wg.Wait()
 	return nil
-}
-
-func (e *Engine) followIndex(ctx context.Context) {
-	t := time.NewTicker(e.cfg.IndexPoll)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		e.mu.RLock()
-		since := e.indexedAt
-		e.mu.RUnlock()
-		now := time.Now().UTC()
-		// Overlap a little so a commit that raced the last poll is not missed.
-		docs, err := e.store.DocsChangedSince(ctx, since.Add(-2*time.Second))
-		if err != nil {
-			if ctx.Err() == nil {
-				e.log.Warn("follow index", "err", err)
-			}
-			continue
-		}
-		for _, d := range docs {
-			e.scorer.Upsert(d)
-		}
-		e.mu.Lock()
-		e.indexedAt = now
-		e.mu.Unlock()
-	}
 }
 
 // Handle processes one event and returns the answer for the person who

@@ -14,30 +14,6 @@ const (
 	actionDismiss = "dismiss"
 )
 
-// docOf returns the index document for a request.
-func docOf(r *Request) Doc {
-	return Doc{ID: r.ID, Title: r.Title, Description: r.Description, Active: r.MergedInto == nil && r.RemovedAt == nil && r.Status.Suggestible()}
-}
-
-// reindex refreshes the index entries of the given requests from the store.
-func (e *Engine) reindex(ctx context.Context, ids ...int64) {
-	for _, id := range ids {
-		e.reindexOne(ctx, id)
-	}
-}
-
-// reindexOne refreshes the index entry of request id and returns the
-// request as read (nil when it could not be read).
-func (e *Engine) reindexOne(ctx context.Context, id int64) *Request {
-	r, err := e.store.FindRequestByID(ctx, id)
-	if err != nil {
-		e.log.Warn("reindex", "id", id, "err", err)
-		return nil
-	}
-	e.scorer.Upsert(docOf(r))
-	return r
-}
-
 // resolveAll returns the canonical request of each id that exists, by id,
 // in one query.
 func (e *Engine) resolveAll(ctx context.Context, ids []int64) (map[int64]*Request, error) {

@@ -1,0 +1,129 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+	"time"
+)
+
+// The duplicate index (the Scorer) is kept current by the engine: filled at
+// start (LoadIndex), refreshed after every change this engine makes
+// (reindex), and following the changes other replicas make (followIndex).
+
+// LoadIndex fills the duplicate index from the store.
+func (e *Engine) LoadIndex(ctx context.Context) error {
+	start := time.Now().UTC()
+	if bl, ok := e.scorer.(BulkLoader); ok {
+		if err := e.loadBulk(ctx, bl); err != nil {
+			return fmt.Errorf("load duplicate index: %w", err)
+		}
+	} else if err := e.store.EachDoc(ctx, func(d Doc) error { e.scorer.Upsert(d); return nil }); err != nil {
+		return fmt.Errorf("load duplicate index: %w", err)
+	}
+	e.mu.Lock()
+	e.indexedAt = start
+	e.mu.Unlock()
+	return nil
+}
+
+// loadBulk streams the docs into bl in chunks: the store reads the next
+// chunk while the index analyses the previous one, and only a few chunks
+// are held at a time rather than every doc. The memory the load needed is
+// handed back to the operating system at the end (start-up is when the
+// process's resident size peaks).
+func (e *Engine) loadBulk(ctx context.Context, bl BulkLoader) error {
+	const chunk = 4096
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	chunks := make(chan []Doc, 2)
+	errc := make(chan error, 1)
+	go func() {
+		defer close(chunks)
+		batch := make([]Doc, 0, chunk)
+		send := func() error {
+			select {
+			case chunks <- batch:
+				batch = make([]Doc, 0, chunk)
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		err := e.store.EachDoc(ctx, func(d Doc) error {
+			batch = append(batch, d)
+			if len(batch) == chunk {
+				return send()
+			}
+			return nil
+		})
+		if err == nil && len(batch) > 0 {
+			err = send()
+		}
+		errc <- err
+	}()
+	for docs := range chunks {
+		bl.Load(docs)
+	}
+	if err := <-errc; err != nil {
+		return err
+	}
+	debug.FreeOSMemory()
+	return nil
+}
+
+// docOf returns the index document for a request.
+func docOf(r *Request) Doc {
+	return Doc{ID: r.ID, Title: r.Title, Description: r.Description, Active: r.MergedInto == nil && r.RemovedAt == nil && r.Status.Suggestible()}
+}
+
+// reindex refreshes the index entries of the given requests from the store.
+func (e *Engine) reindex(ctx context.Context, ids ...int64) {
+	for _, id := range ids {
+		e.reindexOne(ctx, id)
+	}
+}
+
+// reindexOne refreshes the index entry of request id and returns the
+// request as read (nil when it could not be read).
+func (e *Engine) reindexOne(ctx context.Context, id int64) *Request {
+	r, err := e.store.FindRequestByID(ctx, id)
+	if err != nil {
+		e.log.Warn("reindex", "id", id, "err", err)
+		return nil
+	}
+	e.scorer.Upsert(docOf(r))
+	return r
+}
+
+// followIndex picks up, every Config.IndexPoll, the requests other
+// replicas changed.
+func (e *Engine) followIndex(ctx context.Context) {
+	t := time.NewTicker(e.cfg.IndexPoll)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		e.mu.RLock()
+		since := e.indexedAt
+		e.mu.RUnlock()
+		now := time.Now().UTC()
+		// Overlap a little so a commit that raced the last poll is not missed.
+		docs, err := e.store.DocsChangedSince(ctx, since.Add(-2*time.Second))
+		if err != nil {
+			if ctx.Err() == nil {
+				e.log.Warn("follow index", "err", err)
+			}
+			continue
+		}
+		for _, d := range docs {
+			e.scorer.Upsert(d)
+		}
+		e.mu.Lock()
+		e.indexedAt = now
+		e.mu.Unlock()
+	}
+}
