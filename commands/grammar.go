@@ -27,6 +27,7 @@ type Command struct {
 	Sort    string
 	Tag     string   // list tag:<tag>
 	Tags    []string // tag, untag
+	Who     []string // the <who> arguments of the person verbs
 }
 
 // Verb describes one command for the parser's usage errors and for help.
@@ -40,7 +41,7 @@ type Verb struct {
 // Verbs is the command table; help is generated from it.
 var Verbs = []Verb{
 	{"new", "/feedback new <text>  (or just /feedback <text>)", "anyone", "capture text as feedback from you"},
-	{"list", "/feedback list [status] [tag:<tag>] [sort demand|new]", "anyone", "list requests"},
+	{"list", "/feedback list [status] [tag:<tag>] [sort demand|new|value]", "anyone", "list requests"},
 	{"top", "/feedback top [N]", "anyone", "the N requests with the most demand"},
 	{"show", "/feedback show FB-n", "anyone", "request card: title, status, demand, organisations, mentions, duplicates"},
 	{"search", "/feedback search <words>", "anyone", "best matching requests"},
@@ -61,6 +62,9 @@ var Verbs = []Verb{
 	{"watch", "/feedback watch [#channel]", "team", "capture every new top-level message in a channel"},
 	{"unwatch", "/feedback unwatch [#channel]", "team", "stop watching a channel"},
 	{"releases", "/feedback releases [#channel] [off]", "team", "read release announcements in a channel"},
+	{"same-person", "/feedback same-person <who> <who>", "team", "count two accounts as one person (<who>: a mention, a console name, email:…, slack:U…, discord:…, api:<source>:<user>)"},
+	{"split-person", "/feedback split-person <who>", "team", "make an account a person of its own again (undoes same-person)"},
+	{"person", "/feedback person <who>", "team", "a person's accounts and requests"},
 	{"help", "/feedback help", "anyone", "this help"},
 }
 
@@ -148,7 +152,7 @@ func Parse(prefix, text string) (*Command, error) {
 			case a == "sort" && i+1 < len(args):
 				i++
 				c.Sort = strings.ToLower(args[i])
-				if c.Sort != bot.SortDemand && c.Sort != bot.SortNew {
+				if c.Sort != bot.SortDemand && c.Sort != bot.SortNew && c.Sort != bot.SortValue {
 					return nil, usage(name, prefix)
 				}
 			case bot.Status(a).Valid() && c.Status == "":
@@ -270,6 +274,15 @@ func Parse(prefix, text string) (*Command, error) {
 			return nil, err
 		}
 		c.Link = strings.Trim(args[1], "<>")
+	case "same-person", "split-person", "person":
+		want := 1
+		if name == "same-person" {
+			want = 2
+		}
+		if len(args) != want || hasNote {
+			return nil, usage(name, prefix)
+		}
+		c.Who = args
 	case "watch", "unwatch", "releases":
 		for _, a := range args {
 			switch {

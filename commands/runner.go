@@ -72,6 +72,12 @@ func (r *Runner) Run(ctx context.Context, ev *bot.Event) (*bot.Response, error) 
 		return r.restore(ctx, ev, c)
 	case "watch", "unwatch", "releases":
 		return r.channel(ctx, ev, c)
+	case "same-person":
+		return r.samePerson(ctx, ev, c)
+	case "split-person":
+		return r.splitPerson(ctx, ev, c)
+	case "person":
+		return r.person(ctx, ev, c)
 	}
 	return nil, errUnknownCommand
 }

@@ -571,3 +571,35 @@ func clip(s string, n int) string {
 	}
 	return string(r[:n]) + "…"
 }
+
+// ResolveIdentities returns the identities (workspaces) in which a platform
+// user id has a row or voted, at most 5, identities with rows first. It is
+// for the team's person commands (it scans voters).
+func (s *DB) ResolveIdentities(ctx context.Context, platform, userID string) ([]bot.Identity, error) {
+	var rows []struct {
+		Platform  string `db:"platform"`
+		Workspace string `db:"workspace"`
+		UserID    string `db:"user_id"`
+	}
+	err := s.db.SelectContext(ctx, &rows, s.db.Rebind(`
+		SELECT platform, workspace, user_id FROM (
+			SELECT platform, workspace, user_id, 0 AS o FROM identities WHERE platform = ? AND user_id = ?
+			UNION
+			SELECT platform, workspace, user_id, 1 AS o FROM (SELECT platform, workspace, user_id FROM voters WHERE platform = ? AND user_id = ? LIMIT 50) v
+		) t ORDER BY o, workspace LIMIT 5`), platform, userID, platform, userID)
+	if err != nil {
+		return nil, storageError(fmt.Errorf("resolve identity: %w", err))
+	}
+	out := make([]bot.Identity, 0, len(rows))
+	seen := map[bot.Identity]bool{}
+	for _, r := range rows {
+		id := bot.Identity{Platform: r.Platform, Workspace: r.Workspace, UserID: r.UserID}
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out, nil
+}
+
+var _ bot.PeopleStore = (*DB)(nil)
