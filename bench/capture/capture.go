@@ -16,6 +16,7 @@ import (
 
 	"github.com/feedbackbot/feedbackbot/bot"
 	"github.com/feedbackbot/feedbackbot/bot/dedup"
+	"github.com/feedbackbot/feedbackbot/internal/textgen"
 	"github.com/feedbackbot/feedbackbot/store"
 )
 
@@ -137,7 +138,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		}
 	}
 
-	gen := NewGen(o.Seed)
+	gen := textgen.New(o.Seed)
 	run := strconv.FormatInt(time.Now().UnixNano(), 36)
 	type job struct {
 		k   int

@@ -8,19 +8,6 @@ import (
 	"time"
 )
 
-func TestGen(t *testing.T) {
-	g := NewGen(1)
-	if g.Text(5) != NewGen(1).Text(5) || g.Text(5) == NewGen(2).Text(5) {
-		t.Fatal("Text is not deterministic per seed")
-	}
-	if !strings.Contains(g.Text(3), "\n") || Title(g.Text(3)) == "" {
-		t.Fatalf("text without a title line: %q", g.Text(3))
-	}
-	if g.Reply(3, 1) == "" {
-		t.Fatal("empty reply")
-	}
-}
-
 // A small run of each mode on SQLite: seed, start-up, capture.
 func TestRun(t *testing.T) {
 	dsn := "sqlite:" + filepath.Join(t.TempDir(), "bench.db")

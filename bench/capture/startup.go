@@ -9,11 +9,12 @@ import (
 
 	"github.com/feedbackbot/feedbackbot/bot"
 	"github.com/feedbackbot/feedbackbot/bot/dedup"
+	"github.com/feedbackbot/feedbackbot/internal/textgen"
 	"github.com/feedbackbot/feedbackbot/store"
 )
 
 // Seed adds requests with mentionsPerRequest mentions each to the board at
-// dsn in bulk, with texts from NewGen(seed) (Text and Reply), and reports
+// dsn in bulk, with texts from textgen.New(seed) (Text and Reply), and reports
 // progress to w (nil: none).
 func Seed(ctx context.Context, dsn string, requests, mentionsPerRequest int, seed uint64, w io.Writer) (time.Duration, error) {
 	db, err := store.Open(ctx, dsn)
@@ -25,7 +26,7 @@ func Seed(ctx context.Context, dsn string, requests, mentionsPerRequest int, see
 	if err := db.DB().GetContext(ctx, &base, `SELECT COALESCE(MAX(id), 0) FROM requests`); err != nil {
 		return 0, err
 	}
-	gen := NewGen(seed)
+	gen := textgen.New(seed)
 	start := time.Now()
 	err = db.SeedBulk(ctx, store.SeedSpec{
 		Requests:           requests,

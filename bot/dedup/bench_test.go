@@ -6,98 +6,22 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/feedbackbot/feedbackbot/bot"
+	"github.com/feedbackbot/feedbackbot/internal/textgen"
 )
 
-// baseWords are real feedback words; synthetic words extend the vocabulary
-// to benchVocab entries. Words are drawn with a Zipf distribution, so a few
-// are very common and most are rare, as in real text.
-var baseWords = strings.Fields(`export import csv pdf report dashboard dark mode theme login sso okta
-saml password reset email notification slack discord webhook api token rate limit search filter sort
-page pagination mobile ios android app crash freeze slow performance timeout error upload download
-file image video audio calendar sync integration github jira zapier billing invoice subscription plan
-team member role permission admin settings profile avatar language translation timezone date format
-chart graph analytics metric alert schedule reminder comment reply thread mention tag label board
-column card drag drop keyboard shortcut accessibility contrast font size print share link embed widget
-offline cache backup restore delete archive history audit log version release update upgrade install
-browser firefox chrome safari windows linux macos desktop tray menu button dialog popup modal tooltip`)
-
-const benchVocab = 50_000
-
-type corpusGen struct {
-	words []string
-	zipf  *rand.Zipf
-	rng   *rand.Rand
-}
-
-func newCorpusGen(seed uint64) *corpusGen {
-	rng := rand.New(rand.NewPCG(seed, 1))
-	words := slices.Clone(baseWords)
-	const letters = "abcdefghijklmnoprstuvwy"
-	for len(words) < benchVocab {
-		n := 3 + rng.IntN(7)
-		var sb strings.Builder
-		for i := 0; i < n; i++ {
-			sb.WriteByte(letters[rng.IntN(len(letters))])
-		}
-		words = append(words, sb.String())
-	}
-	return &corpusGen{words: words, rng: rng, zipf: rand.NewZipf(rng, 1.1, 2, uint64(len(words)-1))}
-}
-
-func (g *corpusGen) text(n int) string {
-	var sb strings.Builder
-	for i := 0; i < n; i++ {
-		if i > 0 {
-			sb.WriteByte(' ')
-			if g.rng.IntN(4) == 0 {
-				sb.WriteString("the ")
-			}
-		}
-		sb.WriteString(g.words[g.zipf.Uint64()])
-	}
-	return sb.String()
-}
-
-// mutate returns a near-duplicate: some words dropped, replaced or
-// misspelt.
-func (g *corpusGen) mutate(s string) string {
-	ws := strings.Fields(s)
-	out := ws[:0]
-	for _, w := range ws {
-		switch g.rng.IntN(10) {
-		case 0: // drop
-		case 1:
-			out = append(out, g.words[g.zipf.Uint64()])
-		case 2:
-			if len(w) > 3 {
-				i := 1 + g.rng.IntN(len(w)-2)
-				w = w[:i] + w[i+1:]
-			}
-			out = append(out, w)
-		default:
-			out = append(out, w)
-		}
-	}
-	return strings.Join(out, " ")
-}
-
-// docs returns n synthetic requests; one in five is a near-duplicate of an
-// earlier one.
-func (g *corpusGen) docs(n int) []bot.Doc {
+// synthDocs returns n synthetic requests from internal/textgen (the same
+// generator as the load harness, bench/capture): about one in five is a
+// near-duplicate of an earlier one, one in twenty is inactive.
+func synthDocs(gen *textgen.Gen, n int) []bot.Doc {
 	docs := make([]bot.Doc, n)
 	for i := range docs {
-		if i > 10 && g.rng.IntN(5) == 0 {
-			src := docs[g.rng.IntN(i)]
-			docs[i] = bot.Doc{ID: int64(i + 1), Title: g.mutate(src.Title), Description: g.mutate(src.Description), Active: true}
-			continue
-		}
-		docs[i] = bot.Doc{ID: int64(i + 1), Title: g.text(4 + g.rng.IntN(7)), Description: g.text(15 + g.rng.IntN(45)), Active: g.rng.IntN(20) != 0}
+		title, desc := textgen.Split(gen.Text(i))
+		docs[i] = bot.Doc{ID: int64(i + 1), Title: title, Description: desc, Active: i%20 != 19}
 	}
 	return docs
 }
@@ -115,7 +39,7 @@ func buildBench(b *testing.B, n int) (*Index, []bot.Doc) {
 	if ix, ok := benchIndex[n]; ok {
 		return ix, benchDocs[n]
 	}
-	docs := newCorpusGen(42).docs(n)
+	docs := synthDocs(textgen.New(42), n)
 	ix := New(DefaultConfig())
 	ix.Load(docs)
 	benchIndex[n], benchDocs[n] = ix, docs
@@ -131,11 +55,12 @@ func BenchmarkSimilar(b *testing.B) {
 	for _, n := range benchSizes {
 		b.Run(fmt.Sprintf("requests=%d", n), func(b *testing.B) {
 			ix, docs := buildBench(b, n)
-			g := newCorpusGen(7)
+			gen := textgen.New(7)
+			rng := rand.New(rand.NewPCG(7, 1))
 			queries := make([]string, 1000)
 			for i := range queries {
-				d := docs[g.rng.IntN(len(docs))]
-				queries[i] = g.mutate(d.Title) + "\n" + g.mutate(d.Description)
+				d := docs[rng.IntN(len(docs))]
+				queries[i] = gen.Near(i, d.Title+"\n"+d.Description)
 			}
 			lat := make([]time.Duration, 0, b.N)
 			ctx := context.Background()
@@ -163,7 +88,7 @@ func BenchmarkSimilar(b *testing.B) {
 func BenchmarkBuild(b *testing.B) {
 	for _, n := range benchSizes {
 		b.Run(fmt.Sprintf("requests=%d", n), func(b *testing.B) {
-			docs := newCorpusGen(42).docs(n)
+			docs := synthDocs(textgen.New(42), n)
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				b.StopTimer()

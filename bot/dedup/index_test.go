@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/feedbackbot/feedbackbot/bot"
+	"github.com/feedbackbot/feedbackbot/internal/textgen"
 )
 
 func similarIDs(t *testing.T, ix *Index, text string, limit int) []int64 {
@@ -173,16 +174,16 @@ func TestSimilarScores(t *testing.T) {
 }
 
 func TestLoadEqualsUpsert(t *testing.T) {
-	docs := newCorpusGen(1).docs(3000)
+	docs := synthDocs(textgen.New(1), 3000)
 	a, b := New(DefaultConfig()), New(DefaultConfig())
 	for _, d := range docs {
 		a.Upsert(d)
 	}
 	b.Load(docs)
-	g := newCorpusGen(2)
+	gen := textgen.New(2)
 	for i := 0; i < 50; i++ {
-		d := docs[g.rng.IntN(len(docs))]
-		q := g.mutate(d.Title) + "\n" + g.mutate(d.Description)
+		d := docs[(i*7919)%len(docs)]
+		q := gen.Near(i, d.Title+"\n"+d.Description)
 		ca, _ := a.Similar(context.Background(), q, 5)
 		cb, _ := b.Similar(context.Background(), q, 5)
 		if fmt.Sprint(ca) != fmt.Sprint(cb) {
@@ -277,14 +278,14 @@ func checkDFs(t *testing.T, ix *Index) {
 // the best limit of scoring all of them, and that the typo index finds the
 // same words as a plain lookup would.
 func TestSimilarPrunedEqualsFull(t *testing.T) {
-	docs := newCorpusGen(3).docs(2000)
+	docs := synthDocs(textgen.New(3), 2000)
 	ix := New(DefaultConfig())
 	ix.Load(docs)
-	g := newCorpusGen(4)
+	gen := textgen.New(4)
 	ctx := context.Background()
 	for i := 0; i < 80; i++ {
-		d := docs[g.rng.IntN(len(docs))]
-		q := g.mutate(d.Title) + "\n" + g.mutate(d.Description)
+		d := docs[(i*7919)%len(docs)]
+		q := gen.Near(i, d.Title+"\n"+d.Description)
 		for _, limit := range []int{1, 3, 10} {
 			got, err := ix.Similar(ctx, q, limit)
 			if err != nil {

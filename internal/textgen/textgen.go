@@ -1,4 +1,9 @@
-package capture
+// Package textgen generates synthetic feedback text, deterministically from
+// a seed, for the load harness (bench/capture) and the duplicate index
+// benchmarks (bot/dedup): real feedback words extended by synthetic ones,
+// drawn with a Zipf distribution, and near-duplicates of earlier texts.
+// It imports only the standard library.
+package textgen
 
 import (
 	"math/rand/v2"
@@ -64,8 +69,8 @@ func vocabulary() []string {
 	return vocab
 }
 
-// NewGen returns a generator for seed.
-func NewGen(seed uint64) *Gen { return &Gen{seed: seed, words: vocabulary()} }
+// New returns a generator for seed.
+func New(seed uint64) *Gen { return &Gen{seed: seed, words: vocabulary()} }
 
 type draw struct {
 	rng  *rand.Rand
@@ -155,10 +160,22 @@ func (g *Gen) Reply(i, j int) string {
 	return strings.Join(ws, " ")
 }
 
+// Near returns a near-duplicate of s (words dropped, replaced or
+// misspelt), the same for the same seed, i and s: a query that should find
+// the text it was made from.
+func (g *Gen) Near(i int, s string) string {
+	return g.draw(3, uint64(i)).mutate(s)
+}
+
 // Title returns the title a capture takes from text (its first line).
 func Title(text string) string {
-	if k := strings.IndexByte(text, '\n'); k >= 0 {
-		return text[:k]
-	}
-	return text
+	title, _ := Split(text)
+	return title
+}
+
+// Split returns text's first line (the title) and the rest (the
+// description).
+func Split(text string) (title, description string) {
+	title, description, _ = strings.Cut(text, "\n")
+	return title, description
 }
