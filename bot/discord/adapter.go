@@ -18,6 +18,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/feedbackbot/feedbackbot/bot"
+	"github.com/feedbackbot/feedbackbot/internal/lru"
 )
 
 // Handler handles one platform-neutral event. Its Response (or
@@ -75,11 +76,11 @@ type Adapter struct {
 	botID     string
 	sessionID string
 
-	seen     *lru[string, struct{}]   // de-duplicates replayed gateway events
-	channels *lru[string, chanInfo]   // channel and thread metadata
-	roots    *lru[string, rootInfo]   // whether a root message id names a thread
-	roles    *lru[string, guildRoles] // guild id -> roles
-	posted   *lru[string, string]     // id of a message the bot posted -> its channel
+	seen     *lru.Cache[string, struct{}]   // de-duplicates replayed gateway events
+	channels *lru.Cache[string, chanInfo]   // channel and thread metadata
+	roots    *lru.Cache[string, rootInfo]   // whether a root message id names a thread
+	roles    *lru.Cache[string, guildRoles] // guild id -> roles
+	posted   *lru.Cache[string, string]     // id of a message the bot posted -> its channel
 
 	wg      sync.WaitGroup
 	slots   chan struct{} // bounds concurrently handled events
@@ -138,11 +139,11 @@ func newAdapter(cfg Config, h Handler, api discordAPI) *Adapter {
 		log:      cfg.Logger,
 		h:        h,
 		api:      api,
-		seen:     newLRU[string, struct{}](100_000),
-		channels: newLRU[string, chanInfo](100_000),
-		roots:    newLRU[string, rootInfo](100_000),
-		roles:    newLRU[string, guildRoles](10_000),
-		posted:   newLRU[string, string](100_000),
+		seen:     lru.New[string, struct{}](100_000, 0),
+		channels: lru.New[string, chanInfo](100_000, 0),
+		roots:    lru.New[string, rootInfo](100_000, 0),
+		roles:    lru.New[string, guildRoles](10_000, 0),
+		posted:   lru.New[string, string](100_000, 0),
 		slots:    make(chan struct{}, 64),
 	}
 }

@@ -14,7 +14,7 @@
 //
 // Allowed imports: bot, discordgo, gorilla/websocket (discordgo's, and the
 // gateway dialer's read deadlines),
-// golang.org/x/time/rate and the standard library. It never imports another
+// golang.org/x/time/rate, internal/lru and the standard library. It never imports another
 // adapter, commands or store (its end-to-end tests do, to run the real
 // engine against the fake Discord).
 package discord

@@ -2,6 +2,7 @@ package discord
 
 import (
 	"context"
+	"log/slog"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -26,7 +27,18 @@ const randomID = "900000000000000104"
 
 func newEngineEnv(t *testing.T) *engineEnv {
 	t.Helper()
-	e := newEnv(t)
+	return newEngineEnvWith(t, nil, nil)
+}
+
+// newEngineEnvWith is newEngineEnv with another duplicate scorer (nil: the
+// real index) and, when log is set, that logger for the engine and the
+// adapter.
+func newEngineEnvWith(t *testing.T, scorer bot.Scorer, log *slog.Logger) *engineEnv {
+	t.Helper()
+	if log == nil {
+		log = testLogger(t)
+	}
+	e := newEnv(t, func(c *Config, _ *discordtest.Options) { c.Logger = log })
 	e.fake.AddChannel(discordtest.Channel{ID: randomID, Type: discordtest.ChannelText, GuildID: guildID, Name: "random"})
 	ctx, cancel := context.WithCancel(context.Background())
 	db, err := store.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "fb.db"))
@@ -37,7 +49,10 @@ func newEngineEnv(t *testing.T) *engineEnv {
 	cfg.DeliveryPoll = 20 * time.Millisecond
 	cfg.IndexPoll = 0
 	cfg.SuggestThreshold = dedup.DefaultSuggestThreshold
-	eng := bot.NewEngine(db, dedup.New(dedup.DefaultConfig()), cfg, testLogger(t))
+	if scorer == nil {
+		scorer = dedup.New(dedup.DefaultConfig())
+	}
+	eng := bot.NewEngine(db, scorer, cfg, log)
 	eng.SetCommands(commands.New(eng))
 	eng.AddPlatform(e.a)
 	if err := eng.LoadIndex(ctx); err != nil {

@@ -2,6 +2,7 @@ package discord
 
 import (
 	"context"
+	"runtime/debug"
 	"strconv"
 	"strings"
 
@@ -114,7 +115,7 @@ func (a *Adapter) spawn(ctx context.Context, key string, fn func(ctx context.Con
 	go func() {
 		defer func() {
 			if r := recover(); r != nil {
-				a.log.Error("panic handling discord event", "key", key, "panic", r)
+				a.log.Error("panic handling discord event", "key", key, "panic", r, "stack", string(debug.Stack()))
 			}
 			<-a.slots
 			a.wg.Done()
@@ -351,13 +352,14 @@ func (a *Adapter) onReaction(ctx context.Context, r *discordgo.MessageReaction, 
 // messages outside interactions, so answers go in the conversation only
 // when they are meant for it: a Public response, or the answer to someone
 // who mentioned the bot (including a user-safe error). Other responses and
-// errors are logged.
+// refusals are logged at debug level. The Handler logs internal errors and
+// recovers its own panics (bot.Engine.Handle does both), so they are not
+// logged again here.
 func (a *Adapter) handle(ctx context.Context, ev *bot.Event) {
 	resp, err := a.h.Handle(ctx, ev)
 	if err != nil {
 		code := bot.ErrorCode(err)
 		if code == bot.EINTERNAL {
-			a.log.Error("handle discord event", "kind", ev.Kind, "channel", ev.Channel, "err", err)
 			return
 		}
 		a.log.Debug("discord event refused", "kind", ev.Kind, "channel", ev.Channel, "err", err)

@@ -3,6 +3,7 @@ package discord
 import (
 	"context"
 	"fmt"
+	"runtime/debug"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -125,9 +126,12 @@ func (a *Adapter) onInteraction(ctx context.Context, i *discordgo.Interaction) {
 	defer t.Stop()
 	done := make(chan result, 1)
 	go func() {
+		// This goroutine is outside spawn's recover: a panic in the
+		// translation is logged here, once, and answered "Internal error.".
 		defer func() {
 			if r := recover(); r != nil {
-				done <- result{err: fmt.Errorf("handler panic: %v", r)}
+				a.log.Error("panic handling discord interaction", "id", i.ID, "panic", r, "stack", string(debug.Stack()))
+				done <- result{err: bot.Errorf(bot.EINTERNAL, "Internal error.")}
 			}
 		}()
 		ev, err := a.interactionEvent(ctx, i)
@@ -141,10 +145,8 @@ func (a *Adapter) onInteraction(ctx context.Context, i *discordgo.Interaction) {
 			done <- result{err: err}
 			return
 		}
+		// The Handler logs its internal errors (bot.Engine.Handle does).
 		resp, err := a.h.Handle(ctx, ev)
-		if err != nil && bot.ErrorCode(err) == bot.EINTERNAL {
-			a.log.Error("handle interaction", "kind", ev.Kind, "text", ev.Text, "err", err)
-		}
 		done <- result{resp, err}
 	}()
 	var res result

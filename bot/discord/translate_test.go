@@ -716,20 +716,6 @@ func TestGatewayDedup(t *testing.T) {
 	}
 }
 
-func TestLRU(t *testing.T) {
-	c := newLRU[string, int](2)
-	c.Put("a", 1)
-	c.Put("b", 2)
-	c.Get("a")
-	c.Put("c", 3)
-	if _, ok := c.Get("b"); ok || c.Len() != 2 {
-		t.Fatal("b should have been evicted")
-	}
-	if c.Seen("x") || !c.Seen("x") {
-		t.Fatal("Seen")
-	}
-}
-
 func TestConfig(t *testing.T) {
 	if _, err := New(Config{}, HandlerFunc(nil)); err == nil {
 		t.Fatal("no token accepted")

@@ -12,6 +12,7 @@
 //
 // The slack-go SDK is hidden behind the small slackAPI interface.
 //
-// Allowed imports: the standard library, bot and github.com/slack-go/slack.
+// Allowed imports: the standard library, bot, internal/lru and
+// github.com/slack-go/slack.
 // Package internal/slacktest is a fake Slack for tests and benchmarks.
 package slack

@@ -123,6 +123,13 @@ type harness struct {
 
 func newHarness(t *testing.T, socket bool) *harness {
 	t.Helper()
+	return newHarnessWith(t, socket, nil, io.Discard)
+}
+
+// newHarnessWith is newHarness with another duplicate scorer (nil: the
+// real index) and the engine's and adapter's logs written to logw.
+func newHarnessWith(t *testing.T, socket bool, scorer bot.Scorer, logw io.Writer) *harness {
+	t.Helper()
 	f := slacktest.New(slacktest.Options{Methods: e2eMethods(t), PingInterval: 500 * time.Millisecond})
 	f.AddUser(slacktest.User{ID: "U1", Name: "alice", DisplayName: "Alice"})
 	f.AddUser(slacktest.User{ID: "U2", Name: "gus", DisplayName: "Gus Guest", Restricted: true})
@@ -134,12 +141,15 @@ func newHarness(t *testing.T, socket bool) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := slog.New(slog.NewTextHandler(logw, nil))
 	cfg := bot.DefaultConfig()
 	cfg.SuggestThreshold = dedup.DefaultSuggestThreshold
 	cfg.DeliveryPoll = 50 * time.Millisecond
 	cfg.IndexPoll = 0
-	eng := bot.NewEngine(db, dedup.New(dedup.DefaultConfig()), cfg, log)
+	if scorer == nil {
+		scorer = dedup.New(dedup.DefaultConfig())
+	}
+	eng := bot.NewEngine(db, scorer, cfg, log)
 	eng.SetCommands(commands.New(eng))
 	cnt := &counter{h: eng, n: map[string]int{}}
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"regexp"
-	"runtime/debug"
 	"strings"
 
 	"github.com/feedbackbot/feedbackbot/bot"
@@ -32,7 +31,7 @@ func (a *Adapter) acceptEvent(eventID string, ev slackevents.EventsAPIEvent) boo
 		}
 		return true
 	}
-	if eventID != "" && !a.seen.firstSeen("ev:"+eventID, a.now()) {
+	if eventID != "" && a.seen.SeenAt("ev:"+eventID, a.now()) {
 		a.log.Debug("slack duplicate event ignored", "event_id", eventID)
 		return true
 	}
@@ -362,13 +361,12 @@ func (a *Adapter) handleButtons(ctx context.Context, cb slack.InteractionCallbac
 }
 
 // dispatch calls the Handler and sends its answer (or the error's user-safe
-// message) to the caller. Only internal errors are logged in full.
+// message) to the caller. The Handler logs internal errors and recovers its
+// own panics (bot.Engine.Handle does both); a panic in the adapter's own
+// code is recovered by the job runner.
 func (a *Adapter) dispatch(ctx context.Context, ev *bot.Event, to replyTo) {
-	resp, err := a.handle(ctx, ev)
+	resp, err := a.h.Handle(ctx, ev)
 	if err != nil {
-		if bot.ErrorCode(err) == bot.EINTERNAL {
-			a.log.Error("slack event failed", "kind", ev.Kind, "channel", ev.Channel, "user", ev.User.ID, "err", err)
-		}
 		resp = &bot.Response{Text: bot.ErrorMessage(err)}
 	}
 	if resp != nil && resp.Form != nil && to.triggerID != "" {
@@ -384,16 +382,6 @@ func (a *Adapter) dispatch(ctx context.Context, ev *bot.Event, to replyTo) {
 	if err := a.reply(ctx, resp, to); err != nil {
 		a.log.Warn("slack reply failed", "kind", ev.Kind, "channel", to.channel, "user", to.user, "err", err)
 	}
-}
-
-// handle calls the Handler, turning a panic into an internal error.
-func (a *Adapter) handle(ctx context.Context, ev *bot.Event) (resp *bot.Response, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("handler panic: %v\n%s", r, debug.Stack())
-		}
-	}()
-	return a.h.Handle(ctx, ev)
 }
 
 // reply sends resp to the person who caused the event: through the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -388,11 +389,26 @@ func TestCommandReply(t *testing.T) {
 		}
 	})
 	t.Run("PanicRecovered", func(t *testing.T) {
-		a, api := newTestAdapter(t, Config{}, HandlerFunc(func(context.Context, *bot.Event) (*bot.Response, error) { panic("boom") }))
+		// bot.Engine recovers its own panics and answers "Internal
+		// error." (TestInternalErrorLoggedOnce); a panic that escapes
+		// another Handler, or the adapter's own code, ends the job: logged
+		// once with its stack, and the adapter goes on.
+		var logs lockedBuffer
+		api := newFakeAPI()
+		a := newAdapter(Config{}, api, HandlerFunc(func(context.Context, *bot.Event) (*bot.Response, error) { panic("boom") }), slog.New(slog.NewTextHandler(&logs, nil)))
+		t.Cleanup(func() { a.jobs.stop(time.Second) })
 		a.acceptCommand(slack.SlashCommand{TeamID: "T1", ChannelID: "C1", UserID: "U2", Command: "/feedback", Text: "list", ResponseURL: "https://hooks.example/r"})
 		waitJobs(t, a)
-		if s := api.sent(); len(s) != 1 || s[0].Values.Get("text") != "Internal error." {
+		if out := logs.String(); strings.Count(out, "level=ERROR") != 1 || !strings.Contains(out, "boom") || !strings.Contains(out, "stack=") {
+			t.Fatalf("logs:\n%s", out)
+		}
+		if s := api.sent(); len(s) != 0 {
 			t.Fatalf("reply = %+v", s)
 		}
+		rec := newRecorder()
+		a.h = rec
+		a.acceptCommand(slack.SlashCommand{TeamID: "T1", ChannelID: "C1", UserID: "U2", Command: "/feedback", Text: "list", ResponseURL: "https://hooks.example/r"})
+		rec.next(t) // the adapter still handles commands
+		waitJobs(t, a)
 	})
 }

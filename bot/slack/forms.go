@@ -102,11 +102,9 @@ func (a *Adapter) submitForm(ctx context.Context, cb slack.InteractionCallback) 
 		Kind: bot.EventFormSubmit, Platform: bot.PlatformSlack, Workspace: ws,
 		User: a.resolveUser(ctx, cb.User.ID, cb.User.TeamID), FormID: cb.View.CallbackID, Values: formValues(cb.View),
 	}
-	resp, err := a.handle(ctx, ev)
+	// The Handler logs its internal errors (bot.Engine.Handle does).
+	resp, err := a.h.Handle(ctx, ev)
 	if err != nil {
-		if bot.ErrorCode(err) == bot.EINTERNAL {
-			a.log.Error("slack form submit failed", "form", cb.View.CallbackID, "user", cb.User.ID, "err", err)
-		}
 		// Show the refusal on the first field so the person sees it.
 		field := ""
 		for block := range formValues(cb.View) {

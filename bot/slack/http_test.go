@@ -27,12 +27,26 @@ const (
 	exampleSignature = "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503"
 )
 
+// TestSignWorkedExample: the fake's signer matches Slack's worked example,
+// and the verifier accepts the example's signature scheme (signed now: the
+// example's own 2018 timestamp is outside the replay window of the wall
+// clock, which slack-go's verifier reads) and refuses the example as sent.
 func TestSignWorkedExample(t *testing.T) {
-	if got := sign(exampleSecret, exampleTimestamp, []byte(exampleBody)); got != exampleSignature {
-		t.Fatalf("sign = %s", got)
-	}
 	if got := slacktest.Sign(exampleSecret, exampleTimestamp, []byte(exampleBody)); got != exampleSignature {
 		t.Fatalf("slacktest.Sign = %s", got)
+	}
+	now := time.Now()
+	ts := strconv.FormatInt(now.Unix(), 10)
+	h := http.Header{}
+	h.Set("X-Slack-Request-Timestamp", ts)
+	h.Set("X-Slack-Signature", slacktest.Sign(exampleSecret, ts, []byte(exampleBody)))
+	if err := checkSignature(exampleSecret, h, []byte(exampleBody), now); err != nil {
+		t.Fatalf("worked example signed now: %v", err)
+	}
+	h.Set("X-Slack-Request-Timestamp", exampleTimestamp)
+	h.Set("X-Slack-Signature", exampleSignature)
+	if err := checkSignature(exampleSecret, h, []byte(exampleBody), now); err != errStale {
+		t.Fatalf("worked example replayed years later: %v, want %v", err, errStale)
 	}
 }
 
@@ -55,8 +69,15 @@ func TestSignSharedFixture(t *testing.T) {
 	for k, val := range v.Headers {
 		h.Set(k, val)
 	}
-	ts, _ := strconv.ParseInt(v.Headers["X-Slack-Request-Timestamp"], 10, 64)
-	if err := checkSignature(v.Secret, h, []byte(v.Body), time.Unix(ts, 0)); err != nil {
+	ts := v.Headers["X-Slack-Request-Timestamp"]
+	if got := slacktest.Sign(v.Secret, ts, []byte(v.Body)); got != h.Get("X-Slack-Signature") {
+		t.Fatalf("slacktest.Sign = %s, fixture %s", got, h.Get("X-Slack-Signature"))
+	}
+	// The verifier accepts the fixture's body and secret signed now.
+	now := time.Now()
+	h.Set("X-Slack-Request-Timestamp", strconv.FormatInt(now.Unix(), 10))
+	h.Set("X-Slack-Signature", slacktest.Sign(v.Secret, h.Get("X-Slack-Request-Timestamp"), []byte(v.Body)))
+	if err := checkSignature(v.Secret, h, []byte(v.Body), now); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -92,12 +113,15 @@ func post(t *testing.T, url, contentType, body string, hdr map[string]string) in
 }
 
 func TestHTTPSignature(t *testing.T) {
-	exampleNow := time.Unix(1531420618, 0).Add(30 * time.Second)
+	// The wall clock: slack-go's verifier checks the timestamp against it
+	// (and the adapter's clock, fixed here, against the same window).
+	exampleNow := time.Now()
 	form := "application/x-www-form-urlencoded"
 	t.Run("WorkedExampleAccepted", func(t *testing.T) {
 		a, _, rec, srv := httpAdapter(t, exampleSecret, exampleNow)
+		ts := strconv.FormatInt(exampleNow.Unix(), 10)
 		code := post(t, srv.URL+"/slack/commands", form, exampleBody, map[string]string{
-			"X-Slack-Request-Timestamp": exampleTimestamp, "X-Slack-Signature": exampleSignature,
+			"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": slacktest.Sign(exampleSecret, ts, []byte(exampleBody)),
 		})
 		if code != http.StatusOK {
 			t.Fatalf("status %d", code)
@@ -114,11 +138,12 @@ func TestHTTPSignature(t *testing.T) {
 		ctype  string
 		body   string
 		ts     string
-		sig    string // "" = sign correctly
+		sig    string // "" = sign correctly, "-" = none, "original" = sign exampleBody
 		status int
 	}{
-		{"BadSignature", "/slack/commands", form, exampleBody, exampleTimestamp, "v0=" + strings.Repeat("0", 64), http.StatusUnauthorized},
-		{"TamperedBody", "/slack/commands", form, strings.Replace(exampleBody, "roadrunner", "coyote", 1), exampleTimestamp, exampleSignature, http.StatusUnauthorized},
+		{"BadSignature", "/slack/commands", form, exampleBody, "", "v0=" + strings.Repeat("0", 64), http.StatusUnauthorized},
+		{"TamperedBody", "/slack/commands", form, strings.Replace(exampleBody, "roadrunner", "coyote", 1), "", "original", http.StatusUnauthorized},
+		{"ReplayedYearsLater", "/slack/commands", form, exampleBody, exampleTimestamp, exampleSignature, http.StatusUnauthorized},
 		{"MissingSignature", "/slack/commands", form, exampleBody, exampleTimestamp, "-", http.StatusUnauthorized},
 		{"StaleTimestamp", "/slack/commands", form, exampleBody, strconv.FormatInt(exampleNow.Add(-6*time.Minute).Unix(), 10), "", http.StatusUnauthorized},
 		{"FutureTimestamp", "/slack/events", "application/json", `{"type":"url_verification","challenge":"c"}`, strconv.FormatInt(exampleNow.Add(6*time.Minute).Unix(), 10), "", http.StatusUnauthorized},
@@ -140,6 +165,8 @@ func TestHTTPSignature(t *testing.T) {
 			case "":
 				hdr["X-Slack-Signature"] = slacktest.Sign(exampleSecret, ts, []byte(tt.body))
 			case "-":
+			case "original": // signed before the body was changed
+				hdr["X-Slack-Signature"] = slacktest.Sign(exampleSecret, ts, []byte(exampleBody))
 			default:
 				hdr["X-Slack-Signature"] = tt.sig
 			}

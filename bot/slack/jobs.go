@@ -2,6 +2,8 @@ package slack
 
 import (
 	"context"
+	"log/slog"
+	"runtime/debug"
 	"sync"
 	"time"
 )
@@ -9,8 +11,10 @@ import (
 // jobRunner runs the work for acknowledged events after the ack. Jobs with
 // the same key (a channel's conversation or message) run one after the other
 // in arrival order; at most max jobs run at once. Every goroutine it starts
-// ends by stop.
+// ends by stop. A job that panics is logged (with its stack) and the runner
+// goes on: a bad payload cannot take the process down.
 type jobRunner struct {
+	log     *slog.Logger
 	mu      sync.Mutex
 	closed  bool
 	queues  map[string][]func(context.Context)
@@ -20,8 +24,11 @@ type jobRunner struct {
 	quitOne sync.Once
 }
 
-func newJobRunner(max int) *jobRunner {
-	return &jobRunner{queues: make(map[string][]func(context.Context)), sem: make(chan struct{}, max), quit: make(chan struct{})}
+func newJobRunner(max int, log *slog.Logger) *jobRunner {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &jobRunner{log: log, queues: make(map[string][]func(context.Context)), sem: make(chan struct{}, max), quit: make(chan struct{})}
 }
 
 // submit queues fn under key ("" runs it independently). It reports false
@@ -84,6 +91,11 @@ func (r *jobRunner) run(fn func(context.Context)) {
 		case <-r.quit:
 			cancel()
 		case <-stop:
+		}
+	}()
+	defer func() {
+		if p := recover(); p != nil {
+			r.log.Error("panic in slack event job", "panic", p, "stack", string(debug.Stack()))
 		}
 	}()
 	fn(ctx)

@@ -1,11 +1,14 @@
 package slack
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -187,29 +190,8 @@ func TestPostErrors(t *testing.T) {
 	}
 }
 
-func TestTTLCache(t *testing.T) {
-	c := newTTLCache[int](2, time.Minute)
-	now := time.Now()
-	c.put("a", 1, now)
-	c.put("b", 2, now)
-	c.get("a", now) // a is now most recent
-	c.put("c", 3, now)
-	if _, ok := c.get("b", now); ok {
-		t.Fatal("LRU entry not evicted")
-	}
-	if v, ok := c.get("a", now); !ok || v != 1 {
-		t.Fatal("a lost")
-	}
-	if _, ok := c.get("a", now.Add(2*time.Minute)); ok {
-		t.Fatal("expired entry returned")
-	}
-	if !c.firstSeen("x", now) || c.firstSeen("x", now) || !c.firstSeen("x", now.Add(2*time.Minute)) {
-		t.Fatal("firstSeen")
-	}
-}
-
 func TestJobRunnerOrdersByKey(t *testing.T) {
-	r := newJobRunner(4)
+	r := newJobRunner(4, nil)
 	var mu = make(chan struct{}, 1)
 	var got []int
 	for i := range 50 {
@@ -232,7 +214,7 @@ func TestJobRunnerOrdersByKey(t *testing.T) {
 }
 
 func TestJobRunnerStopCancels(t *testing.T) {
-	r := newJobRunner(1)
+	r := newJobRunner(1, nil)
 	started := make(chan struct{})
 	r.submit("", func(ctx context.Context) {
 		close(started)
@@ -271,4 +253,42 @@ func TestPostRate(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestJobRunnerSurvivesPanic: a job that panics is logged once, with its
+// stack, and the jobs queued behind it still run (the process survives).
+func TestJobRunnerSurvivesPanic(t *testing.T) {
+	var logs lockedBuffer
+	r := newJobRunner(1, slog.New(slog.NewTextHandler(&logs, nil)))
+	ran := make(chan struct{})
+	r.submit("k", func(context.Context) { panic("bad payload") })
+	r.submit("k", func(context.Context) { close(ran) })
+	select {
+	case <-ran:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the job after a panicking one did not run")
+	}
+	r.stop(time.Second)
+	out := logs.String()
+	if strings.Count(out, "level=ERROR") != 1 || !strings.Contains(out, "bad payload") || !strings.Contains(out, "stack=") {
+		t.Fatalf("want one error line with the panic and its stack, got:\n%s", out)
+	}
+}
+
+// lockedBuffer is a bytes.Buffer safe for concurrent writers (loggers).
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/feedbackbot/feedbackbot/bot"
+	"github.com/feedbackbot/feedbackbot/internal/lru"
 	"github.com/slack-go/slack"
 )
 
@@ -115,9 +116,9 @@ type Adapter struct {
 	newSocket func() socketClient
 
 	self   selfCache
-	users  *ttlCache[slack.User]
-	groups *ttlCache[map[string]bool]
-	seen   *ttlCache[struct{}]
+	users  *lru.Cache[string, slack.User]
+	groups *lru.Cache[string, map[string]bool]
+	seen   *lru.Cache[string, struct{}]
 
 	jobs *jobRunner
 
@@ -185,10 +186,10 @@ func newAdapter(cfg Config, api slackAPI, h Handler, log *slog.Logger) *Adapter 
 		log:    log,
 		apiURL: DefaultAPIURL,
 		now:    time.Now,
-		users:  newTTLCache[slack.User](maxUsers, userTTL),
-		groups: newTTLCache[map[string]bool](64, groupTTL),
-		seen:   newTTLCache[struct{}](dedupSize, dedupTTL),
-		jobs:   newJobRunner(maxWorkers),
+		users:  lru.New[string, slack.User](maxUsers, userTTL),
+		groups: lru.New[string, map[string]bool](64, groupTTL),
+		seen:   lru.New[string, struct{}](dedupSize, dedupTTL),
+		jobs:   newJobRunner(maxWorkers, log),
 	}
 }
 

@@ -3,6 +3,7 @@ package slack
 import (
 	"context"
 	"encoding/json"
+	"runtime/debug"
 	"sync"
 
 	"github.com/slack-go/slack"
@@ -78,11 +79,11 @@ func (a *Adapter) onSocketEvent(sc socketClient, evt socketmode.Event) {
 			}
 			a.acceptEvent(eventID, d)
 		case slack.SlashCommand:
-			if a.seen.firstSeen("env:"+evt.Request.EnvelopeID, a.now()) {
+			if !a.seen.SeenAt("env:"+evt.Request.EnvelopeID, a.now()) {
 				a.acceptCommand(d)
 			}
 		case slack.InteractionCallback:
-			if a.seen.firstSeen("env:"+evt.Request.EnvelopeID, a.now()) {
+			if !a.seen.SeenAt("env:"+evt.Request.EnvelopeID, a.now()) {
 				a.acceptInteraction(d)
 			}
 		}
@@ -94,10 +95,19 @@ func (a *Adapter) onSocketEvent(sc socketClient, evt socketmode.Event) {
 // without handling it again.
 func (a *Adapter) ackForm(ctx context.Context, sc socketClient, req socketmode.Request, cb slack.InteractionCallback) {
 	var payload []any
-	if a.seen.firstSeen("env:"+req.EnvelopeID, a.now()) {
-		if body := a.submitForm(ctx, cb); body != nil {
-			payload = append(payload, json.RawMessage(body))
-		}
+	if !a.seen.SeenAt("env:"+req.EnvelopeID, a.now()) {
+		// This runs on the socket's reader goroutine, outside the job
+		// runner: a panic here is logged once and the form acknowledged.
+		func() {
+			defer func() {
+				if p := recover(); p != nil {
+					a.log.Error("panic handling slack form submit", "panic", p, "stack", string(debug.Stack()))
+				}
+			}()
+			if body := a.submitForm(ctx, cb); body != nil {
+				payload = append(payload, json.RawMessage(body))
+			}
+		}()
 	}
 	if err := sc.Ack(req, payload...); err != nil {
 		a.log.Warn("slack socket mode ack failed", "envelope_id", req.EnvelopeID, "err", err)

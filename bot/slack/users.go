@@ -53,14 +53,14 @@ func (a *Adapter) resolveUser(ctx context.Context, id, eventTeam string) bot.Use
 
 // userInfo is users.info, cached for userTTL.
 func (a *Adapter) userInfo(ctx context.Context, id string) (slack.User, error) {
-	if u, ok := a.users.get(id, a.now()); ok {
+	if u, ok := a.users.GetAt(id, a.now()); ok {
 		return u, nil
 	}
 	u, err := a.api.GetUserInfoContext(ctx, id)
 	if err != nil {
 		return slack.User{}, err
 	}
-	a.users.put(id, *u, a.now())
+	a.users.PutAt(id, *u, a.now())
 	a.linkEmail(ctx, *u)
 	return *u, nil
 }
@@ -68,7 +68,7 @@ func (a *Adapter) userInfo(ctx context.Context, id string) (slack.User, error) {
 // inGroup reports whether user is in the user group, with the membership
 // cached for groupTTL. A failed lookup counts as not a member.
 func (a *Adapter) inGroup(ctx context.Context, group, user string) bool {
-	members, ok := a.groups.get(group, a.now())
+	members, ok := a.groups.GetAt(group, a.now())
 	if !ok {
 		ids, err := a.api.GetUserGroupMembersContext(ctx, group)
 		if err != nil {
@@ -79,7 +79,7 @@ func (a *Adapter) inGroup(ctx context.Context, group, user string) bool {
 		for _, m := range ids {
 			members[m] = true
 		}
-		a.groups.put(group, members, a.now())
+		a.groups.PutAt(group, members, a.now())
 	}
 	return members[user]
 }
