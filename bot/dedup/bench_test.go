@@ -114,24 +114,25 @@ func BenchmarkBuild(b *testing.B) {
 // near-duplicates and dismissals of random pairs, 1 in 4).
 func BenchmarkSimilarLearned(b *testing.B) {
 	const n = 100_000
-	docs := newCorpusGen(42).docs(n)
+	docs := synthDocs(textgen.New(42), n)
 	ix := New(DefaultConfig())
 	ix.Load(docs)
-	g := newCorpusGen(9)
+	gen := textgen.New(9)
+	rng := rand.New(rand.NewPCG(9, 1))
 	var ds []bot.Decision
 	for i := 0; i < ix.cfg.MaxDecisions; i++ {
-		a := g.rng.IntN(n)
+		a := rng.IntN(n)
 		bb := a + 1
 		if bb == n || i%4 == 0 {
-			bb = g.rng.IntN(n)
+			bb = rng.IntN(n)
 		}
 		ds = append(ds, bot.Decision{Key: fmt.Sprint(i), A: docs[a].ID, B: docs[bb].ID, Same: i%4 != 0})
 	}
 	ix.Learn(ds)
 	queries := make([]string, 1000)
 	for i := range queries {
-		d := docs[g.rng.IntN(len(docs))]
-		queries[i] = g.mutate(d.Title) + "\n" + g.mutate(d.Description)
+		d := docs[rng.IntN(len(docs))]
+		queries[i] = gen.Near(i, d.Title+"\n"+d.Description)
 	}
 	lat := make([]time.Duration, 0, b.N)
 	ctx := context.Background()

@@ -3,12 +3,14 @@ package dedup
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"runtime"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/feedbackbot/feedbackbot/bot"
+	"github.com/feedbackbot/feedbackbot/internal/textgen"
 )
 
 func scoreOf(t *testing.T, ix *Index, text string, id int64) (float64, string) {
@@ -131,12 +133,12 @@ func TestLearnBounded(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.MaxDecisions = 200
 	ix := New(cfg)
-	g := newCorpusGen(7)
-	docs := g.docs(500)
+	docs := synthDocs(textgen.New(7), 500)
+	rng := rand.New(rand.NewPCG(7, 1))
 	ix.Load(docs)
 	var ds []bot.Decision
 	for i := 0; i < 10_000; i++ {
-		a, b := docs[g.rng.IntN(len(docs))].ID, docs[g.rng.IntN(len(docs))].ID
+		a, b := docs[rng.IntN(len(docs))].ID, docs[rng.IntN(len(docs))].ID
 		ds = append(ds, bot.Decision{Key: fmt.Sprint("d", i), A: a, B: b, Same: i%3 != 0})
 	}
 	var m0 runtime.MemStats
