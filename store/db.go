@@ -270,7 +270,9 @@ func (s *DB) provider(ctx context.Context) (*goose.Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	var opts []goose.ProviderOption
+	// Helpers number their migrations in ranges, so a database may have a
+	// later one applied before an earlier one is added: apply those too.
+	opts := []goose.ProviderOption{goose.WithAllowOutofOrder(true)}
 	dialect := goose.DialectSQLite3
 	if s.dialect == DialectPostgres {
 		dialect = goose.DialectPostgres
