@@ -25,6 +25,11 @@ type CaptureMessageInput struct {
 type CaptureTextInput struct {
 	Where Message
 	Text  string
+	// TextID, for text with no chat message and nowhere to post (an API
+	// capture), is the message id its mention is stored under: the same
+	// TextID twice captures once (ECONFLICT, ReasonCaptured, the second
+	// time). "" picks a random one.
+	TextID string
 }
 
 // CaptureResult is what a capture did. Request is the canonical request the
@@ -60,7 +65,7 @@ func (e *Engine) CaptureText(ctx context.Context, a Actor, in CaptureTextInput) 
 	m.Author = a.User()
 	m.Text = in.Text
 	if m.ID == "" {
-		return e.captureWithoutMessage(ctx, a, &m)
+		return e.captureWithoutMessage(ctx, a, &m, in.TextID)
 	}
 	return e.capture(ctx, a, &m, ViaCommand)
 }
@@ -360,7 +365,7 @@ func (e *Engine) capturedConflict(ctx context.Context, m *Message) error {
 // captureWithoutMessage handles text that has no chat message of its own
 // (a slash command on Slack or Discord): the bot posts the card at the top of
 // the channel and the request's thread hangs on that card.
-func (e *Engine) captureWithoutMessage(ctx context.Context, a Actor, m *Message) (*CaptureResult, error) {
+func (e *Engine) captureWithoutMessage(ctx context.Context, a Actor, m *Message, textID string) (*CaptureResult, error) {
 	text, err := normalizeText(m.Text)
 	if err != nil {
 		return nil, err
@@ -370,6 +375,9 @@ func (e *Engine) captureWithoutMessage(ctx context.Context, a Actor, m *Message)
 		// Nowhere to post (API capture): a mention with no thread.
 		mm := *m
 		mm.ID = "text-" + randomID()
+		if textID != "" {
+			mm.ID = textID
+		}
 		mention := mentionOf(&mm, a, ViaCommand, text)
 		mention.ThreadID = ""
 		if m.Platform == PlatformAPI {
@@ -377,6 +385,9 @@ func (e *Engine) captureWithoutMessage(ctx context.Context, a Actor, m *Message)
 		}
 		req := &Request{Title: titleOf(text), Description: text, Status: StatusOpen}
 		if err := e.store.CreateRequest(ctx, req, mention); err != nil {
+			if ErrorCode(err) == ECONFLICT && textID != "" {
+				return nil, e.capturedConflict(ctx, &mm)
+			}
 			return nil, err
 		}
 		e.metrics.Captured(m.Platform, mention.Via)

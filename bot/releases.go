@@ -2,7 +2,10 @@ package bot
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"io"
 )
 
 // ReleaseCommand asks the engine to ship or roll back requests.
@@ -51,9 +54,10 @@ func (e *Engine) Release(ctx context.Context, a Actor, c ReleaseCommand) (*Relea
 	if err := RequireReleaseLead(a, what); err != nil {
 		return nil, err
 	}
+	fp := releaseFingerprint(c)
 	if c.IdempotencyKey != "" {
 		if ev, err := e.store.FindReleaseByIdempotencyKey(ctx, c.IdempotencyKey); err == nil {
-			return e.replayed(ev)
+			return e.replayed(ev, fp)
 		} else if ErrorCode(err) != ENOTFOUND {
 			return nil, err
 		}
@@ -97,34 +101,26 @@ func (e *Engine) Release(ctx context.Context, a Actor, c ReleaseCommand) (*Relea
 	}
 	res, err := e.store.Release(ctx, ReleaseInput{
 		Action: c.Action, Version: c.Version, Note: c.Note, Actor: a.DisplayName(),
-		IdempotencyKey: c.IdempotencyKey, RequestIDs: ids,
+		IdempotencyKey: c.IdempotencyKey, Fingerprint: fp, RequestIDs: ids,
 		Text:     func(reqs []*Request) string { return e.Text().ReleaseReply(c.Action, c.Version, c.Note, reqs) },
 		Schedule: e.outbox.Schedule,
+		Result: func(res *ReleaseResult) string {
+			b, _ := json.Marshal(e.outcome(*out, res))
+			return string(b)
+		},
 	})
 	if ErrorCode(err) == ECONFLICT && c.IdempotencyKey != "" {
 		ev, ferr := e.store.FindReleaseByIdempotencyKey(ctx, c.IdempotencyKey)
 		if ferr == nil {
-			return e.replayed(ev)
+			return e.replayed(ev, fp)
 		}
 	}
 	if err != nil {
 		return nil, err
 	}
-	out.EventID = res.Event.ID
-	out.Threads = res.Threads
+	*out = e.outcome(*out, res)
 	if res.Threads > 0 {
 		e.outbox.Kick()
-	}
-	for _, r := range res.Changed {
-		out.Changed = append(out.Changed, e.Key(r.ID))
-	}
-	for _, r := range res.Skipped {
-		out.Skipped = append(out.Skipped, e.Key(r.ID))
-	}
-	if b, err := json.Marshal(out); err == nil {
-		if err := e.store.SetReleaseResult(ctx, res.Event.ID, string(b)); err != nil {
-			e.log.Warn("save release result", "err", err)
-		}
 	}
 	for _, r := range res.Changed {
 		e.reindex(ctx, r.ID)
@@ -135,7 +131,39 @@ func (e *Engine) Release(ctx context.Context, a Actor, c ReleaseCommand) (*Relea
 	return out, nil
 }
 
-func (e *Engine) replayed(ev *ReleaseEvent) (*ReleaseOutcome, error) {
+// outcome is out completed with what the store did.
+func (e *Engine) outcome(out ReleaseOutcome, res *ReleaseResult) ReleaseOutcome {
+	out.EventID = res.Event.ID
+	out.Threads = res.Threads
+	out.Changed = make([]string, 0, len(res.Changed))
+	for _, r := range res.Changed {
+		out.Changed = append(out.Changed, e.Key(r.ID))
+	}
+	out.Skipped = make([]string, 0, len(res.Skipped))
+	for _, r := range res.Skipped {
+		out.Skipped = append(out.Skipped, e.Key(r.ID))
+	}
+	return out
+}
+
+// releaseFingerprint identifies what c asks for (not who asks), to tell a
+// retry of an idempotency key from its reuse for another release.
+func releaseFingerprint(c ReleaseCommand) string {
+	h := sha256.New()
+	for _, s := range append([]string{c.Action, c.Version, c.Note}, c.Keys...) {
+		io.WriteString(h, s)
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// replayed is the stored answer of the release made with the same
+// idempotency key, marked as a replay; ECONFLICT when that release asked
+// for something else (fingerprint fp differs).
+func (e *Engine) replayed(ev *ReleaseEvent, fp string) (*ReleaseOutcome, error) {
+	if ev.Fingerprint != "" && ev.Fingerprint != fp {
+		return nil, errIdempotencyReused()
+	}
 	var out ReleaseOutcome
 	if ev.Result == "" || json.Unmarshal([]byte(ev.Result), &out) != nil {
 		out = ReleaseOutcome{EventID: ev.ID, Action: ev.Action, Version: ev.Version}

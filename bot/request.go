@@ -193,7 +193,8 @@ type ReleaseEvent struct {
 	Note           string    `db:"note"`
 	Actor          string    `db:"actor"`
 	IdempotencyKey string    `db:"idempotency_key"`
-	Result         string    `db:"result"` // JSON of the first answer, for idempotent replays
+	Fingerprint    string    `db:"fingerprint"` // what was asked with IdempotencyKey
+	Result         string    `db:"result"`      // JSON of the first answer, for idempotent replays
 	CreatedAt      time.Time `db:"created_at"`
 }
 

@@ -37,7 +37,13 @@ type ReleaseInput struct {
 	Note           string
 	Actor          string
 	IdempotencyKey string // "" for none
-	RequestIDs     []int64
+	// Fingerprint identifies what was asked with IdempotencyKey, so that
+	// the key reused for a different release is told apart.
+	Fingerprint string
+	RequestIDs  []int64
+	// Result, when set, renders the answer to store with the event (in the
+	// same transaction), which replays of IdempotencyKey return.
+	Result func(*ReleaseResult) string
 	// Text renders the reply posted in one subscribed thread, given the
 	// requests of this event that the thread is subscribed to (canonical
 	// requests, in RequestIDs order).

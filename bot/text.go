@@ -512,6 +512,10 @@ func errCannotLoad(link string) error {
 	return Errorf(EINVALID, "Could not load the message at %s.", clip(link, 100))
 }
 
+func errIdempotencyReused() error {
+	return Errorf(ECONFLICT, "This idempotency key was already used for a different request; use a new key.")
+}
+
 func errNothingShippedIn(version string) error {
 	return Errorf(ENOTFOUND, "No request is shipped in %s.", clip(version, 40))
 }

@@ -203,9 +203,13 @@ func TestUseCasesAPI(t *testing.T) {
 		if err != nil || !reflect.DeepEqual(out.Changed, []string{"FB-1"}) || !reflect.DeepEqual(out.Unknown, []string{"FB-77", "nonsense"}) {
 			t.Fatalf("release: %+v, %v", out, err)
 		}
-		again, err := e.Release(ctx, api, bot.ReleaseCommand{Action: bot.ActionShipped, Keys: []string{"FB-1"}, IdempotencyKey: "ci-9"})
-		if err != nil || !again.Replayed || again.EventID != out.EventID {
+		again, err := e.Release(ctx, api, bot.ReleaseCommand{Action: bot.ActionShipped, Keys: []string{"FB-1", "FB-77", "nonsense"}, AllowUnknown: true, IdempotencyKey: "ci-9"})
+		if err != nil || !again.Replayed || again.EventID != out.EventID || !reflect.DeepEqual(again.Changed, out.Changed) {
 			t.Fatalf("replay: %+v, %v", again, err)
+		}
+		// The key reused for another release is refused.
+		if _, err := e.Release(ctx, api, bot.ReleaseCommand{Action: bot.ActionShipped, Keys: []string{"FB-1"}, IdempotencyKey: "ci-9"}); bot.ErrorCode(err) != bot.ECONFLICT {
+			t.Fatalf("key reused for another release: %v", err)
 		}
 	})
 }

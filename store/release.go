@@ -14,7 +14,7 @@ import (
 	"github.com/feedbackbot/feedbackbot/bot"
 )
 
-const releaseColumns = `id, action, version, note, actor, idempotency_key, result, created_at`
+const releaseColumns = `id, action, version, note, actor, idempotency_key, fingerprint, result, created_at`
 
 // deliveryBatch is how many deliveries one INSERT writes.
 const deliveryBatch = 500
@@ -54,12 +54,13 @@ func (s *DB) Release(ctx context.Context, in bot.ReleaseInput) (*bot.ReleaseResu
 		Note:           in.Note,
 		Actor:          in.Actor,
 		IdempotencyKey: in.IdempotencyKey,
+		Fingerprint:    in.Fingerprint,
 		CreatedAt:      now,
 	}
 	err = tx.GetContext(ctx, &ev.ID, tx.Rebind(`
-		INSERT INTO release_events (action, version, note, actor, idempotency_key, result, created_at)
-		VALUES (?, ?, ?, ?, ?, '', ?) RETURNING id`),
-		ev.Action, ev.Version, ev.Note, ev.Actor, ev.IdempotencyKey, now)
+		INSERT INTO release_events (action, version, note, actor, idempotency_key, fingerprint, result, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, '', ?) RETURNING id`),
+		ev.Action, ev.Version, ev.Note, ev.Actor, ev.IdempotencyKey, ev.Fingerprint, now)
 	if isUniqueViolation(err) {
 		return nil, storeError(bot.ECONFLICT, bot.ReasonReleaseRecorded, "This release was already recorded.")
 	}
@@ -101,6 +102,14 @@ func (s *DB) Release(ctx context.Context, in bot.ReleaseInput) (*bot.ReleaseResu
 		return nil, err
 	}
 	res.Threads = n
+	if in.Result != nil {
+		// The answer is stored with the event, so that a replay of the
+		// idempotency key never sees the event without it.
+		ev.Result = in.Result(res)
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE release_events SET result = ? WHERE id = ?`), ev.Result, ev.ID); err != nil {
+			return nil, fmt.Errorf("store release result: %w", err)
+		}
+	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("commit: %w", err)
 	}

@@ -423,11 +423,12 @@ func (s *Server) apiGetRequest(w http.ResponseWriter, r *http.Request) {
 // POST /api/v1/feedback
 func (s *Server) apiCaptureFeedback(w http.ResponseWriter, r *http.Request) {
 	var in struct {
-		Source string `json:"source"`
-		Author string `json:"author"`
-		Text   string `json:"text"`
-		Link   string `json:"link"`
-		Org    string `json:"org"`
+		Source         string `json:"source"`
+		Author         string `json:"author"`
+		Text           string `json:"text"`
+		Link           string `json:"link"`
+		Org            string `json:"org"`
+		IdempotencyKey string `json:"idempotency_key"`
 	}
 	if !s.write(w, r, &in) {
 		return
@@ -436,7 +437,9 @@ func (s *Server) apiCaptureFeedback(w http.ResponseWriter, r *http.Request) {
 	if in.Source, err = field("source", in.Source, true, 100); err == nil {
 		if in.Author, err = field("author", in.Author, true, 200); err == nil {
 			if in.Org, err = field("org", in.Org, false, 200); err == nil {
-				in.Link, err = checkLink(in.Link)
+				if in.Link, err = checkLink(in.Link); err == nil {
+					in.IdempotencyKey, err = idempotencyKey(r, in.IdempotencyKey)
+				}
 			}
 		}
 	}
@@ -449,18 +452,62 @@ func (s *Server) apiCaptureFeedback(w http.ResponseWriter, r *http.Request) {
 	where := bot.Message{Platform: bot.PlatformAPI, Workspace: in.Source, Permalink: in.Link}
 	ctx, cancel := writeContext(r)
 	defer cancel()
-	res, err := s.e.CaptureText(ctx, by, bot.CaptureTextInput{Where: where, Text: in.Text})
+	input := bot.CaptureTextInput{Where: where, Text: in.Text}
+	var iw *idempotentWrite
+	if st, ok := s.e.Store().(idempotencyStore); ok && in.IdempotencyKey != "" {
+		iw = &idempotentWrite{scope: "feedback", key: in.IdempotencyKey, st: st,
+			fingerprint: fingerprint(in.Source, in.Author, in.Text, in.Link, in.Org)}
+		status, body, err := iw.claim(ctx)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if body != "" {
+			writeReplay(w, status, []byte(body))
+			return
+		}
+		input.TextID = textID(in.IdempotencyKey)
+	}
+	res, err := s.e.CaptureText(ctx, by, input)
+	if err != nil && iw != nil && bot.ErrorReason(err) == bot.ReasonCaptured {
+		// A request with this key captured the text: give its answer.
+		if status, body := iw.waitAnswer(ctx); body != "" {
+			writeReplay(w, status, []byte(body))
+			return
+		}
+		// It stopped before answering: answer from the request now.
+		var be *bot.Error
+		if errors.As(err, &be) && len(be.IDs) > 0 {
+			if req, rerr := s.e.Store().ResolveRequest(ctx, be.IDs[0]); rerr == nil {
+				status, b, _ := iw.save(ctx, http.StatusCreated, s.captureAnswer(&bot.CaptureResult{Request: req}))
+				writeReplay(w, status, b)
+				return
+			}
+		}
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
+	out := s.captureAnswer(res)
+	if iw != nil {
+		if status, b, replay := iw.save(ctx, http.StatusCreated, out); replay {
+			writeReplay(w, status, b)
+			return
+		}
+	}
+	w.Header().Set("Location", out.Request.URL)
+	writeJSON(w, http.StatusCreated, out)
+}
+
+// captureAnswer is the answer to a capture.
+func (s *Server) captureAnswer(res *bot.CaptureResult) captureJSON {
 	j := s.requestJSON(res.Request)
 	out := captureJSON{Request: &j, PossibleDuplicates: []string{}, Message: s.e.Text().Captured(res)}
 	for _, id := range res.Duplicates {
 		out.PossibleDuplicates = append(out.PossibleDuplicates, s.e.Key(id))
 	}
-	w.Header().Set("Location", out.Request.URL)
-	writeJSON(w, http.StatusCreated, out)
+	return out
 }
 
 // checkLink accepts an empty link or an absolute http(s) URL.

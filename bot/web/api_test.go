@@ -466,10 +466,15 @@ func TestAPI_Release(t *testing.T) {
 		if again["replayed"] != true || again["event_id"] != first["event_id"] || fmt.Sprint(again["changed"]) != fmt.Sprint(first["changed"]) {
 			t.Errorf("replay %v, first %v", again, first)
 		}
-		// Same key in the header, different body: still the first result.
-		hdr := env.write("POST", "/api/v1/releases", `{"action":"shipped","version":"v9","requests":["FB-4"]}`, withHeader("Idempotency-Key", "deploy-2.5-1"))
+		// Same key in the header, same body: the first result.
+		hdr := env.write("POST", "/api/v1/releases", strings.Replace(body, `,"idempotency_key":"deploy-2.5-1"`, "", 1), withHeader("Idempotency-Key", "deploy-2.5-1"))
 		if v := hdr.JSON(t); hdr.Code != 200 || v["replayed"] != true || v["event_id"] != first["event_id"] {
 			t.Errorf("header replay: %d %v", hdr.Code, v)
+		}
+		// Same key, different body: 409, nothing done.
+		other := env.write("POST", "/api/v1/releases", `{"action":"shipped","version":"v9","requests":["FB-4"]}`, withHeader("Idempotency-Key", "deploy-2.5-1"))
+		if other.Code != http.StatusConflict || other.ErrorCode(t) != bot.ECONFLICT {
+			t.Errorf("key reused for another release: %d %s", other.Code, other.Body)
 		}
 		if err := env.e.Flush(ctx); err != nil {
 			t.Fatal(err)
