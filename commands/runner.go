@@ -33,7 +33,7 @@ func (r *Runner) Run(ctx context.Context, ev *bot.Event) (*bot.Response, error) 
 	}
 	switch c.Verb {
 	case "help":
-		return &bot.Response{Text: HelpText(prefix)}, nil
+		return r.help(), nil
 	case "new":
 		return r.newFeedback(ctx, ev, c)
 	case "list", "top":
