@@ -40,8 +40,9 @@ type User struct {
 	// Org is the person's organisation: their Slack team (for Slack Connect
 	// users, their own team), the Discord guild, or a free text.
 	Org string
-	// Team and ReleaseLead are the roles of DESIGN.md §3, resolved by the
-	// adapter from platform data; the engine enforces them.
+	// Team and ReleaseLead are the roles (team members curate, release
+	// leads ship and roll back; README "Commands"), resolved by the adapter
+	// from platform data; the engine's use cases enforce them.
 	Team        bool
 	ReleaseLead bool
 }

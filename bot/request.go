@@ -37,7 +37,8 @@ func (s Status) Valid() bool {
 }
 
 // Suggestible reports whether a request in status s may be offered as a
-// duplicate candidate (DESIGN.md §2: every status but declined).
+// duplicate candidate: every status but declined (a declined request is
+// not worth pointing people to).
 func (s Status) Suggestible() bool { return s.Valid() && s != StatusDeclined }
 
 // Capture paths (Mention.Via).
@@ -53,7 +54,8 @@ const (
 	ViaLink     = "link"   // attached with /feedback link
 )
 
-// MaxTitleRunes is the longest title a request keeps (DESIGN.md §1).
+// MaxTitleRunes is the longest title a request keeps (the first line of
+// the feedback, clipped).
 const MaxTitleRunes = 120
 
 // MaxTextRunes is the longest feedback text accepted.

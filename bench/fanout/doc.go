@@ -1,4 +1,5 @@
-// Package fanout measures the ship fan-out (DESIGN.md §6): a fake chat API
+// Package fanout measures the ship fan-out (targets and figures in
+// docs/performance.md): a fake chat API
 // served over HTTP on the loopback interface that accepts one message per
 // second per channel and answers 429 with Retry-After past it, a bot.Platform
 // that posts to it, a seeder for N channels × M subscribed threads, and a

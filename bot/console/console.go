@@ -3,7 +3,7 @@
 // press buttons, and the bot answers in the same transcript. It is the
 // default platform when no Slack or Discord token is configured.
 //
-// Input language (DESIGN.md §4), one line each:
+// Input language (the README's "A console session" shows it), one line each:
 //
 //	#name                     switch to channel #name
 //	alice: text               alice posts text in the current channel

@@ -11,13 +11,15 @@ import (
 )
 
 // CommandName is the slash command; MessageCommandName the message
-// (context-menu) command. Both are part of the public interface (DESIGN.md §3).
+// (context-menu) command. Both are part of the public interface (README,
+// "Commands" and "Install in Discord"): renaming them breaks installations.
 const (
 	CommandName        = "feedback"
 	MessageCommandName = "Send to feedback board"
 )
 
-// Option names (DESIGN.md §3). "sort" is the one addition, for
+// Option names, part of the public command interface (README "Commands").
+// "sort" is the one addition, for
 // "/feedback list [status] [sort demand|new]".
 const (
 	optKey     = "key"

@@ -12,7 +12,7 @@ import (
 const DefaultAPIURL = "https://discord.com"
 
 // Config configures the adapter. cmd/feedbackbot fills it from the
-// environment (DESIGN.md §4): DISCORD_BOT_TOKEN, DISCORD_GUILD_ID,
+// environment (README "Configuration"): DISCORD_BOT_TOKEN, DISCORD_GUILD_ID,
 // DISCORD_API_URL, DISCORD_TEAM_ROLE, DISCORD_RELEASE_ROLE,
 // DISCORD_SHARD_ID, DISCORD_SHARD_COUNT, FEEDBACKBOT_CAPTURE_EMOJI and
 // FEEDBACKBOT_VOTE_EMOJI.

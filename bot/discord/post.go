@@ -18,7 +18,8 @@ import (
 	"github.com/feedbackbot/feedbackbot/bot"
 )
 
-// Discord limits (platforms.md §3).
+// Discord limits (Discord API reference: message content 2000 characters,
+// button labels 80, custom ids 100, 5 buttons a row, 5 rows).
 const (
 	maxContent       = 2000 // message content, characters
 	maxLabel         = 80   // button label

@@ -19,7 +19,7 @@ import (
 )
 
 // Slack's worked example from "Verifying requests from Slack"
-// (platforms.md §1.1).
+// (api.slack.com/authentication/verifying-requests-from-slack).
 const (
 	exampleSecret    = "8f742231b10e8888abcd99yyyzzz85a5"
 	exampleTimestamp = "1531420618"

@@ -12,7 +12,8 @@ import (
 	"github.com/slack-go/slack"
 )
 
-// Block Kit and message limits (platforms.md §3).
+// Block Kit and message limits (Slack's Block Kit reference: section text
+// 3000 characters, button text 75, action ids 255, 50 blocks a message).
 const (
 	maxSectionText = 3000
 	maxActions     = 25

@@ -22,7 +22,7 @@ const DefaultAPIURL = "https://slack.com/api/"
 // Defaults for the adapter's internal limits.
 const (
 	// channelInterval is Slack's posting pace: about one message per second
-	// per channel (platforms.md §1.5).
+	// per channel (Slack's rate-limit documentation for chat.postMessage).
 	channelInterval = time.Second
 	// handleTimeout bounds the work done for one event.
 	handleTimeout = 30 * time.Second
@@ -210,8 +210,8 @@ func (a *Adapter) ChannelInterval() time.Duration { return channelInterval }
 //
 // Slack rate-limits chat.postMessage in its "special" tier: about one
 // message per second per channel, short bursts allowed, "while also
-// maintaining a workspace-wide limit" (platforms.md §1.5). Neither
-// platforms.md nor Slack's rate-limit page gives a figure for that
+// maintaining a workspace-wide limit" (Slack's rate-limit documentation).
+// Slack gives no figure for that
 // workspace-wide limit, and any guess would be wrong one way: too high and
 // it protects nothing, too low and it slows every fan-out across many
 // channels for no documented reason. So the default is none; when Slack

@@ -10,7 +10,7 @@ import (
 )
 
 // resolveUser returns the person behind a Slack user id with their display
-// name, organisation and roles (DESIGN.md §3):
+// name, organisation and roles (README "Roles"):
 //   - Team: a full member of the installing workspace (not a guest, not an
 //     external Slack Connect user), or a member of Config.TeamUsergroup;
 //   - ReleaseLead: listed in Config.ReleaseLeads, directly or through one of

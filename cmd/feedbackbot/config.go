@@ -10,7 +10,8 @@ import (
 )
 
 // Config is every setting of the binary. Environment variables set the
-// defaults (names are part of the product's interface, DESIGN.md §4); flags
+// defaults (names are part of the product's interface, README
+// "Configuration"); flags
 // override them.
 type Config struct {
 	DatabaseURL string

@@ -807,7 +807,7 @@ func (b messageBody) nonceString() (string, bool) {
 	return raw, true
 }
 
-// checkLimits applies Discord's documented limits (platforms.md §3), which
+// checkLimits applies Discord's documented limits (API reference), which
 // are stricter than the spec's (content 2000, not 4000).
 func checkLimits(b messageBody, create bool) []string {
 	var errs []string

@@ -727,7 +727,8 @@ func wireMessage(m *Message) map[string]any {
 	return out
 }
 
-// Limits Slack enforces on message content (platforms.md §3).
+// Limits Slack enforces on message content (chat.postMessage and Block Kit
+// references).
 const (
 	MaxText        = 40000
 	MaxBlocks      = 50

@@ -9,7 +9,7 @@ import (
 	"unicode/utf8"
 )
 
-// Limits Slack enforces on modal views (platforms.md §3; Block Kit reference:
+// Limits Slack enforces on modal views (Block Kit reference:
 // a modal's title, submit and close are plain_text of at most 24 characters,
 // callback_id at most 255, private_metadata at most 3000, at most 100 blocks).
 const (
