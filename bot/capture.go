@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"strings"
+	"unicode"
 )
 
 // ReplyReaction is the reaction the bot adds to a reply that joined a
@@ -406,13 +407,25 @@ func (e *Engine) captureWithoutMessage(ctx context.Context, a Actor, m *Message,
 // normalizeText trims the text and checks its length.
 func normalizeText(s string) (string, error) {
 	s = strings.TrimSpace(strings.ToValidUTF8(s, "\uFFFD"))
-	if s == "" {
+	if invisible(s) {
 		return "", errNoText
 	}
 	if n := len([]rune(s)); n > MaxTextRunes {
 		return "", errTooLong(n)
 	}
 	return s, nil
+}
+
+// invisible reports whether s shows nothing: it is empty or made only of
+// spaces, zero-width and other format characters (U+200B, U+200D, U+FEFF,
+// direction marks and overrides…) and variation selectors.
+func invisible(s string) bool {
+	for _, r := range s {
+		if !unicode.IsSpace(r) && !unicode.Is(unicode.Cf, r) && !unicode.Is(unicode.Variation_Selector, r) {
+			return false
+		}
+	}
+	return true
 }
 
 // titleOf returns the first non-empty line of s, at most MaxTitleRunes runes.
