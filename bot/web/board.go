@@ -110,6 +110,17 @@ func viaLabel(v string) string {
 	return v
 }
 
+// webLink returns permalink when it is an http(s) URL a browser can open,
+// else "" (a console mention's "console:12"), so that the page shows no
+// link rather than a dead one.
+func webLink(permalink string) string {
+	u, err := url.Parse(permalink)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return ""
+	}
+	return permalink
+}
+
 var funcs = template.FuncMap{
 	"statusLabel":   statusLabel,
 	"platformLabel": platformLabel,
@@ -369,7 +380,7 @@ func (s *Server) requestPage(w http.ResponseWriter, r *http.Request) {
 	for _, m := range d.Mentions {
 		mv := mentionView{
 			Author: m.AuthorName, Org: m.Org, Platform: m.Platform, Text: m.Text,
-			Permalink: m.Permalink, Via: m.Via, CapturedBy: m.CapturedBy, At: m.CreatedAt, Deleted: m.Deleted,
+			Permalink: webLink(m.Permalink), Via: m.Via, CapturedBy: m.CapturedBy, At: m.CreatedAt, Deleted: m.Deleted,
 		}
 		if mv.Author == "" {
 			mv.Author = m.AuthorID
