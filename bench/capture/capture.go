@@ -87,10 +87,10 @@ func (c *counter) Merged()                  {}
 func (c *counter) Delivered(string, string) {}
 
 // EngineConfig is the engine configuration `feedbackbot` runs with by
-// default (the dedup package's suggestion threshold).
+// default: bot.DefaultConfig (whose suggestion threshold is the dedup
+// package's).
 func EngineConfig() bot.Config {
 	cfg := bot.DefaultConfig()
-	cfg.SuggestThreshold = dedup.DefaultSuggestThreshold
 	cfg.Worker = "bench"
 	return cfg
 }

@@ -1,12 +1,17 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/feedbackbot/feedbackbot/bot"
+	"github.com/feedbackbot/feedbackbot/bot/discord"
+	"github.com/feedbackbot/feedbackbot/bot/slack"
 )
 
 // Config is every setting of the binary. Environment variables set the
@@ -58,20 +63,25 @@ type Config struct {
 	ShutdownIn time.Duration
 }
 
-// DefaultConfig returns the defaults before the environment is read.
+// DefaultConfig returns the defaults before the environment is read. The
+// engine's settings and the platforms' URLs come from their packages, so
+// each default has one source.
 func DefaultConfig() Config {
+	ec := bot.DefaultConfig()
 	return Config{
-		HTTPAddr:         ":8080",
-		KeyPrefix:        "FB",
-		LogFormat:        "text",
-		LogLevel:         "info",
-		CaptureEmoji:     "bulb",
-		VoteEmoji:        "+1",
-		SlackAPIURL:      "https://slack.com/api/",
-		EmbeddingsWeight: 0.3,
-		DiscordAPIURL:    "https://discord.com",
-		ConsoleChannel:   "general",
-		ShutdownIn:       10 * time.Second,
+		HTTPAddr:           ":8080",
+		KeyPrefix:          ec.KeyPrefix,
+		LogFormat:          "text",
+		LogLevel:           "info",
+		CaptureEmoji:       ec.CaptureEmoji,
+		VoteEmoji:          ec.VoteEmoji,
+		SuggestThreshold:   ec.SuggestThreshold,
+		AutoMergeThreshold: ec.AutoMergeThreshold,
+		SlackAPIURL:        slack.DefaultAPIURL,
+		EmbeddingsWeight:   0.3,
+		DiscordAPIURL:      discord.DefaultAPIURL,
+		ConsoleChannel:     "general",
+		ShutdownIn:         10 * time.Second,
 	}
 }
 
@@ -96,7 +106,7 @@ func (c *Config) vars() []envVar {
 		{env: "FEEDBACKBOT_LOG_LEVEL", flag: "log-level", help: "debug, info, warn or error", str: &c.LogLevel},
 		{env: "FEEDBACKBOT_CAPTURE_EMOJI", flag: "capture-emoji", help: "reaction that captures a message (Slack name)", str: &c.CaptureEmoji},
 		{env: "FEEDBACKBOT_VOTE_EMOJI", flag: "vote-emoji", help: "reaction that votes (Slack name)", str: &c.VoteEmoji},
-		{env: "FEEDBACKBOT_SUGGEST_THRESHOLD", flag: "suggest-threshold", help: "lowest duplicate score suggested (0 = engine default)", f64: &c.SuggestThreshold},
+		{env: "FEEDBACKBOT_SUGGEST_THRESHOLD", flag: "suggest-threshold", help: "lowest duplicate score suggested", f64: &c.SuggestThreshold},
 		{env: "FEEDBACKBOT_AUTOMERGE_THRESHOLD", flag: "automerge-threshold", help: "score from which new feedback is merged without asking (0 = off)", f64: &c.AutoMergeThreshold},
 		{env: "FEEDBACKBOT_EMBEDDINGS_URL", flag: "embeddings-url", help: "OpenAI-compatible embeddings endpoint base URL (unset: lexical duplicate detection only)", str: &c.EmbeddingsURL},
 		{env: "FEEDBACKBOT_EMBEDDINGS_MODEL", flag: "embeddings-model", help: "embeddings model name", str: &c.EmbeddingsModel},
@@ -125,19 +135,38 @@ func (c *Config) vars() []envVar {
 	}
 }
 
-// load reads the environment into c and then parses flags over it. Errors
-// wrap errUsage.
-func (c *Config) load(name string, args []string, getenv func(string) string, out io.Writer) (*flag.FlagSet, error) {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	if out != nil {
-		fs.SetOutput(out)
-	}
+// load reads the environment into c and then parses flags over it; extra
+// (if set) adds flags or a usage function first. Errors wrap errUsage,
+// except flag.ErrHelp after -h printed the usage.
+func (c *Config) load(name string, args []string, getenv func(string) string, out io.Writer, extra func(*flag.FlagSet)) (*flag.FlagSet, error) {
 	for _, v := range c.vars() {
 		if s := getenv(v.env); s != "" {
 			if err := v.set(s); err != nil {
 				return nil, fmt.Errorf("%w: %s: %v", errUsage, v.env, err)
 			}
 		}
+	}
+	fs := c.flagSet(name, out)
+	if extra != nil {
+		extra(fs)
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, flag.ErrHelp
+		}
+		// The flag package has printed the error already.
+		return nil, errUsage
+	}
+	return fs, nil
+}
+
+// flagSet binds a flag to every setting, with c's values as defaults.
+func (c *Config) flagSet(name string, out io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	if out != nil {
+		fs.SetOutput(out)
+	}
+	for _, v := range c.vars() {
 		help := v.help + " (env " + v.env + ")"
 		switch {
 		case v.str != nil:
@@ -152,11 +181,7 @@ func (c *Config) load(name string, args []string, getenv func(string) string, ou
 			fs.DurationVar(v.dur, v.flag, *v.dur, help)
 		}
 	}
-	if err := fs.Parse(args); err != nil {
-		// The flag package has printed the error (or -h's usage) already.
-		return nil, errUsage
-	}
-	return fs, nil
+	return fs
 }
 
 func (v envVar) set(s string) error {

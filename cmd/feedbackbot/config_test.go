@@ -28,7 +28,7 @@ func TestConfigErrorsAreUsageErrors(t *testing.T) {
 			var stderr bytes.Buffer
 			m := &Main{Stdin: strings.NewReader(""), Stdout: &bytes.Buffer{}, Stderr: &stderr,
 				Getenv: func(k string) string { return tt.env[k] }}
-			err := m.Run(context.Background(), tt.args)
+			err := m.Execute(context.Background(), tt.args)
 			if !errors.Is(err, errUsage) {
 				t.Fatalf("err = %v, want a usage error", err)
 			}

@@ -23,7 +23,7 @@ func TestConsoleServesBoard(t *testing.T) {
 	defer cancel()
 	done := make(chan error, 1)
 	go func() {
-		done <- m.Run(ctx, []string{"console", "--database-url", storetest.SQLiteDSN(t), "--http-addr", "127.0.0.1:0"})
+		done <- m.Execute(ctx, []string{"console", "--database-url", storetest.SQLiteDSN(t), "--http-addr", "127.0.0.1:0"})
 	}()
 	base := "http://" + <-addrc
 	if _, err := io.WriteString(pw, "alice: /feedback new Offline mode for the mobile app\n"); err != nil {
@@ -60,7 +60,7 @@ func TestConsoleHomeOrg(t *testing.T) {
 	defer cancel()
 	done := make(chan error, 1)
 	go func() {
-		done <- m.Run(ctx, []string{"console", "--database-url", storetest.SQLiteDSN(t), "--http-addr", "127.0.0.1:0"})
+		done <- m.Execute(ctx, []string{"console", "--database-url", storetest.SQLiteDSN(t), "--http-addr", "127.0.0.1:0"})
 	}()
 	base := "http://" + <-addrc
 	for _, line := range []string{

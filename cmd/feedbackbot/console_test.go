@@ -37,7 +37,7 @@ func runConsoleArgs(t *testing.T, dsn, script string, args ...string) string {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	argv := append([]string{"console", "--no-http", "--database-url", dsn}, args...)
-	if err := m.Run(ctx, argv); err != nil {
+	if err := m.Execute(ctx, argv); err != nil {
 		t.Fatalf("console: %v\nstderr:\n%s\nstdout:\n%s", err, errOut.String(), out.String())
 	}
 	return out.String()

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -21,27 +22,36 @@ import (
 	"github.com/feedbackbot/feedbackbot/bot/embeddings"
 	"github.com/feedbackbot/feedbackbot/commands"
 	"github.com/feedbackbot/feedbackbot/store"
+	"golang.org/x/term"
 )
 
 var errUsage = errors.New("usage")
 
-// Version is set at build time with -ldflags "-X main.Version=…".
+// Version is set at build time with -ldflags "-X main.Version=…" (the
+// Docker image does); otherwise it is the module version Go records in
+// the binary (go install …@v1.2.3), or "(devel)".
 var Version = ""
 
 const usageText = `feedbackbot turns chat messages into one feedback board.
 
 Usage:
-  feedbackbot [flags]                  run every adapter whose token is set (the console when none is), plus the HTTP listener
+  feedbackbot [flags]                  run every chat adapter whose token is set, plus the HTTP listener (board, API);
+                                       with no chat token: the console in a terminal, else the HTTP listener alone
+  feedbackbot serve [flags]            the same, but never the console (with no chat token: board, API and worker only)
   feedbackbot console [flags]          the terminal chat (also serves the board and API over HTTP)
   feedbackbot migrate up|down|status   apply, roll back one, or list database migrations
   feedbackbot dedup eval --corpus FILE --queries FILE [--baseline bm25|order] [--json]
   feedbackbot bench capture|seed|startup   load harness (docs/performance.md)
-  feedbackbot version
+  feedbackbot healthcheck [--live]     exit 0 if the bot on FEEDBACKBOT_HTTP_ADDR is ready (/readyz; --live: /healthz)
+  feedbackbot version                  print the version (also: feedbackbot --version)
 
-Run "feedbackbot -h" for the flags; each flag has an environment variable.
+Every subcommand takes -h. Each flag below has an environment variable (in parentheses) that sets its default.
 `
 
-// Main is the program, separate from main so tests can run it.
+// Main is the program, separate from main so tests can run it: ParseFlags
+// reads the command line and the environment, Run does the work, Close
+// releases whatever Run started (the one teardown path, also after a
+// failed start). Execute does the three.
 type Main struct {
 	Stdin  io.Reader
 	Stdout io.Writer
@@ -51,6 +61,26 @@ type Main struct {
 	// Listening, when set, is called with the HTTP listener's address once
 	// it accepts connections (tests use it).
 	Listening func(addr string)
+
+	// Config is what ParseFlags read: the defaults, then the environment,
+	// then the flags.
+	Config Config
+
+	cmd   string          // the subcommand ("" runs the bot)
+	args  []string        // what is left for it: migrate's verb, dedup eval's and bench's flags
+	flags map[string]bool // flags set on the command line
+
+	healthLive    bool          // healthcheck: /healthz instead of /readyz
+	healthTimeout time.Duration // healthcheck: how long to wait
+
+	// What Run started; Close releases it.
+	log      *slog.Logger
+	db       *store.DB
+	srv      *http.Server
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+	closing  sync.Once
+	closeErr error
 }
 
 // NewMain returns a Main on the process's standard streams and environment.
@@ -58,36 +88,170 @@ func NewMain() *Main {
 	return &Main{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}
 }
 
-// Run runs the command line args (without the program name).
-func (m *Main) Run(ctx context.Context, args []string) error {
+// Execute runs the command line args (without the program name):
+// ParseFlags, Run, then Close whatever happened.
+func (m *Main) Execute(ctx context.Context, args []string) error {
+	err := m.ParseFlags(args)
+	if err == nil {
+		err = m.Run(ctx)
+	}
+	if cerr := m.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// ParseFlags chooses the subcommand and reads its configuration. It
+// returns flag.ErrHelp after printing the usage for -h, and an error
+// wrapping errUsage (the reason printed or in the error) for a bad command
+// line or environment.
+func (m *Main) ParseFlags(args []string) error {
 	sub := ""
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		sub, args = args[0], args[1:]
 	}
+	m.cmd = sub
 	switch sub {
-	case "", "serve":
-		return m.serve(ctx, args, false)
-	case "console":
-		return m.serve(ctx, args, true)
+	case "":
+		var showVersion bool
+		err := m.parseConfig("feedbackbot", args, func(fs *flag.FlagSet) {
+			fs.BoolVar(&showVersion, "version", false, "print the version and exit")
+			fs.Usage = func() {
+				fmt.Fprint(fs.Output(), usageText)
+				fs.PrintDefaults()
+			}
+		})
+		if err == nil && showVersion {
+			m.cmd = "version"
+		}
+		return err
+	case "serve", "console":
+		return m.parseConfig(sub, args, nil)
 	case "migrate":
-		return m.migrate(ctx, args)
-	case "bench":
-		return m.bench(ctx, args)
+		return m.parseMigrate(args)
 	case "dedup":
 		if len(args) == 0 || args[0] != "eval" {
 			fmt.Fprint(m.Stderr, "usage: feedbackbot dedup eval --corpus FILE --queries FILE [--baseline bm25|order] [--json]\n")
 			return errUsage
 		}
-		return eval.Main(args[1:], m.Stdout, m.Stderr)
-	case "version":
-		fmt.Fprintln(m.Stdout, "feedbackbot", version())
+		// eval.Main reads its own flags when it runs.
+		m.cmd, m.args = "dedup eval", args[1:]
 		return nil
-	case "help", "-h", "--help":
-		fmt.Fprint(m.Stdout, usageText)
+	case "bench":
+		m.args = args // bench reads its own flags when it runs
+		return nil
+	case "healthcheck":
+		return m.parseHealthcheck(args)
+	case "version", "help":
+		if len(args) > 0 {
+			return fmt.Errorf("%w: unexpected argument %q", errUsage, args[0])
+		}
 		return nil
 	}
 	fmt.Fprintf(m.Stderr, "unknown command %q\n\n%s", sub, usageText)
 	return errUsage
+}
+
+// parseConfig reads the configuration (environment, then flags) into
+// m.Config; extra adds flags of the subcommand.
+func (m *Main) parseConfig(name string, args []string, extra func(*flag.FlagSet)) error {
+	m.Config = DefaultConfig()
+	fs, err := m.Config.load(name, args, m.Getenv, m.Stderr, func(fs *flag.FlagSet) {
+		fs.Usage = func() {
+			fmt.Fprintf(fs.Output(), "usage: feedbackbot %s [flags]\n\n", name)
+			fs.PrintDefaults()
+		}
+		if extra != nil {
+			extra(fs)
+		}
+	})
+	if err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	}
+	m.flags = map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { m.flags[f.Name] = true })
+	return nil
+}
+
+// given reports whether a setting was chosen (its flag or its environment
+// variable set) rather than left at its default.
+func (m *Main) given(flagName, env string) bool {
+	return m.flags[flagName] || m.Getenv(env) != ""
+}
+
+func (m *Main) parseMigrate(args []string) error {
+	const usage = "usage: feedbackbot migrate up|down|status [flags]"
+	if len(args) == 0 {
+		fmt.Fprintln(m.Stderr, usage)
+		return errUsage
+	}
+	verb := args[0]
+	switch verb {
+	case "up", "down", "status":
+	case "-h", "-help", "--help":
+		return m.parseConfig("migrate up|down|status", []string{"-h"}, nil)
+	default:
+		fmt.Fprintf(m.Stderr, "unknown migrate command %q: use up, down or status\n%s\n", verb, usage)
+		return errUsage
+	}
+	if err := m.parseConfig("migrate "+verb, args[1:], nil); err != nil {
+		return err
+	}
+	m.args = []string{verb}
+	return nil
+}
+
+// Run runs the subcommand ParseFlags chose. The bot itself runs until ctx
+// ends, the console's input ends, or an adapter fails.
+func (m *Main) Run(ctx context.Context) error {
+	switch m.cmd {
+	case "help":
+		fmt.Fprint(m.Stdout, usageText)
+		c := DefaultConfig()
+		c.flagSet("feedbackbot", m.Stdout).PrintDefaults()
+		return nil
+	case "version":
+		fmt.Fprintln(m.Stdout, "feedbackbot", version())
+		return nil
+	case "migrate":
+		return store.Migrate(ctx, m.Config.DatabaseURL, m.args[0], m.Stdout)
+	case "dedup eval":
+		return eval.Main(m.args, m.Stdout, m.Stderr)
+	case "bench":
+		return m.bench(ctx, m.args)
+	case "healthcheck":
+		return m.healthcheck(ctx)
+	}
+	return m.serve(ctx)
+}
+
+// Close releases what Run started, in order: stop the adapters, the worker
+// and the HTTP listener (waiting up to the shutdown timeout for requests in
+// flight), wait for every goroutine, close the database. It is safe to call
+// more than once and after a Run that failed half-way.
+func (m *Main) Close() error {
+	m.closing.Do(func() {
+		if m.cancel != nil {
+			m.cancel()
+		}
+		if m.srv != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownIn)
+			if err := m.srv.Shutdown(ctx); err != nil {
+				m.log.Warn("http shutdown", "err", err)
+			}
+			cancel()
+		}
+		m.wg.Wait()
+		if m.db != nil {
+			if err := m.db.Close(); err != nil {
+				m.closeErr = fmt.Errorf("close database: %w", err)
+			}
+		}
+	})
+	return m.closeErr
 }
 
 func version() string {
@@ -98,37 +262,6 @@ func version() string {
 		return bi.Main.Version
 	}
 	return "(devel)"
-}
-
-func (m *Main) config(name string, args []string) (Config, error) {
-	cfg := DefaultConfig()
-	fs, err := cfg.load(name, args, m.Getenv, m.Stderr)
-	if err != nil {
-		return cfg, err
-	}
-	if fs.NArg() > 0 {
-		return cfg, fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
-	}
-	return cfg, nil
-}
-
-func (m *Main) migrate(ctx context.Context, args []string) error {
-	if len(args) == 0 {
-		fmt.Fprint(m.Stderr, "usage: feedbackbot migrate up|down|status [flags]\n")
-		return errUsage
-	}
-	cmd := args[0]
-	cfg, err := m.config("migrate", args[1:])
-	if err != nil {
-		return err
-	}
-	switch cmd {
-	case "up", "down", "status":
-	default:
-		fmt.Fprintf(m.Stderr, "unknown migrate command %q: use up, down or status\n", cmd)
-		return errUsage
-	}
-	return store.Migrate(ctx, cfg.DatabaseURL, cmd, m.Stdout)
 }
 
 func (m *Main) logger(cfg Config) *slog.Logger {
@@ -146,10 +279,7 @@ func (m *Main) engineConfig(cfg Config) bot.Config {
 	ec.KeyPrefix = cfg.KeyPrefix
 	ec.CaptureEmoji = cfg.CaptureEmoji
 	ec.VoteEmoji = cfg.VoteEmoji
-	ec.SuggestThreshold = dedup.DefaultSuggestThreshold
-	if cfg.SuggestThreshold > 0 {
-		ec.SuggestThreshold = cfg.SuggestThreshold
-	}
+	ec.SuggestThreshold = cfg.SuggestThreshold // 0 or less: the engine's default
 	ec.AutoMergeThreshold = cfg.AutoMergeThreshold
 	ec.Worker = cfg.WorkerName
 	if ec.Worker == "" {
@@ -159,27 +289,26 @@ func (m *Main) engineConfig(cfg Config) bot.Config {
 	return ec
 }
 
-// serve runs the bot until ctx ends (or, for the console, until its input ends).
-func (m *Main) serve(ctx context.Context, args []string, forceConsole bool) error {
-	name := "feedbackbot"
-	if forceConsole {
-		name = "console"
-	}
-	cfg, err := m.config(name, args)
-	if err != nil {
-		return err
-	}
-	useConsole := forceConsole || (cfg.SlackBotToken == "" && cfg.DiscordToken == "")
-	if useConsole && cfg.APIToken == "" && !cfg.BoardPublic && m.Getenv("FEEDBACKBOT_BOARD_PUBLIC") == "" && !hasFlag(args, "board-public") {
+// serve runs the bot until ctx ends (or, for the console, until its input
+// ends). What it starts is recorded on m for Close.
+func (m *Main) serve(ctx context.Context) error {
+	cfg := m.Config
+	noChat := cfg.SlackBotToken == "" && cfg.DiscordToken == ""
+	// With no chat token, plain `feedbackbot` opens the console when it runs
+	// in a terminal; otherwise (a container, a service, stdin closed) it
+	// serves the board and API alone, as `feedbackbot serve` does.
+	useConsole := m.cmd == "console" || (m.cmd == "" && noChat && isTerminal(m.Stdin))
+	if useConsole && cfg.APIToken == "" && !cfg.BoardPublic && !m.given("board-public", "FEEDBACKBOT_BOARD_PUBLIC") {
 		// Trying the console: show the board at http://localhost:8080
 		// without a token (there is none to log in with).
 		cfg.BoardPublic = true
 	}
-	if useConsole && cfg.LogLevel == DefaultConfig().LogLevel && m.Getenv("FEEDBACKBOT_LOG_LEVEL") == "" {
+	if useConsole && !m.given("log-level", "FEEDBACKBOT_LOG_LEVEL") {
 		// Keep the chat transcript readable: only warnings and errors.
 		cfg.LogLevel = "warn"
 	}
 	log := m.logger(cfg)
+	m.log = log
 	if err := validPrefix(cfg.KeyPrefix); err != nil {
 		return err
 	}
@@ -187,7 +316,7 @@ func (m *Main) serve(ctx context.Context, args []string, forceConsole bool) erro
 	if err != nil {
 		return fmt.Errorf("open database: %w", err)
 	}
-	defer db.Close()
+	m.db = db
 	db.SetLogger(log)
 	if err := db.SetHomeOrgs(ctx, homeOrgs(cfg)); err != nil {
 		return fmt.Errorf("home organisations: %w", err)
@@ -197,14 +326,12 @@ func (m *Main) serve(ctx context.Context, args []string, forceConsole bool) erro
 	eng.SetCommands(commands.New(eng))
 
 	runCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	m.cancel = cancel
 
-	var wg sync.WaitGroup
-	var srv *http.Server
 	var mux *http.ServeMux
 	ready := &readiness{}
 	if !(useConsole && cfg.ConsoleNoHTTP) {
-		srv, mux, err = m.startHTTP(runCtx, cfg, eng, db, ready, log, &wg)
+		m.srv, mux, err = m.startHTTP(runCtx, cfg, eng, db, ready, log, &m.wg)
 		if err != nil {
 			return err
 		}
@@ -224,54 +351,34 @@ func (m *Main) serve(ctx context.Context, args []string, forceConsole bool) erro
 		if isTerminal(m.Stdin) {
 			fmt.Fprintf(m.Stdout, "feedbackbot console on %s. Type \"alice: I wish …\" to post, \"alice: /feedback help\" for commands, Ctrl-D to quit.\n", db.Dialect())
 		}
-		err = con.Run(runCtx)
-		cancel()
-		m.shutdown(cfg, srv, log)
-		wg.Wait()
-		return err
+		return con.Run(runCtx)
 	}
 
 	errc := make(chan error, 4)
 	if err := eng.LoadIndex(runCtx); err != nil {
-		cancel()
-		m.shutdown(cfg, srv, log)
-		wg.Wait()
 		return stopErr(ctx, err)
 	}
-	if err := m.startAdapters(runCtx, cfg, eng, db, mux, ready, log, &wg, errc); err != nil {
-		cancel()
-		m.shutdown(cfg, srv, log)
-		wg.Wait()
+	if err := m.startAdapters(runCtx, cfg, eng, db, mux, ready, log, &m.wg, errc); err != nil {
 		return err
 	}
+	if noChat {
+		log.Info("no chat token set: serving the board and API only (run `feedbackbot console` in a terminal for the console)")
+		if cfg.APIToken == "" && !cfg.BoardPublic {
+			log.Warn("FEEDBACKBOT_API_TOKEN is not set: the board cannot be opened and API writes answer 503; set it, or FEEDBACKBOT_BOARD_PUBLIC=true for a read-only public board")
+		}
+	}
 	ready.start()
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
+	m.wg.Go(func() {
 		if err := eng.Run(runCtx); err != nil {
 			errc <- fmt.Errorf("engine: %w", err)
 		}
-	}()
+	})
 	select {
 	case <-ctx.Done():
 	case err = <-errc:
 		log.Error("stopping", "err", err)
 	}
-	cancel()
-	m.shutdown(cfg, srv, log)
-	wg.Wait()
 	return err
-}
-
-func (m *Main) shutdown(cfg Config, srv *http.Server, log *slog.Logger) {
-	if srv == nil {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownIn)
-	defer cancel()
-	if err := srv.Shutdown(ctx); err != nil {
-		log.Warn("http shutdown", "err", err)
-	}
 }
 
 func validPrefix(p string) error {
@@ -286,13 +393,11 @@ func validPrefix(p string) error {
 	return nil
 }
 
+// isTerminal reports whether r is a terminal (not a pipe, a file or
+// /dev/null, which is what a container without -it gets).
 func isTerminal(r io.Reader) bool {
 	f, ok := r.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 // listen opens the HTTP listener and reports its address.
@@ -324,18 +429,6 @@ func stopErr(ctx context.Context, err error) error {
 		return nil
 	}
 	return err
-}
-
-// hasFlag reports whether args set the flag name (-name or --name, with or
-// without =value).
-func hasFlag(args []string, name string) bool {
-	for _, a := range args {
-		a = strings.TrimLeft(a, "-")
-		if a == name || strings.HasPrefix(a, name+"=") {
-			return true
-		}
-	}
-	return false
 }
 
 // homeOrgs is FEEDBACKBOT_HOME_ORGS plus the console's organisation for

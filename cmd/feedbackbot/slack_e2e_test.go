@@ -44,7 +44,7 @@ func startBot(t *testing.T, env map[string]string) string {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- m.Run(ctx, nil) }()
+	go func() { done <- m.Execute(ctx, nil) }()
 	t.Cleanup(func() {
 		cancel()
 		select {
