@@ -170,8 +170,10 @@ type CardRefresh struct {
 
 // Card is a bot message showing a request.
 type Card struct {
-	RequestID int64 `db:"request_id"`
+	RequestID int64
 	MessageRef
+	// Shown is a hash of what the card last showed ("" when unknown).
+	Shown string
 }
 
 // CurationStore is the persistence of board curation (rename, describe,
@@ -206,4 +208,9 @@ type CurationStore interface {
 	FindGroupCards(ctx context.Context, rootID int64) ([]*Card, error)
 	// PendingCardRefreshes counts queued refreshes.
 	PendingCardRefreshes(ctx context.Context) (int, error)
+	// SetCardShown records what card ref shows now.
+	SetCardShown(ctx context.Context, ref MessageRef, shown string) error
+	// FindSuggestionByMessage returns the suggestion the bot message shows.
+	// ENOTFOUND.
+	FindSuggestionByMessage(ctx context.Context, ref MessageRef) (*Suggestion, error)
 }

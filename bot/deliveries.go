@@ -336,7 +336,12 @@ func (o *Outbox) Run(ctx context.Context) {
 // calls it after each input line so its transcript is deterministic: posts
 // to a platform without channel pacing go out one at a time in claim order,
 // and a finished event's progress message is edited before Flush returns.
-func (e *Engine) Flush(ctx context.Context) error { return e.outbox.Flush(ctx) }
+func (e *Engine) Flush(ctx context.Context) error {
+	if err := e.outbox.Flush(ctx); err != nil {
+		return err
+	}
+	return e.flushCards(ctx)
+}
 
 // Flush is Engine.Flush.
 func (o *Outbox) Flush(ctx context.Context) error {

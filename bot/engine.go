@@ -47,6 +47,11 @@ type Config struct {
 	// IndexPoll is how often the duplicate index picks up changes made by
 	// other replicas; 0 turns it off.
 	IndexPoll time.Duration
+	// CardSettle is how long a change waits before its cards are edited,
+	// so that a burst of changes makes one edit per card; CardPoll is how
+	// often the card worker looks.
+	CardSettle time.Duration
+	CardPoll   time.Duration
 }
 
 // DefaultConfig returns the engine defaults.
@@ -65,6 +70,8 @@ func DefaultConfig() Config {
 		DeliveryPoll:        500 * time.Millisecond,
 		DeliveryMaxInFlight: 1000,
 		IndexPoll:           3 * time.Second,
+		CardSettle:          time.Second,
+		CardPoll:            500 * time.Millisecond,
 	}
 }
 
@@ -102,6 +109,12 @@ func (c *Config) fill() {
 	}
 	if c.DeliveryMaxInFlight <= 0 {
 		c.DeliveryMaxInFlight = d.DeliveryMaxInFlight
+	}
+	if c.CardSettle <= 0 {
+		c.CardSettle = d.CardSettle
+	}
+	if c.CardPoll <= 0 {
+		c.CardPoll = d.CardPoll
 	}
 }
 
@@ -225,6 +238,8 @@ func (e *Engine) Run(ctx context.Context) error {
 	}
 	wg.Add(1)
 	go func() { defer wg.Done(); e.outbox.Run(ctx) }()
+	wg.Add(1)
+	go func() { defer wg.Done(); e.runCards(ctx) }()
 	wg.Wait()
 	return nil
 }
@@ -292,6 +307,8 @@ func (e *Engine) handle(ctx context.Context, ev *Event) (*Response, error) {
 		return r.Run(ctx, ev)
 	case EventButton:
 		return e.onButton(ctx, ev)
+	case EventFormSubmit:
+		return e.onFormSubmit(ctx, ev)
 	}
 	return nil, nil
 }

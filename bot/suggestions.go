@@ -91,7 +91,7 @@ func (e *Engine) afterCreate(ctx context.Context, req *Request, m *Mention, card
 	// it again for the card.
 	if card && m.ThreadID != "" {
 		text := t.Card(req)
-		buttons := []Button{t.voteButton(req.ID)}
+		buttons := t.cardButtons(req.ID)
 		var sugg *Suggestion
 		if len(cands) > 0 {
 			sugg = &Suggestion{RequestID: req.ID, Candidates: cands, Platform: m.Platform, Workspace: m.Workspace, Channel: m.Channel, ThreadID: m.ThreadID}
@@ -104,6 +104,7 @@ func (e *Engine) afterCreate(ctx context.Context, req *Request, m *Mention, card
 		}
 		if ref, ok := e.postInThread(ctx, m, text, buttons); ok {
 			e.saveCard(ctx, req.ID, ref)
+			e.recordShown(ctx, ref, OutMessage{Text: text, Buttons: buttons})
 			if sugg != nil {
 				if err := e.store.SetSuggestionMessage(ctx, sugg.ID, ref); err != nil {
 					return nil, err
@@ -180,6 +181,8 @@ func (e *Engine) onButton(ctx context.Context, ev *Event) (*Response, error) {
 	}
 	var in DecideInput
 	switch {
+	case parts[0] == actionEdit && len(nums) == 1:
+		return e.EditFormFor(ctx, a, nums[0])
 	case parts[0] == actionVote && len(nums) == 1:
 		res, err := e.Vote(ctx, a, VoteInput{Request: nums[0]})
 		if err != nil {
@@ -258,20 +261,11 @@ func (e *Engine) DecideSuggestion(ctx context.Context, a Actor, in DecideInput) 
 // showDecision edits the suggestion's card to show the outcome, with only
 // the vote button left.
 func (e *Engine) showDecision(ctx context.Context, ref MessageRef, s *Suggestion) {
-	p := e.platform(ref.Platform)
-	if p == nil {
-		return
+	c := &Card{RequestID: s.RequestID, MessageRef: ref}
+	if c.ThreadID == "" {
+		c.ThreadID = s.ThreadID
 	}
-	req, err := e.store.ResolveRequest(ctx, s.RequestID)
-	if err == nil {
-		req, err = e.store.FindRequestByID(ctx, req.ID)
-	}
-	if err != nil {
-		return
-	}
-	t := e.Text()
-	msg := OutMessage{Workspace: ref.Workspace, Channel: ref.Channel, ThreadID: s.ThreadID, Text: t.Card(req) + "\n" + t.SuggestionOutcome(s), Buttons: []Button{t.voteButton(req.ID)}}
-	if err := e.update(ctx, p, ref, msg); err != nil {
+	if err := e.showCard(ctx, c, s); err != nil {
 		e.log.Warn("update suggestion", "err", err)
 	}
 }

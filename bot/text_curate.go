@@ -103,7 +103,7 @@ func (t Text) Restored(r *RemoveResult) string {
 // Edit button: the commands that do the same.
 func (t Text) EditCommands(r *Request) string {
 	k := t.Key(r.ID)
-	return fmt.Sprintf("✏️ To edit %s, use:\n    /feedback rename %s <title>\n    /feedback describe %s <text>\n    /feedback tag %s <tag>…   (/feedback untag %s <tag>…)",
+	return fmt.Sprintf("✏️ To edit %s, use:\n/feedback rename %s <title>\n/feedback describe %s <text>\n/feedback tag %s <tag>…   (/feedback untag %s <tag>…)",
 		k, k, k, k, k)
 }
 

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -304,9 +306,10 @@ func (s *DB) FindGroupCards(ctx context.Context, rootID int64) ([]*bot.Card, err
 		Workspace string `db:"workspace"`
 		Channel   string `db:"channel"`
 		MessageID string `db:"message_id"`
+		Shown     string `db:"shown"`
 	}
 	err := s.db.SelectContext(ctx, &rows, s.db.Rebind(`
-		SELECT c.request_id, c.platform, c.workspace, c.channel, c.message_id
+		SELECT c.request_id, c.platform, c.workspace, c.channel, c.message_id, c.shown
 		FROM cards c JOIN requests g ON g.id = c.request_id
 		WHERE g.root_id = ? ORDER BY c.created_at, c.message_id`), rootID)
 	if err != nil {
@@ -314,7 +317,7 @@ func (s *DB) FindGroupCards(ctx context.Context, rootID int64) ([]*bot.Card, err
 	}
 	out := make([]*bot.Card, len(rows))
 	for i, r := range rows {
-		out[i] = &bot.Card{RequestID: r.RequestID, MessageRef: bot.MessageRef{
+		out[i] = &bot.Card{RequestID: r.RequestID, Shown: r.Shown, MessageRef: bot.MessageRef{
 			Platform: r.Platform, Workspace: r.Workspace, Channel: r.Channel, ID: r.MessageID}}
 	}
 	return out, nil
@@ -327,4 +330,34 @@ func (s *DB) PendingCardRefreshes(ctx context.Context) (int, error) {
 		return 0, storageError(fmt.Errorf("count card refreshes: %w", err))
 	}
 	return n, nil
+}
+
+// SetCardShown records what the card ref now shows (a hash of its content).
+func (s *DB) SetCardShown(ctx context.Context, ref bot.MessageRef, shown string) error {
+	_, err := s.db.ExecContext(ctx, s.db.Rebind(`UPDATE cards SET shown = ? WHERE platform = ? AND workspace = ? AND channel = ? AND message_id = ?`),
+		shown, ref.Platform, ref.Workspace, ref.Channel, ref.ID)
+	if err != nil {
+		return storageError(fmt.Errorf("set card shown: %w", err))
+	}
+	return nil
+}
+
+// FindSuggestionByMessage returns the suggestion shown by the bot message,
+// ENOTFOUND if none.
+func (s *DB) FindSuggestionByMessage(ctx context.Context, ref bot.MessageRef) (*bot.Suggestion, error) {
+	tx, err := s.beginReadTx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	var id int64
+	err = tx.GetContext(ctx, &id, tx.Rebind(`SELECT id FROM suggestions WHERE platform = ? AND workspace = ? AND channel = ? AND message_id = ? ORDER BY id DESC LIMIT 1`),
+		ref.Platform, ref.Workspace, ref.Channel, ref.ID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, bot.Errorf(bot.ENOTFOUND, "This message shows no suggestion.")
+	}
+	if err != nil {
+		return nil, storageError(fmt.Errorf("find suggestion by message: %w", err))
+	}
+	return findSuggestion(ctx, tx, id)
 }

@@ -151,7 +151,7 @@ func TestEngineE2E(t *testing.T) {
 	m1, _ := f.UserMessage(generalID, alice, "Dark mode for the dashboard")
 	eventually(t, 10*time.Second, func() bool { return len(botPosts(f, generalID, "FB-1")) == 1 }, "card for FB-1")
 	card1 := botPosts(f, generalID, "FB-1")[0]
-	if card1.MessageReference == nil || card1.MessageReference.MessageID != m1.ID || len(card1.Buttons()) != 1 || card1.Buttons()[0].CustomID != "vote:1" {
+	if card1.MessageReference == nil || card1.MessageReference.MessageID != m1.ID || len(card1.Buttons()) != 2 || card1.Buttons()[0].CustomID != "vote:1" || card1.Buttons()[1].CustomID != "edit:1" {
 		t.Fatalf("card = %+v", card1)
 	}
 	if r := e.request(t, 1); r.Title != "Dark mode for the dashboard" || r.Demand != 1 {
@@ -198,7 +198,7 @@ func TestEngineE2E(t *testing.T) {
 		t.Fatalf("FB-3 = %+v", r)
 	}
 	edited, _ := f.Message(sugg.ID)
-	if !strings.Contains(edited.Content, "was merged into FB-1 by tina") || len(edited.Buttons()) != 1 || edited.Buttons()[0].CustomID != "vote:1" {
+	if !strings.Contains(edited.Content, "was merged into FB-1 by tina") || len(edited.Buttons()) != 2 || edited.Buttons()[0].CustomID != "vote:1" || edited.Buttons()[1].CustomID != "edit:1" {
 		t.Fatalf("edited suggestion = %+v", edited)
 	}
 	if d := e.request(t, 1).Demand; d != 2 {

@@ -33,6 +33,8 @@ type transport interface {
 	retry(t *testing.T, payload []byte) // the same delivery again
 	command(t *testing.T, cmd slack.SlashCommand)
 	interaction(t *testing.T, payload []byte)
+	// submit delivers a view_submission and returns the bot's answer.
+	submit(t *testing.T, payload []byte) []byte
 }
 
 type socketTransport struct{ f *slacktest.Server }
@@ -54,6 +56,17 @@ func (s socketTransport) command(t *testing.T, c slack.SlashCommand) {
 func (s socketTransport) interaction(t *testing.T, p []byte) {
 	s.send(t, slacktest.EnvelopeInteractive, p)
 }
+func (s socketTransport) submit(t *testing.T, p []byte) []byte {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	id := s.f.Send(slacktest.EnvelopeInteractive, p)
+	if err := s.f.WaitAck(ctx, id); err != nil {
+		t.Fatalf("envelope not acked: %v", err)
+	}
+	b, _ := s.f.AckPayload(id)
+	return b
+}
 
 type httpTransport struct{ s *slacktest.HTTPSender }
 
@@ -74,6 +87,12 @@ func (h httpTransport) retry(t *testing.T, p []byte) {
 func (h httpTransport) command(t *testing.T, c slack.SlashCommand) {
 	code, err := h.s.Command(context.Background(), c)
 	check(t, code, err)
+}
+func (h httpTransport) submit(t *testing.T, p []byte) []byte {
+	t.Helper()
+	code, body, err := h.s.InteractionResponse(context.Background(), p)
+	check(t, code, err)
+	return body
 }
 func (h httpTransport) interaction(t *testing.T, p []byte) {
 	code, err := h.s.Interaction(context.Background(), p)
@@ -130,7 +149,9 @@ func newHarness(t *testing.T, socket bool) *harness {
 // real index) and the engine's and adapter's logs written to logw.
 func newHarnessWith(t *testing.T, socket bool, scorer bot.Scorer, logw io.Writer) *harness {
 	t.Helper()
-	f := slacktest.New(slacktest.Options{Methods: e2eMethods(t), PingInterval: 500 * time.Millisecond})
+	// Slack expires a trigger_id after 3 s (the fake's default); the bot
+	// opens views at once, but a loaded CI machine must not fail the test.
+	f := slacktest.New(slacktest.Options{Methods: e2eMethods(t), PingInterval: 500 * time.Millisecond, TriggerTTL: 30 * time.Second})
 	f.AddUser(slacktest.User{ID: "U1", Name: "alice", DisplayName: "Alice"})
 	f.AddUser(slacktest.User{ID: "U2", Name: "gus", DisplayName: "Gus Guest", Restricted: true})
 	f.AddUser(slacktest.User{ID: "U4", Name: "erin", DisplayName: "Erin", TeamID: "TOTHER"})

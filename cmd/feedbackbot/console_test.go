@@ -103,9 +103,11 @@ func TestConsoleCapture(t *testing.T) {
 			"(feedbackbot reacted :white_check_mark: on 4)",
 			"Status: open · 3 people · 0 organisations · 2 mentions",
 		)
-		if n := countLines(out, "feedbackbot: 📌 FB-"); n != 1 {
+		if n := countLines(out, "feedbackbot: 📌 FB-") - countLines(out, " edited] #"); n != 1 {
 			t.Errorf("want one card, got %d\n%s", n, out)
 		}
+		// The card stays true: edited as the reply and the vote come in.
+		mustContain(t, out, "[3 edited] #general ↳2 feedbackbot: 📌 FB-1: Please let us export the board to CSV\n    Status: open · 3 people")
 	})
 }
 

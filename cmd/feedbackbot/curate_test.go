@@ -38,6 +38,10 @@ func TestConsoleCuration(t *testing.T) {
 			"alice: /feedback restore FB-2",
 			"alice: /feedback restore FB-2",
 			"alice: /feedback show FB-1",
+			// The card's Edit button: the console has no forms, so it
+			// prints the commands; a customer is refused.
+			"bob@acme: click edit:1",
+			"alice: click edit:1",
 		), "--team", "alice")
 		mustContain(t, out,
 			"Only team members can rename requests.",
@@ -63,6 +67,11 @@ func TestConsoleCuration(t *testing.T) {
 			"alice renamed it (was: hey team, quick question: could the dashboard have a dark mode?)",
 			"alice set the tags to #mobile #ui",
 			"alice changed the description",
+			"[edit:1] ✏️ Edit",
+			"→ bob: ⚠ Only team members can edit requests.",
+			"→ alice: ✏️ To edit FB-1, use:\n    /feedback rename FB-1 <title>\n    /feedback describe FB-1 <text>\n    /feedback tag FB-1 <tag>…",
+			// The card stayed true through the rename and the tags.
+			"edited] #general ↳1 feedbackbot: 📌 FB-1: Dark mode for the dashboard\n    Status: open · 1 person · 1 organisation\n    Tags: #ui",
 		)
 		// The list after the remove shows only FB-1; search does not find FB-2.
 		i := strings.Index(out, "alice: /feedback list\n")
