@@ -38,8 +38,9 @@ func TestConsolePersonCommands(t *testing.T) {
 			"🧑 Linked as one person: bob, email:bob@acme.com.",
 			"Usage: /feedback person <who>",
 		)
-		// After the split FB-1 counts two people again.
-		if n := countLines(out, "Status: open · 2 people · 1 organisation"); n != 2 {
+		// After the split FB-1 counts two people again (in /feedback show;
+		// the card's edits show the same counts).
+		if n := countLines(out, "Status: open · 2 people · 1 organisation · 1 mention"); n != 2 {
 			t.Errorf("want demand 2 before the link and after the split, got %d times\n%s", n, out)
 		}
 	})
