@@ -193,7 +193,7 @@ func (a *Adapter) reply(ctx context.Context, i *discordgo.Interaction, resp *bot
 	var comps []discordgo.MessageComponent
 	public := false
 	if resp != nil {
-		text, comps, public = truncate(resp.Text, maxContent), components(a.log, resp.Buttons), resp.Public
+		text, comps, public = truncate(neutralizeLinks(resp.Text), maxContent), components(a.log, resp.Buttons), resp.Public
 	}
 	if text == "" && len(comps) == 0 {
 		if button {

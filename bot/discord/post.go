@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"unicode/utf16"
@@ -68,7 +69,7 @@ func (a *Adapter) Post(ctx context.Context, msg bot.OutMessage) (bot.MessageRef,
 		}
 	}
 	comps := components(a.log, msg.Buttons)
-	chunks := splitContent(msg.Text, maxContent)
+	chunks := splitContent(neutralizeLinks(msg.Text), maxContent)
 	var last *discordgo.Message
 	for n, chunk := range chunks {
 		send := &discordgo.MessageSend{Content: chunk, AllowedMentions: noMentions()}
@@ -103,6 +104,21 @@ func (a *Adapter) Post(ctx context.Context, msg bot.OutMessage) (bot.MessageRef,
 		ID:        last.ID,
 		ThreadID:  msg.ThreadID,
 	}, nil
+}
+
+// maskedLink finds Discord masked links, [text](url), and the
+// [text](<url>) form.
+var maskedLink = regexp.MustCompile(`\[([^\[\]\n]*)\]\(`)
+
+// neutralizeLinks escapes the brackets of masked links in text the bot
+// posts: captured chat text echoed in a card or reply must not show a
+// link whose target is hidden behind other words. The bot's own sentences
+// have no masked links.
+func neutralizeLinks(s string) string {
+	if !strings.Contains(s, "](") {
+		return s
+	}
+	return maskedLink.ReplaceAllString(s, `\[$1\](`)
 }
 
 // nonceSend is a message create body with a nonce (discordgo v0.29's
@@ -196,7 +212,7 @@ func (a *Adapter) Update(ctx context.Context, ref bot.MessageRef, msg bot.OutMes
 	if ref.ID == "" {
 		return &bot.PermanentError{Err: errors.New("discord: update: no message id")}
 	}
-	text := truncate(msg.Text, maxContent)
+	text := truncate(neutralizeLinks(msg.Text), maxContent)
 	comps := components(a.log, msg.Buttons)
 	if comps == nil {
 		comps = []discordgo.MessageComponent{}

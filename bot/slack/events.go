@@ -146,7 +146,7 @@ func (a *Adapter) messageEvent(ctx context.Context, team string, e *slackevents.
 func (a *Adapter) message(ctx context.Context, ws, channel string, sm slack.Msg, userTeam string) *bot.Message {
 	m := &bot.Message{
 		Platform: bot.PlatformSlack, Workspace: ws, Channel: channel, ID: sm.Timestamp,
-		ThreadID: threadOf(sm.ThreadTimestamp, sm.Timestamp), Text: sm.Text,
+		ThreadID: threadOf(sm.ThreadTimestamp, sm.Timestamp), Text: a.plainText(ctx, sm.Text),
 		Bot: sm.BotID != "" || sm.SubType == "bot_message",
 	}
 	if m.Bot {
@@ -192,14 +192,15 @@ func (a *Adapter) mentionEvent(ctx context.Context, team string, e *slackevents.
 		return nil
 	}
 	ws := a.workspace(ctx, team)
-	m := a.message(ctx, ws, e.Channel, slack.Msg{
-		User: e.User, Text: e.Text, Timestamp: e.TimeStamp, ThreadTimestamp: e.ThreadTimeStamp, BotID: e.BotID,
-	}, e.UserTeam)
 	selfID := ""
 	if id, err := a.identity(ctx); err == nil {
 		selfID = id.UserID
 	}
-	m.Text = stripMention(m.Text, selfID)
+	// The bot's own mention goes before the text becomes plain text.
+	m := a.message(ctx, ws, e.Channel, slack.Msg{
+		User: e.User, Text: stripMention(e.Text, selfID), Timestamp: e.TimeStamp, ThreadTimestamp: e.ThreadTimeStamp, BotID: e.BotID,
+	}, e.UserTeam)
+	m.Text = strings.TrimSpace(m.Text)
 	return &bot.Event{Kind: bot.EventMention, Platform: bot.PlatformSlack, Workspace: ws, Channel: e.Channel, User: m.Author, Message: m}
 }
 
@@ -291,11 +292,18 @@ func (a *Adapter) fetchMessage(ctx context.Context, channel, ts string) (slack.M
 
 // acceptCommand queues a slash command (already acknowledged).
 func (a *Adapter) acceptCommand(cmd slack.SlashCommand) bool {
+	// A signed command replayed within the signature's 5-minute window
+	// carries the same trigger_id: run it once.
+	if cmd.TriggerID != "" && a.seen.SeenAt("cmd:"+cmd.TriggerID, a.now()) {
+		a.log.Debug("slack duplicate command ignored", "trigger_id", cmd.TriggerID)
+		return true
+	}
 	return a.jobs.submit("", func(ctx context.Context) {
 		ws := a.workspace(ctx, cmd.TeamID)
 		ev := &bot.Event{
 			Kind: bot.EventCommand, Platform: bot.PlatformSlack, Workspace: ws, Channel: cmd.ChannelID,
-			User: a.resolveUser(ctx, cmd.UserID, ""), Text: strings.TrimSpace(cmd.Text),
+			// Escapes are undone; <#C…> and <@U…> stay, the grammar reads them.
+			User: a.resolveUser(ctx, cmd.UserID, ""), Text: strings.TrimSpace(unescapeText(cmd.Text)),
 		}
 		a.dispatch(ctx, ev, replyTo{channel: cmd.ChannelID, user: cmd.UserID, responseURL: cmd.ResponseURL})
 	})

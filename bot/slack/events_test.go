@@ -123,7 +123,7 @@ func TestAppMention(t *testing.T) {
 	if len(got) != 1 || got[0].Kind != bot.EventMention {
 		t.Fatalf("events = %+v", got)
 	}
-	if txt := got[0].Message.Text; txt != "export to CSV <@U2>" {
+	if txt := got[0].Message.Text; txt != "export to CSV @guest" { // other people by name
 		t.Fatalf("text = %q", txt)
 	}
 	if got[0].User.ID != "U1" || got[0].Message.Permalink == "" {
