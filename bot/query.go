@@ -13,6 +13,8 @@ type RequestDetail struct {
 	Duplicates []*Request // merged directly into it
 	History    []*StatusChange
 	Edits      []*Edit // renames, descriptions, tags, removals and restores
+	// Links are its tracker items (and its duplicates'), with their state.
+	Links []*Link
 	// Failed deliveries of its release events, for "delivery outcomes".
 	Deliveries []*Delivery
 	// AskedFor is set when the key asked for was merged into Request.
@@ -44,6 +46,9 @@ func (e *Engine) Detail(ctx context.Context, id int64) (*RequestDetail, error) {
 		return nil, err
 	}
 	if d.Edits, err = e.store.FindEdits(ctx, req.ID); err != nil {
+		return nil, err
+	}
+	if d.Links, err = e.store.FindLinks(ctx, req.ID); err != nil {
 		return nil, err
 	}
 	seen := map[int64]bool{}

@@ -79,6 +79,8 @@ type DeliveryStats struct {
 type Store interface {
 	// CurationStore: rename, describe, tags, remove/restore, card refreshes.
 	CurationStore
+	// LinkStore: links to tracker items and webhook deliveries (bot/link.go).
+	LinkStore
 
 	// CreateRequest inserts r (status open, not merged) together with its
 	// first mention m and m's author as a voter (kind author). It sets r.ID,

@@ -139,6 +139,12 @@ func (t Text) Detail(d *RequestDetail) string {
 			}
 		}
 	}
+	if len(d.Links) > 0 {
+		b.WriteString("\nLinks:")
+		for _, l := range d.Links {
+			fmt.Fprintf(&b, "\n  • %s (%s)", l.URL, l.State)
+		}
+	}
 	if len(d.History) > 0 {
 		b.WriteString("\nHistory:")
 		for _, h := range d.History {
@@ -215,6 +221,31 @@ func (t Text) voteLabel() string { return "👍 Vote" }
 // Linked confirms /feedback link.
 func (t Text) Linked(r *LinkResult) string {
 	return fmt.Sprintf("Linked the message to %s: %s (%s).", t.Key(r.Request.ID), r.Request.Title, peopleCount(r.Request.Demand))
+}
+
+// Tracked confirms /feedback track.
+func (t Text) Tracked(r *TrackResult) string {
+	if !r.Changed {
+		return fmt.Sprintf("%s is already linked to %s.", t.Key(r.Request.ID), r.Link.URL)
+	}
+	state := ""
+	if r.Link.State != ItemUnknown {
+		state = " (" + r.Link.State + ")"
+	}
+	s := fmt.Sprintf("🔗 Linked %s to %s%s. I'll follow it: when it is done, the request ships and every thread hears about it.", t.Key(r.Request.ID), r.Link.URL, state)
+	if r.Status != nil {
+		s += fmt.Sprintf(" %s is now %s.", t.Key(r.Request.ID), r.Status.To)
+	}
+	return s
+}
+
+// Untracked confirms /feedback untrack.
+func (t Text) Untracked(r *TrackResult) string {
+	return fmt.Sprintf("Unlinked %s from %s; its status stays %s.", t.Key(r.Request.ID), r.Link.URL, r.Request.Status)
+}
+
+func (t Text) errNotTracked(id int64, url string) error {
+	return Errorf(ENOTFOUND, "%s is not linked to %s.", t.Key(id), clip(url, 80))
 }
 
 // ---- votes ----
@@ -434,6 +465,8 @@ const (
 	doStatus        = "change a request's status"
 	doChannels      = "change which channels I watch"
 	doLink          = "link messages to requests"
+	doTrack         = "link requests to issues"
+	doUntrack       = "unlink requests from issues"
 	doMergeDup      = "merge duplicates"
 	doDismissDup    = "dismiss duplicate suggestions"
 	doShip          = "ship requests"

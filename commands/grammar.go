@@ -59,6 +59,8 @@ var Verbs = []Verb{
 	{"untag", "/feedback untag FB-n <tag>…", "team", "remove tags"},
 	{"remove", "/feedback remove FB-n [-- reason]", "team", "take spam or noise off the board, lists, search and the duplicate check"},
 	{"restore", "/feedback restore FB-n", "team", "put a removed request back exactly as it was"},
+	{"track", "/feedback track FB-n <GitHub issue or pull request URL | Linear issue URL or ENG-123>", "team", "follow an issue: the request moves with it and ships when it is done"},
+	{"untrack", "/feedback untrack FB-n <URL or ENG-123>", "team", "stop following an issue"},
 	{"watch", "/feedback watch [#channel]", "team", "capture every new top-level message in a channel"},
 	{"unwatch", "/feedback unwatch [#channel]", "team", "stop watching a channel"},
 	{"releases", "/feedback releases [#channel] [off]", "team", "read release announcements in a channel"},
@@ -283,6 +285,14 @@ func Parse(prefix, text string) (*Command, error) {
 			return nil, usage(name, prefix)
 		}
 		c.Who = args
+	case "track", "untrack":
+		if len(args) != 2 || hasNote {
+			return nil, usage(name, prefix)
+		}
+		if err := c.addKey(prefix, args[0]); err != nil {
+			return nil, err
+		}
+		c.Link = args[1]
 	case "watch", "unwatch", "releases":
 		for _, a := range args {
 			switch {

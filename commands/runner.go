@@ -70,6 +70,10 @@ func (r *Runner) Run(ctx context.Context, ev *bot.Event) (*bot.Response, error) 
 		return r.remove(ctx, ev, c)
 	case "restore":
 		return r.restore(ctx, ev, c)
+	case "track":
+		return r.track(ctx, ev, c)
+	case "untrack":
+		return r.untrack(ctx, ev, c)
 	case "watch", "unwatch", "releases":
 		return r.channel(ctx, ev, c)
 	case "same-person":

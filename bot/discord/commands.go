@@ -41,7 +41,7 @@ const (
 
 // GroupRequest is the subcommand group of the curation verbs (Discord
 // allows 25 subcommands and groups per command): /feedback request rename|
-// describe|tag|untag|remove|restore.
+// describe|tag|untag|remove|restore|track|untrack.
 const GroupRequest = "request"
 
 func strOpt(name, desc string, required bool, choices ...string) *discordgo.ApplicationCommandOption {
@@ -130,6 +130,9 @@ func requestGroup(key func(string) *discordgo.ApplicationCommandOption) *discord
 			sub("untag", "Remove tags from a request (team)", key("Request key"), tags("Tags, space- or comma-separated")),
 			sub("remove", "Take a request off the board (team)", key("Request key"), strOpt(optReason, "Reason", false)),
 			sub("restore", "Put a removed request back (team)", key("Request key")),
+			sub("track", "Follow a GitHub issue or pull request or a Linear issue (team)", key("Request key"),
+				strOpt(optLink, "GitHub issue or pull request URL, Linear issue URL or identifier such as ENG-123", true)),
+			sub("untrack", "Stop following an issue (team)", key("Request key"), strOpt(optLink, "The URL or identifier that was tracked", true)),
 		},
 	}
 }
@@ -276,6 +279,12 @@ func groupText(s *discordgo.ApplicationCommandInteractionDataOption) (string, er
 			parts = append(parts, "--", r)
 		}
 	case "restore":
+	case "track", "untrack":
+		l := strings.Fields(vals[optLink])
+		if len(l) != 1 {
+			return "", bot.Errorf(bot.EINVALID, "The link must be one URL or identifier.")
+		}
+		parts = append(parts, l[0])
 	default:
 		return "", bot.Errorf(bot.EINVALID, "Unknown subcommand %q.", s.Name)
 	}

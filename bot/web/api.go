@@ -101,7 +101,22 @@ type detailJSON struct {
 	Mentions   []mentionJSON  `json:"mentions"`
 	Duplicates []requestJSON  `json:"duplicates"`
 	History    []historyJSON  `json:"history"`
+	Links      []linkJSON     `json:"links"`
 	Deliveries deliveriesJSON `json:"deliveries"`
+}
+
+// linkJSON is one tracker item a request follows.
+type linkJSON struct {
+	URL   string `json:"url"`
+	Kind  string `json:"kind"`
+	State string `json:"state"`
+}
+
+type trackJSON struct {
+	Request *requestJSON `json:"request"`
+	Link    linkJSON     `json:"link"`
+	Changed bool         `json:"changed"`
+	Message string       `json:"message"`
 }
 
 type listJSON struct {
@@ -148,7 +163,11 @@ func (s *Server) detailJSON(d *bot.RequestDetail) detailJSON {
 		Mentions:   []mentionJSON{},
 		Duplicates: []requestJSON{},
 		History:    []historyJSON{},
+		Links:      []linkJSON{},
 		Deliveries: deliveriesJSON{Failures: []deliveryFailureJSON{}},
+	}
+	for _, l := range d.Links {
+		j.Links = append(j.Links, linkJSON{URL: l.URL, Kind: l.Kind, State: l.State})
 	}
 	if d.AskedFor != 0 {
 		j.MergedFrom = s.key(d.AskedFor)
@@ -698,6 +717,41 @@ func (s *Server) apiSetStatus(w http.ResponseWriter, r *http.Request) {
 	}
 	s.answerChange(w, res.Request, s.e.Text().StatusSet(res))
 }
+
+// POST /api/v1/requests/{key}/links and DELETE …/links: {"url"}.
+func (s *Server) track(w http.ResponseWriter, r *http.Request, add bool) {
+	var in struct {
+		URL string `json:"url"`
+	}
+	if !s.write(w, r, &in) {
+		return
+	}
+	id, err := s.pathKey(r)
+	if err == nil {
+		in.URL, err = field("url", in.URL, true, 2000)
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	ctx, cancel := writeContext(r)
+	defer cancel()
+	use, say := s.e.Track, s.e.Text().Tracked
+	if !add {
+		use, say = s.e.Untrack, s.e.Text().Untracked
+	}
+	res, err := use(ctx, bot.APIActor(), bot.TrackInput{Request: id, URL: in.URL})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	j := s.requestJSON(res.Request)
+	writeJSON(w, http.StatusOK, trackJSON{Request: &j, Link: linkJSON{URL: res.Link.URL, Kind: res.Link.Kind, State: res.Link.State},
+		Changed: res.Changed, Message: say(res)})
+}
+
+func (s *Server) apiTrack(w http.ResponseWriter, r *http.Request)   { s.track(w, r, true) }
+func (s *Server) apiUntrack(w http.ResponseWriter, r *http.Request) { s.track(w, r, false) }
 
 // POST /api/v1/releases
 func (s *Server) apiRelease(w http.ResponseWriter, r *http.Request) {

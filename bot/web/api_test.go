@@ -38,6 +38,8 @@ var writeRoutes = []struct{ method, path, body string }{
 	{"POST", "/api/v1/requests/FB-1/merge", `{"into":"FB-8"}`},
 	{"POST", "/api/v1/requests/FB-3/unmerge", ``},
 	{"POST", "/api/v1/requests/FB-1/status", `{"status":"planned"}`},
+	{"POST", "/api/v1/requests/FB-1/links", `{"url":"https://github.com/acme/app/issues/12"}`},
+	{"DELETE", "/api/v1/requests/FB-1/links", `{"url":"https://github.com/acme/app/issues/12"}`},
 	{"POST", "/api/v1/releases", `{"action":"shipped","version":"v3","requests":["FB-1"]}`},
 }
 
@@ -421,6 +423,60 @@ func TestAPI_Status(t *testing.T) {
 	}
 	if r := env.write("POST", "/api/v1/requests/FB-77/status", `{"status":"planned"}`); r.Code != 404 {
 		t.Errorf("unknown key: %d", r.Code)
+	}
+}
+
+func TestAPI_Links(t *testing.T) {
+	env := newEnv(t)
+	seed(env)
+	if l := env.getJSON("/api/v1/requests/FB-1")["links"].([]any); len(l) != 0 {
+		t.Fatalf("links before: %v", l)
+	}
+	v := env.mustWrite(200, "POST", "/api/v1/requests/FB-1/links", `{"url":"https://github.com/acme/app/pull/7"}`)
+	if v["changed"] != true || v["link"].(map[string]any)["kind"] != "github_pull" || requestOf(t, v)["status"] != "planned" {
+		t.Errorf("answer %v", v)
+	}
+	v = env.mustWrite(200, "POST", "/api/v1/requests/FB-1/links", `{"url":"https://github.com/acme/app/issues/7"}`)
+	if v["changed"] != false {
+		t.Errorf("second link answer %v", v)
+	}
+	env.mustWrite(200, "POST", "/api/v1/requests/FB-1/links", `{"url":"ENG-3"}`)
+	d := env.getJSON("/api/v1/requests/FB-1")
+	links := d["links"].([]any)
+	want := []map[string]any{{"url": "https://github.com/acme/app/pull/7", "kind": "github_pull", "state": "unknown"}, {"url": "ENG-3", "kind": "linear", "state": "unknown"}}
+	if len(links) != 2 {
+		t.Fatalf("links %v", links)
+	}
+	for i, l := range links {
+		for k, val := range want[i] {
+			if l.(map[string]any)[k] != val {
+				t.Errorf("link %d: %v, want %v", i, l, want[i])
+			}
+		}
+	}
+	if h := d["history"].([]any); len(h) != 1 || h[0].(map[string]any)["actor"] != "api" || h[0].(map[string]any)["to"] != "planned" {
+		t.Errorf("history %v", h)
+	}
+	for _, c := range []struct {
+		method, path, body string
+		status             int
+	}{
+		{"POST", "/api/v1/requests/FB-1/links", `{"url":"https://example.com/x"}`, 400},
+		{"POST", "/api/v1/requests/FB-1/links", `{}`, 400},
+		{"POST", "/api/v1/requests/FB-1/links", `{"url":"ENG-3","extra":1}`, 400},
+		{"POST", "/api/v1/requests/FB-77/links", `{"url":"ENG-3"}`, 404},
+		{"DELETE", "/api/v1/requests/FB-1/links", `{"url":"ENG-4"}`, 404},
+	} {
+		if r := env.write(c.method, c.path, c.body); r.Code != c.status {
+			t.Errorf("%s %s %s: %d, want %d: %s", c.method, c.path, c.body, r.Code, c.status, r.Body)
+		}
+	}
+	v = env.mustWrite(200, "DELETE", "/api/v1/requests/FB-1/links", `{"url":"https://linear.app/acme/issue/ENG-3"}`)
+	if v["changed"] != true || requestOf(t, v)["status"] != "planned" {
+		t.Errorf("delete answer %v", v)
+	}
+	if links := env.getJSON("/api/v1/requests/FB-1")["links"].([]any); len(links) != 1 {
+		t.Errorf("links after delete %v", links)
 	}
 }
 

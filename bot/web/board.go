@@ -349,8 +349,19 @@ type requestView struct {
 	Mentions    []mentionView
 	Duplicates  []rowView
 	History     []historyJSON
+	Links       []linkView
 	Deliveries  deliveriesJSON
 }
+
+// linkView is a tracker item on the request page; Href is empty for a
+// Linear identifier given without its URL.
+type linkView struct {
+	linkJSON
+	Href  string
+	Label string
+}
+
+var linkKindLabels = map[string]string{bot.LinkGitHubIssue: "GitHub issue", bot.LinkGitHubPull: "Pull request", bot.LinkLinear: "Linear issue"}
 
 // GET /requests/{key}
 func (s *Server) requestPage(w http.ResponseWriter, r *http.Request) {
@@ -398,6 +409,13 @@ func (s *Server) requestPage(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, x := range d.Duplicates {
 		v.Duplicates = append(v.Duplicates, s.rowView(x))
+	}
+	for _, l := range j.Links {
+		lv := linkView{linkJSON: l, Label: linkKindLabels[l.Kind]}
+		if strings.HasPrefix(l.URL, "https://") {
+			lv.Href = l.URL
+		}
+		v.Links = append(v.Links, lv)
 	}
 	s.render(w, r, http.StatusOK, "request", v)
 }

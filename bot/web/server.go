@@ -82,6 +82,8 @@ func (s *Server) routes() {
 		{"POST", "/api/v1/requests/{key}/merge", s.apiMerge},
 		{"POST", "/api/v1/requests/{key}/unmerge", s.apiUnmerge},
 		{"POST", "/api/v1/requests/{key}/status", s.apiSetStatus},
+		{"POST", "/api/v1/requests/{key}/links", s.apiTrack},
+		{"DELETE", "/api/v1/requests/{key}/links", s.apiUntrack},
 		{"POST", "/api/v1/releases", s.apiRelease},
 		{"GET", "/api/v1/openapi.json", s.apiOpenAPI},
 	}

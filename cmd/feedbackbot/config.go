@@ -12,6 +12,7 @@ import (
 	"github.com/feedbackbot/feedbackbot/bot"
 	"github.com/feedbackbot/feedbackbot/bot/discord"
 	"github.com/feedbackbot/feedbackbot/bot/slack"
+	"github.com/feedbackbot/feedbackbot/bot/tracker"
 )
 
 // Config is every setting of the binary. Environment variables set the
@@ -59,6 +60,10 @@ type Config struct {
 
 	HomeOrgs string
 
+	GitHubWebhookSecret string
+	LinearWebhookSecret string
+	GitHubShipOn        string
+
 	WorkerName string
 	ShutdownIn time.Duration
 }
@@ -82,6 +87,7 @@ func DefaultConfig() Config {
 		DiscordAPIURL:      discord.DefaultAPIURL,
 		ConsoleChannel:     "general",
 		ShutdownIn:         10 * time.Second,
+		GitHubShipOn:       tracker.ShipOnMerge,
 	}
 }
 
@@ -130,6 +136,9 @@ func (c *Config) vars() []envVar {
 		{env: "FEEDBACKBOT_CONSOLE_CHANNEL", flag: "channel", help: "console: starting channel", str: &c.ConsoleChannel},
 		{env: "FEEDBACKBOT_CONSOLE_NO_HTTP", flag: "no-http", help: "console: do not start the HTTP listener", boolean: &c.ConsoleNoHTTP},
 		{env: "FEEDBACKBOT_HOME_ORGS", flag: "home-orgs", help: "comma-separated organisations of your own team, never counted as customers (added to the console's people without @org and the installing Slack workspace)", str: &c.HomeOrgs},
+		{env: "FEEDBACKBOT_GITHUB_WEBHOOK_SECRET", flag: "github-webhook-secret", help: "secret of the GitHub webhook (POST /webhooks/github; unset: 404)", str: &c.GitHubWebhookSecret},
+		{env: "FEEDBACKBOT_LINEAR_WEBHOOK_SECRET", flag: "linear-webhook-secret", help: "signing secret of the Linear webhook (POST /webhooks/linear; unset: 404)", str: &c.LinearWebhookSecret},
+		{env: "FEEDBACKBOT_GITHUB_SHIP_ON", flag: "github-ship-on", help: "merge: merged pull requests and completed issues ship; release: GitHub work ships when a release is published", str: &c.GitHubShipOn},
 		{env: "FEEDBACKBOT_WORKER", flag: "worker", help: "name of this replica in delivery leases (default: host name and pid)", str: &c.WorkerName},
 		{env: "FEEDBACKBOT_SHUTDOWN_TIMEOUT", flag: "shutdown-timeout", help: "how long shutdown waits for in-flight work", dur: &c.ShutdownIn},
 	}

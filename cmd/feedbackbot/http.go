@@ -13,6 +13,7 @@ import (
 	"github.com/feedbackbot/feedbackbot/bot"
 	"github.com/feedbackbot/feedbackbot/bot/discord"
 	"github.com/feedbackbot/feedbackbot/bot/slack"
+	"github.com/feedbackbot/feedbackbot/bot/tracker"
 	"github.com/feedbackbot/feedbackbot/bot/web"
 	"github.com/feedbackbot/feedbackbot/store"
 )
@@ -26,6 +27,10 @@ func (m *Main) startHTTP(ctx context.Context, cfg Config, eng *bot.Engine, db *s
 	board := web.New(web.Config{APIToken: cfg.APIToken, BoardPublic: cfg.BoardPublic, Ready: ready.check}, eng, metrics, log.With("component", "web"))
 	mux := http.NewServeMux()
 	mux.Handle("/", board)
+	tracker.New(tracker.Config{
+		GitHubSecret: cfg.GitHubWebhookSecret, LinearSecret: cfg.LinearWebhookSecret, ShipOn: cfg.GitHubShipOn,
+		KeyPrefix: cfg.KeyPrefix, Logger: log.With("component", "tracker"),
+	}, db, tracker.ForEngine(eng)).Register(mux)
 	srv := web.NewHTTPServer(cfg.HTTPAddr, mux)
 	ln, err := m.listen(cfg.HTTPAddr)
 	if err != nil {

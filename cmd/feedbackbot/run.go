@@ -20,6 +20,7 @@ import (
 	"github.com/feedbackbot/feedbackbot/bot/dedup"
 	"github.com/feedbackbot/feedbackbot/bot/dedup/eval"
 	"github.com/feedbackbot/feedbackbot/bot/embeddings"
+	"github.com/feedbackbot/feedbackbot/bot/tracker"
 	"github.com/feedbackbot/feedbackbot/commands"
 	"github.com/feedbackbot/feedbackbot/store"
 	"golang.org/x/term"
@@ -311,6 +312,9 @@ func (m *Main) serve(ctx context.Context) error {
 	m.log = log
 	if err := validPrefix(cfg.KeyPrefix); err != nil {
 		return err
+	}
+	if !tracker.ValidShipOn(cfg.GitHubShipOn) {
+		return fmt.Errorf("%w: FEEDBACKBOT_GITHUB_SHIP_ON must be merge or release, not %q", errUsage, cfg.GitHubShipOn)
 	}
 	db, err := store.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
