@@ -34,6 +34,11 @@ func (a engineActions) Release(ctx context.Context, source, action string, ids [
 	_, err := a.e.Release(ctx, Actor(source), bot.ReleaseCommand{
 		Action: action, Keys: keys, Version: version, Note: note, IdempotencyKey: key, AllowUnknown: true,
 	})
+	if bot.ErrorCode(err) == bot.ECONFLICT {
+		// The key names this delivery's change, already recorded (a resumed
+		// delivery whose inputs moved on): nothing to do again.
+		return nil
+	}
 	return err
 }
 
