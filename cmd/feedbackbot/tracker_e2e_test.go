@@ -44,7 +44,7 @@ func startTrackerConsole(t *testing.T, dsn string, env map[string]string, args .
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	done := make(chan error, 1)
 	argv := append([]string{"console", "--database-url", dsn, "--http-addr", "127.0.0.1:0"}, args...)
-	go func() { done <- m.Run(ctx, argv) }()
+	go func() { done <- m.Execute(ctx, argv) }()
 	t.Cleanup(func() {
 		pw.Close()
 		select {
