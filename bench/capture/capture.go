@@ -9,8 +9,6 @@ import (
 	"runtime/pprof"
 	"slices"
 	"strconv"
-	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -24,24 +22,14 @@ import (
 type Options struct {
 	// DSN names the database (store.ParseDSN).
 	DSN string
-	// Concurrency is the number of events handled at once.
-	Concurrency int
-	// Rate, when positive, sends events at that many per second (open
-	// loop: latency counts from when each event was due, so queueing
-	// behind a slow store shows); 0 sends the next event as soon as a
-	// worker is free (closed loop, the maximum throughput).
-	Rate float64
-	// Duration and Count end the run, whichever comes first (0: no limit
-	// of that kind; at least one must be set).
-	Duration time.Duration
-	Count    int
+	// Load is the concurrency or rate, the length of the run and the
+	// progress output.
+	Load
 	// Seed seeds the text generator (the same as the one given to Seed
 	// makes near-duplicates of seeded requests).
 	Seed uint64
 	// Channels is the number of watched channels the messages go to.
 	Channels int
-	// Progress, when set, gets a progress bar (carriage returns).
-	Progress io.Writer
 	// CPUProfile, when set, gets a CPU profile of the load phase.
 	CPUProfile io.Writer
 	// Logger gets the engine's log (nil: discarded).
@@ -140,170 +128,39 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 
 	gen := textgen.New(o.Seed)
 	run := strconv.FormatInt(time.Now().UnixNano(), 36)
-	type job struct {
-		k   int
-		due time.Time
-	}
-	jobs := make(chan job, o.Concurrency*4)
-	runCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	if o.Duration > 0 {
-		var c2 context.CancelFunc
-		runCtx, c2 = context.WithTimeout(runCtx, o.Duration)
-		defer c2()
-	}
-
-	var (
-		mu      sync.Mutex
-		lat     = make([]time.Duration, 0, 1<<16)
-		perSec  []int
-		window  []time.Duration // latencies of the current second, for the bar
-		lastP99 time.Duration
-		errs    int
-		first   string
-		done    atomic.Int64
-	)
 	if o.CPUProfile != nil {
 		if err := pprof.StartCPUProfile(o.CPUProfile); err != nil {
 			return nil, err
 		}
 		defer pprof.StopCPUProfile()
 	}
-	t0 := time.Now()
-	// Feed jobs.
-	go func() {
-		defer close(jobs)
-		for k := 0; o.Count <= 0 || k < o.Count; k++ {
-			due := time.Now()
-			if o.Rate > 0 {
-				due = t0.Add(time.Duration(float64(k) / o.Rate * float64(time.Second)))
-				if d := time.Until(due); d > 0 {
-					select {
-					case <-runCtx.Done():
-						return
-					case <-time.After(d):
-					}
-				}
-			}
-			select {
-			case <-runCtx.Done():
-				return
-			case jobs <- job{k, due}:
-			}
+	st := drive(ctx, o.Load, func(ctx context.Context, k int) error {
+		text := gen.Text(int(maxID) + k)
+		u := fmt.Sprintf("L%05d", (k*7919)%50_000)
+		msg := &bot.Message{
+			Platform: "slack", Workspace: "T1", Channel: channelName(k % o.Channels),
+			ID:     run + "-" + strconv.Itoa(k),
+			Author: bot.User{ID: u, Name: u, Org: "T" + strconv.Itoa(k%30)},
+			Text:   text,
 		}
-	}()
-	var wg sync.WaitGroup
-	for range o.Concurrency {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range jobs {
-				if runCtx.Err() != nil {
-					return
-				}
-				if o.Rate <= 0 {
-					j.due = time.Now()
-				}
-				text := gen.Text(int(maxID) + j.k)
-				u := fmt.Sprintf("L%05d", (j.k*7919)%50_000)
-				msg := &bot.Message{
-					Platform: "slack", Workspace: "T1", Channel: channelName(j.k % o.Channels),
-					ID:     run + "-" + strconv.Itoa(j.k),
-					Author: bot.User{ID: u, Name: u, Org: "T" + strconv.Itoa(j.k%30)},
-					Text:   text,
-				}
-				ev := &bot.Event{Kind: bot.EventMessage, Platform: msg.Platform, Workspace: msg.Workspace, Channel: msg.Channel, User: msg.Author, Message: msg}
-				// Handle gets the background context: a run that ends does
-				// not cancel the events in flight.
-				_, err := eng.Handle(context.Background(), ev)
-				end := time.Now()
-				d := end.Sub(j.due)
-				sec := int(end.Sub(t0) / time.Second)
-				mu.Lock()
-				if err != nil {
-					errs++
-					if first == "" {
-						first = err.Error()
-					}
-				}
-				lat = append(lat, d)
-				for len(perSec) <= sec {
-					perSec = append(perSec, 0)
-					if len(window) > 0 {
-						lastP99 = percentile(window, 0.99)
-						window = window[:0]
-					}
-				}
-				perSec[sec]++
-				window = append(window, d)
-				mu.Unlock()
-				done.Add(1)
-			}
-		}()
-	}
-	stopBar := make(chan struct{})
-	barDone := make(chan struct{})
-	go func() {
-		defer close(barDone)
-		if o.Progress == nil {
-			<-stopBar
-			return
-		}
-		t := time.NewTicker(250 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-stopBar:
-				fmt.Fprintln(o.Progress)
-				return
-			case <-t.C:
-			}
-			mu.Lock()
-			p99, nerr := lastP99, errs
-			mu.Unlock()
-			el := time.Since(t0)
-			n := int(done.Load())
-			frac := 0.0
-			if o.Duration > 0 {
-				frac = float64(el) / float64(o.Duration)
-			}
-			if o.Count > 0 {
-				frac = max(frac, float64(n)/float64(o.Count))
-			}
-			frac = min(frac, 1)
-			const width = 30
-			bar := strings.Repeat("=", int(frac*width)) + strings.Repeat(" ", width-int(frac*width))
-			fmt.Fprintf(o.Progress, "\r[%s] %3.0f%% %6.1fs %8d events %7.0f/s p99(1s) %6.1fms errors %d ",
-				bar, frac*100, el.Seconds(), n, float64(n)/el.Seconds(), ms(p99), nerr)
-		}
-	}()
-	wg.Wait()
-	res.Elapsed = time.Since(t0)
-	close(stopBar)
-	<-barDone
+		ev := &bot.Event{Kind: bot.EventMessage, Platform: msg.Platform, Workspace: msg.Workspace, Channel: msg.Channel, User: msg.Author, Message: msg}
+		_, err := eng.Handle(ctx, ev)
+		return err
+	})
 	if o.CPUProfile != nil {
 		pprof.StopCPUProfile()
 	}
-
-	res.Sent = len(lat)
-	res.Errors = errs
-	res.FirstError = first
+	res.Elapsed = st.elapsed
+	res.Sent = st.sent
+	res.Errors = st.errs
+	res.FirstError = st.first
 	res.Captured = int(cnt.captured.Load())
 	res.Suggest = int(cnt.suggested.Load())
 	if res.Elapsed > 0 {
 		res.Throughput = float64(res.Captured) / res.Elapsed.Seconds()
 	}
-	if len(perSec) > 1 {
-		full := slices.Clone(perSec[:len(perSec)-1]) // the last second is partial
-		slices.Sort(full)
-		res.MinSecond = full[0]
-		res.MedianSecond = full[len(full)/2]
-	}
-	if len(lat) > 0 {
-		slices.Sort(lat)
-		res.P50, res.P95, res.P99 = percentile(lat, 0.50), percentile(lat, 0.95), percentile(lat, 0.99)
-		res.Max = lat[len(lat)-1]
-	}
+	res.MinSecond, res.MedianSecond = st.seconds()
+	res.P50, res.P95, res.P99, res.Max = st.percentiles()
 	runtime.GC()
 	res.Memory = ReadMemory()
 	return res, nil

@@ -15,8 +15,9 @@ import (
 
 // Seed adds requests with mentionsPerRequest mentions each to the board at
 // dsn in bulk, with texts from textgen.New(seed) (Text and Reply), and reports
-// progress to w (nil: none).
-func Seed(ctx context.Context, dsn string, requests, mentionsPerRequest int, seed uint64, w io.Writer) (time.Duration, error) {
+// progress to w (nil: none): one line redrawn with carriage returns, or, with
+// lines set (w is not a terminal), one line per report.
+func Seed(ctx context.Context, dsn string, requests, mentionsPerRequest int, seed uint64, w io.Writer, lines bool) (time.Duration, error) {
 	db, err := store.Open(ctx, dsn)
 	if err != nil {
 		return 0, err
@@ -36,11 +37,15 @@ func Seed(ctx context.Context, dsn string, requests, mentionsPerRequest int, see
 		Progress: func(done int) {
 			if w != nil {
 				el := time.Since(start)
-				fmt.Fprintf(w, "\rseeded %d/%d requests (%d mentions) in %v ", done, requests, done*mentionsPerRequest, el.Round(time.Second))
+				cr, end := "\r", " "
+				if lines {
+					cr, end = "", "\n"
+				}
+				fmt.Fprintf(w, "%sseeded %d/%d requests (%d mentions) in %v%s", cr, done, requests, done*mentionsPerRequest, el.Round(time.Second), end)
 			}
 		},
 	})
-	if w != nil {
+	if w != nil && !lines {
 		fmt.Fprintln(w)
 	}
 	return time.Since(start), err

@@ -42,7 +42,7 @@ Usage:
   feedbackbot console [flags]          the terminal chat (also serves the board and API over HTTP)
   feedbackbot migrate up|down|status   apply, roll back one, or list database migrations
   feedbackbot dedup eval --corpus FILE --queries FILE [--baseline bm25|order] [--json]
-  feedbackbot bench capture|seed|startup   load harness (docs/performance.md)
+  feedbackbot bench capture|api|seed|startup   load harness (docs/performance.md)
   feedbackbot healthcheck [--live]     exit 0 if the bot on FEEDBACKBOT_HTTP_ADDR is ready (/readyz; --live: /healthz)
   feedbackbot version                  print the version (also: feedbackbot --version)
 

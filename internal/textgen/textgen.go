@@ -135,11 +135,29 @@ func (g *Gen) Text(i int) string {
 	if i > 10 && d.rng.IntN(5) == 0 {
 		return d.mutate(g.Text(d.rng.IntN(i)))
 	}
+	return d.fresh()
+}
+
+// fresh draws a new message: a title line and a description.
+func (d *draw) fresh() string {
 	title := d.words(4 + d.rng.IntN(7))
 	if o := openers[d.rng.IntN(len(openers))]; o != "" {
 		title = o + " " + title
 	}
 	return title + "\n" + d.words(15+d.rng.IntN(45))
+}
+
+// Mixed returns the i-th message (i ≥ 0) of a stream in which a share
+// (0..1) of the messages are near-duplicates of earlier ones of the same
+// stream and the others are new. Unlike Text it does not refer to the
+// texts bench seed put on the board, so with a seed of its own a run sends
+// texts the board has not seen.
+func (g *Gen) Mixed(i int, share float64) string {
+	d := g.draw(3, uint64(i))
+	if i > 0 && d.rng.Float64() < share {
+		return d.mutate(g.Mixed(d.rng.IntN(i), share))
+	}
+	return d.fresh()
 }
 
 // Reply returns the j-th further mention (j ≥ 1) of the request whose first

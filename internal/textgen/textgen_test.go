@@ -21,3 +21,28 @@ func TestGen(t *testing.T) {
 		t.Fatalf("Near is not a deterministic variation: %q", q)
 	}
 }
+
+func TestMixed(t *testing.T) {
+	g := New(9)
+	if g.Mixed(40, 0.3) != New(9).Mixed(40, 0.3) {
+		t.Fatal("Mixed is not deterministic per seed")
+	}
+	seen := map[string]bool{}
+	for i := range 200 {
+		s := g.Mixed(i, 0)
+		if seen[s] || !strings.Contains(s, "\n") {
+			t.Fatalf("Mixed(%d, 0) = %q: repeated or without a title line", i, s)
+		}
+		seen[s] = true
+	}
+	// With share 0.9 most texts share their title words with an earlier one.
+	near := 0
+	for i := 1; i < 200; i++ {
+		if g.Mixed(i, 0.9) != New(9).Mixed(i, 0) {
+			near++
+		}
+	}
+	if near < 150 {
+		t.Fatalf("%d of 199 texts differ from the fresh ones with share 0.9", near)
+	}
+}
