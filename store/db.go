@@ -62,6 +62,8 @@ type DB struct {
 	// learned about writes.
 	conn   *connector
 	health *health
+	// creates batches CreateRequest calls (group commit, group.go).
+	creates group[newCapture]
 }
 
 var _ bot.Store = (*DB)(nil)
@@ -139,7 +141,13 @@ func connect(ctx context.Context, dsn string, forMigrations bool) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("open %s database: %w", dialect, err)
 	}
-	return &DB{db: db, dialect: dialect, conn: c, health: h, now: func() time.Time { return time.Now().UTC() }}, nil
+	s := &DB{db: db, dialect: dialect, conn: c, health: h, now: func() time.Time { return time.Now().UTC() }}
+	s.creates.run = s.createRequests
+	s.creates.parallel = 1 // SQLite: one writer at a time
+	if dialect == DialectPostgres {
+		s.creates.parallel = 2
+	}
+	return s, nil
 }
 
 // pgConfig parses a PostgreSQL URL and bounds its waits whatever it says:

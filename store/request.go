@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"github.com/feedbackbot/feedbackbot/bot"
 )
@@ -29,9 +30,11 @@ const subtreeCTE = `WITH RECURSIVE sub(id) AS (
 // timestamps and r's counts. ECONFLICT, with nothing written, when m's
 // message is already captured.
 //
-// It is the capture hot path: on PostgreSQL one prepared statement (one
-// round trip) that checks the message, inserts the three rows and sets the
-// counters, which for a new request are known without counting.
+// It is the capture hot path. Concurrent calls are written together (group
+// commit, see group.go): one transaction for the batch, on PostgreSQL one
+// prepared statement (one round trip) that checks the messages, inserts the
+// rows and sets the counters, which for a new request are known without
+// counting. It returns once the commit holding r is done.
 func (s *DB) CreateRequest(ctx context.Context, r *bot.Request, m *bot.Mention) error {
 	now := s.now().Truncate(time.Microsecond) // what the database keeps
 	r.Status = bot.StatusOpen
@@ -42,18 +45,49 @@ func (s *DB) CreateRequest(ctx context.Context, r *bot.Request, m *bot.Mention) 
 		r.Demand = 1
 	}
 	m.CreatedAt, m.Deleted = now, false
-	var err error
-	if s.dialect == DialectPostgres {
-		err = s.createRequestPostgres(ctx, r, m, now)
-	} else {
-		err = storageError(s.createRequestTx(ctx, r, m, now))
-	}
-	if err != nil {
+	if err := s.creates.do(ctx, newCapture{r, m}); err != nil {
 		return err
 	}
 	r.RootID = r.ID
 	m.RequestID = r.ID
 	return nil
+}
+
+// newCapture is one CreateRequest in a batch.
+type newCapture struct {
+	r *bot.Request
+	m *bot.Mention
+}
+
+// createRequests writes a batch of CreateRequest calls (group.run).
+func (s *DB) createRequests(ctx context.Context, batch []*groupItem[newCapture]) {
+	if s.dialect != DialectPostgres {
+		if err := s.createRequestsTx(ctx, batch); err != nil {
+			for _, it := range batch {
+				it.err = storageError(err)
+			}
+		}
+		return
+	}
+	if len(batch) > 1 {
+		err := s.createRequestsPostgres(ctx, batch)
+		if err == nil {
+			return
+		}
+		if bot.ErrorCode(err) == bot.EUNAVAILABLE {
+			for _, it := range batch {
+				it.err = err
+			}
+			return
+		}
+		// A message captured by another transaction since the check (a
+		// unique violation), a deadlock between two batches, a value one
+		// row cannot take: the statement wrote nothing; each capture is
+		// written on its own, so only the one at fault fails.
+	}
+	for _, it := range batch {
+		it.err = s.createRequestPostgres(ctx, it.in.r, it.in.m, it.in.r.CreatedAt)
+	}
 }
 
 // createRequestPostgres writes a new request in one statement. The sequence
@@ -115,14 +149,149 @@ func (s *DB) createRequestPostgres(ctx context.Context, r *bot.Request, m *bot.M
 	return nil
 }
 
-// createRequestTx writes a new request in one transaction (SQLite, where
-// statements cost no round trip).
-func (s *DB) createRequestTx(ctx context.Context, r *bot.Request, m *bot.Mention, now time.Time) error {
+// createRequestsPostgresSQL writes a batch of captures in one statement: the
+// batch comes in as one array per column; a message already captured, or
+// twice in the batch (the first one wins), gets no row and no sequence
+// value. Rows are inserted in message order, so two batches that share
+// messages lock them in the same order. The counters are those of
+// createRequestPostgres, per row: co holds each new request's customer
+// companies (through the author's organisation and through the email
+// domains of the author's person; none for a home organisation).
+const createRequestsPostgresSQL = `
+WITH input AS (
+	SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[],
+		$8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[],
+		$17::timestamptz[])
+		WITH ORDINALITY AS t(platform, workspace, channel, message_id, title, description, demand,
+			thread_id, author_id, author_name, org, text, permalink, captured_by, via, person, at, ord)
+), fresh AS (
+	SELECT DISTINCT ON (platform, workspace, channel, message_id) * FROM input i
+	WHERE NOT EXISTS (SELECT 1 FROM mentions x WHERE x.platform = i.platform AND x.workspace = i.workspace
+		AND x.channel = i.channel AND x.message_id = i.message_id)
+	ORDER BY platform, workspace, channel, message_id, ord
+), nr AS (
+	SELECT nextval(pg_get_serial_sequence('requests', 'id')) AS id, f.*,
+		f.author_id <> '' AND NOT EXISTS (SELECT 1 FROM home_orgs h WHERE h.org = f.org) AS customer
+	FROM (SELECT * FROM fresh ORDER BY ord) f
+), co AS (
+	SELECT nr.id AS rid, c.company_id FROM nr JOIN company_orgs c ON c.org = nr.org WHERE nr.customer
+	UNION
+	SELECT nr.id, c.company_id FROM nr JOIN identities i ON i.ident = nr.person
+		JOIN identities j ON j.person_id = i.person_id
+		JOIN company_orgs c ON c.org = j.email_domain AND c.kind = 'domain'
+	WHERE nr.customer AND j.email_domain <> ''
+), r AS (
+	INSERT INTO requests (id, title, description, status, root_id, demand, orgs, mentions, companies, value_cents, created_at, updated_at)
+	SELECT nr.id, nr.title, nr.description, 'open', nr.id, nr.demand,
+		CASE WHEN nr.customer AND nr.org <> '' THEN 1 ELSE 0 END, 1,
+		(SELECT COUNT(*) FROM co WHERE co.rid = nr.id),
+		(SELECT COALESCE(SUM(mrr_cents), 0) FROM companies WHERE id IN (SELECT company_id FROM co WHERE co.rid = nr.id)),
+		nr.at, nr.at
+	FROM nr ORDER BY nr.id
+	RETURNING id, orgs, companies, value_cents
+), m AS (
+	INSERT INTO mentions (request_id, platform, workspace, channel, message_id, thread_id, author_id,
+		author_name, org, text, permalink, captured_by, via, deleted, created_at)
+	SELECT nr.id, nr.platform, nr.workspace, nr.channel, nr.message_id, nr.thread_id, nr.author_id,
+		nr.author_name, nr.org, nr.text, nr.permalink, nr.captured_by, nr.via, FALSE, nr.at
+	FROM nr JOIN r ON r.id = nr.id ORDER BY nr.platform, nr.workspace, nr.channel, nr.message_id
+	RETURNING id, request_id
+), v AS (
+	INSERT INTO voters (request_id, platform, workspace, user_id, person, org, kind, created_at)
+	SELECT nr.id, nr.platform, nr.workspace, nr.author_id, nr.person, nr.org, 'author', nr.at
+	FROM nr JOIN r ON r.id = nr.id WHERE nr.author_id <> ''
+)
+SELECT nr.ord, m.request_id, m.id, r.orgs, r.companies, r.value_cents
+FROM m JOIN r ON r.id = m.request_id JOIN nr ON nr.id = m.request_id`
+
+// createRequestsPostgres writes a batch in one statement (its own
+// transaction). Captures that got no row are ECONFLICT.
+func (s *DB) createRequestsPostgres(ctx context.Context, batch []*groupItem[newCapture]) error {
+	n := len(batch)
+	cols := make([][]string, 15)
+	for i := range cols {
+		cols[i] = make([]string, n)
+	}
+	demand := make([]int64, n)
+	at := make([]string, n)
+	for i, it := range batch {
+		r, m := it.in.r, it.in.m
+		for c, v := range [...]string{m.Platform, m.Workspace, m.Channel, m.MessageID, r.Title, r.Description,
+			m.ThreadID, m.AuthorID, m.AuthorName, m.Org, m.Text, m.Permalink, m.CapturedBy, m.Via,
+			person(m.Platform, m.Workspace, m.AuthorID)} {
+			cols[c][i] = v
+		}
+		demand[i] = int64(r.Demand)
+		at[i] = r.CreatedAt.UTC().Format(time.RFC3339Nano)
+	}
+	args := make([]any, 0, 17)
+	for c := range 6 {
+		args = append(args, pq.Array(cols[c]))
+	}
+	args = append(args, pq.Array(demand))
+	for c := 6; c < 15; c++ {
+		args = append(args, pq.Array(cols[c]))
+	}
+	args = append(args, pq.Array(at))
+	var rows []struct {
+		Ord        int   `db:"ord"`
+		RequestID  int64 `db:"request_id"`
+		MentionID  int64 `db:"id"`
+		Orgs       int   `db:"orgs"`
+		Companies  int   `db:"companies"`
+		ValueCents int64 `db:"value_cents"`
+	}
+	if err := s.selectAll(ctx, &rows, createRequestsPostgresSQL, args...); err != nil {
+		return storageError(fmt.Errorf("create requests: %w", err))
+	}
+	written := make([]bool, n)
+	for _, row := range rows {
+		it := batch[row.Ord-1]
+		it.in.r.ID, it.in.m.ID = row.RequestID, row.MentionID
+		it.in.r.Orgs, it.in.r.Companies, it.in.r.ValueCents = row.Orgs, row.Companies, row.ValueCents
+		written[row.Ord-1] = true
+	}
+	for i, it := range batch {
+		if !written[i] {
+			it.err = errCaptured()
+		}
+	}
+	return nil
+}
+
+// createRequestsTx writes a batch in one transaction (SQLite, where
+// statements cost no round trip and the commit is what is shared). Each
+// capture is its own savepoint: one that fails is rolled back alone and
+// answered with its error.
+func (s *DB) createRequestsTx(ctx context.Context, batch []*groupItem[newCapture]) error {
 	tx, err := s.beginTx(ctx)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
+	for _, it := range batch {
+		if _, err := tx.ExecContext(ctx, `SAVEPOINT capture`); err != nil {
+			return fmt.Errorf("savepoint: %w", err)
+		}
+		it.err = createRequestTx(ctx, tx, it.in.r, it.in.m, it.in.r.CreatedAt)
+		if it.err != nil {
+			it.err = storageError(it.err)
+			if _, err := tx.ExecContext(ctx, `ROLLBACK TO capture`); err != nil {
+				return fmt.Errorf("rollback to savepoint: %w", err)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `RELEASE capture`); err != nil {
+			return fmt.Errorf("release savepoint: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// createRequestTx writes a new request in tx.
+func createRequestTx(ctx context.Context, tx *sqlx.Tx, r *bot.Request, m *bot.Mention, now time.Time) error {
 	var n int
 	if err := tx.GetContext(ctx, &n, tx.Rebind(`SELECT COUNT(*) FROM mentions WHERE platform = ? AND workspace = ? AND channel = ? AND message_id = ?`),
 		m.Platform, m.Workspace, m.Channel, m.MessageID); err != nil {
@@ -151,9 +320,6 @@ func (s *DB) createRequestTx(ctx context.Context, r *bot.Request, m *bot.Mention
 		return fmt.Errorf("read counters: %w", err)
 	}
 	r.Demand, r.Orgs, r.Companies, r.ValueCents = c.Demand, c.Orgs, c.Companies, c.ValueCents
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
-	}
 	return nil
 }
 

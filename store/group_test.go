@@ -1,0 +1,328 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/feedbackbot/feedbackbot/bot"
+	"github.com/feedbackbot/feedbackbot/store/storetest"
+)
+
+// Internal tests of group commit (group.go): the batch writer run directly
+// on batches made by hand, and the group under concurrency.
+
+func openForTest(t *testing.T, dsn string) *DB {
+	t.Helper()
+	s, err := Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func capture(msg, author string) newCapture {
+	r := &bot.Request{Title: "title of " + msg, Description: "text of " + msg}
+	m := &bot.Mention{Platform: bot.PlatformSlack, Workspace: "T1", Channel: "C1", MessageID: msg, ThreadID: msg,
+		AuthorID: author, AuthorName: author, Org: "O-" + author, Text: "text of " + msg, CapturedBy: author, Via: bot.ViaChannel}
+	r.Status = bot.StatusOpen
+	r.CreatedAt = time.Now().UTC().Truncate(time.Microsecond)
+	r.UpdatedAt = r.CreatedAt
+	r.Mentions = 1
+	if author != "" {
+		r.Demand, r.Orgs = 1, 1
+	}
+	m.CreatedAt = r.CreatedAt
+	return newCapture{r, m}
+}
+
+func batchOf(cs ...newCapture) []*groupItem[newCapture] {
+	var b []*groupItem[newCapture]
+	for _, c := range cs {
+		b = append(b, &groupItem[newCapture]{ctx: context.Background(), in: c, done: make(chan struct{})})
+	}
+	return b
+}
+
+func countRows(t *testing.T, s *DB, table string) int {
+	t.Helper()
+	var n int
+	if err := s.db.Get(&n, `SELECT COUNT(*) FROM `+table); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// checkCreated checks that c's request and mention were written as
+// returned, with the author's vote and the counters.
+func checkCreated(t *testing.T, s *DB, c newCapture) {
+	t.Helper()
+	ctx := context.Background()
+	if c.r.ID == 0 || c.m.ID == 0 {
+		t.Fatalf("%s: no ids (%d, %d)", c.m.MessageID, c.r.ID, c.m.ID)
+	}
+	got, err := s.FindMentionByMessage(ctx, c.m.Platform, c.m.Workspace, c.m.Channel, c.m.MessageID)
+	if err != nil || got.ID != c.m.ID || got.RequestID != c.r.ID || got.AuthorID != c.m.AuthorID || got.Text != c.m.Text {
+		t.Fatalf("%s: mention %+v, %v (returned request %d mention %d)", c.m.MessageID, got, err, c.r.ID, c.m.ID)
+	}
+	r, err := s.FindRequestByID(ctx, c.r.ID)
+	if err != nil || r.Title != c.r.Title || r.RootID != r.ID || r.Demand != c.r.Demand || r.Orgs != c.r.Orgs || r.Mentions != 1 {
+		t.Fatalf("%s: request %+v, %v", c.m.MessageID, r, err)
+	}
+	var votes int
+	if err := s.db.Get(&votes, s.db.Rebind(`SELECT COUNT(*) FROM voters WHERE request_id = ? AND kind = 'author'`), c.r.ID); err != nil {
+		t.Fatal(err)
+	}
+	if want := c.r.Demand; votes != want {
+		t.Fatalf("%s: %d author votes, want %d", c.m.MessageID, votes, want)
+	}
+}
+
+// One batch: fresh messages are written, a message already on the board and
+// the second copy of a message within the batch are ECONFLICT, and keys
+// are handed out without gaps in batch order.
+func TestCreateRequests_Batch(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, dsn string) {
+		s := openForTest(t, dsn)
+		ctx := context.Background()
+		old := capture("old", "u0")
+		if err := s.CreateRequest(ctx, old.r, old.m); err != nil {
+			t.Fatal(err)
+		}
+		a, b, again, dup, anon := capture("a", "u1"), capture("b", "u2"), capture("old", "u3"), capture("a", "u4"), capture("c", "")
+		batch := batchOf(a, again, b, dup, anon)
+		s.createRequests(ctx, batch)
+		for i, want := range []string{"", bot.ECONFLICT, "", bot.ECONFLICT, ""} {
+			if got := bot.ErrorCode(batch[i].err); got != want {
+				t.Fatalf("item %d (%s): %v, want code %q", i, batch[i].in.m.MessageID, batch[i].err, want)
+			}
+		}
+		for _, c := range []newCapture{a, b, anon} {
+			checkCreated(t, s, c)
+		}
+		if a.r.ID != old.r.ID+1 || b.r.ID != a.r.ID+1 || anon.r.ID != b.r.ID+1 {
+			t.Fatalf("ids %d %d %d after %d: want consecutive in batch order", a.r.ID, b.r.ID, anon.r.ID, old.r.ID)
+		}
+		if n := countRows(t, s, "requests"); n != 4 {
+			t.Fatalf("%d requests, want 4", n)
+		}
+		if n := countRows(t, s, "mentions"); n != 4 {
+			t.Fatalf("%d mentions, want 4", n)
+		}
+	})
+}
+
+// A capture that fails for a reason of its own fails alone: the others in
+// its batch are written, and it leaves nothing behind.
+func TestCreateRequests_BadItemFailsAlone(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, dsn string) {
+		s := openForTest(t, dsn)
+		ctx := context.Background()
+		bad := capture("bad", "u2")
+		if s.Dialect() == DialectPostgres {
+			bad.m.Text = "nul \x00 byte" // PostgreSQL text cannot hold it
+		} else {
+			if _, err := s.db.Exec(`CREATE TRIGGER refuse_bad BEFORE INSERT ON mentions WHEN NEW.message_id = 'bad'
+				BEGIN SELECT RAISE(ABORT, 'refused by the test'); END`); err != nil {
+				t.Fatal(err)
+			}
+		}
+		a, b := capture("a", "u1"), capture("b", "u3")
+		batch := batchOf(a, bad, b)
+		s.createRequests(ctx, batch)
+		if batch[0].err != nil || batch[2].err != nil || batch[1].err == nil {
+			t.Fatalf("errors %v / %v / %v: want only the bad capture to fail", batch[0].err, batch[1].err, batch[2].err)
+		}
+		checkCreated(t, s, a)
+		checkCreated(t, s, b)
+		if n := countRows(t, s, "requests"); n != 2 {
+			t.Fatalf("%d requests, want 2 (the bad capture wrote nothing)", n)
+		}
+	})
+}
+
+// A message captured by another transaction while the batch statement runs
+// (another replica): the batch statement meets the unique index, and the
+// batch is written capture by capture, so only that message is ECONFLICT.
+func TestCreateRequests_ConflictWithAnotherTransaction(t *testing.T) {
+	s := openForTest(t, storetest.PostgresDSN(t))
+	ctx := context.Background()
+	seed := capture("seed", "u0")
+	if err := s.CreateRequest(ctx, seed.r, seed.m); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := s.db.Beginx()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	// Another replica captures "race" and has not committed yet: the batch
+	// does not see it and waits on the unique index.
+	if _, err := tx.Exec(`INSERT INTO mentions (request_id, platform, workspace, channel, message_id, thread_id, author_id,
+		author_name, org, text, permalink, captured_by, via, deleted, created_at)
+		VALUES ($1, 'slack', 'T1', 'C1', 'race', 'race', 'x', 'x', '', 'other replica', '', 'x', 'channel', FALSE, now())`, seed.r.ID); err != nil {
+		t.Fatal(err)
+	}
+	a, race, b := capture("a", "u1"), capture("race", "u2"), capture("b", "u3")
+	batch := batchOf(a, race, b)
+	done := make(chan struct{})
+	go func() {
+		s.createRequests(ctx, batch)
+		close(done)
+	}()
+	// Wait (generously) until the batch statement waits for the lock.
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		var waiting int
+		if err := s.db.Get(&waiting, `SELECT COUNT(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%unnest%'`); err != nil {
+			t.Fatal(err)
+		}
+		if waiting > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the batch statement never waited for the other transaction")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	<-done
+	if batch[0].err != nil || batch[2].err != nil || bot.ErrorCode(batch[1].err) != bot.ECONFLICT {
+		t.Fatalf("errors %v / %v / %v: want only race to be ECONFLICT", batch[0].err, batch[1].err, batch[2].err)
+	}
+	checkCreated(t, s, a)
+	checkCreated(t, s, b)
+	if n := countRows(t, s, "requests"); n != 3 {
+		t.Fatalf("%d requests, want 3", n)
+	}
+}
+
+// Many concurrent CreateRequest calls through the group: each gets its own
+// answer after its commit (its rows are readable when it returns), a
+// message sent by several callers at once is created once and the others
+// are ECONFLICT, and nothing is lost or doubled.
+func TestCreateRequest_GroupCommitConcurrent(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, dsn string) {
+		s := openForTest(t, dsn)
+		ctx := context.Background()
+		const fresh, copies = 120, 6
+		var (
+			wg      sync.WaitGroup
+			mu      sync.Mutex
+			created []newCapture
+			dupWins int
+			dupLost int
+			errs    []error
+		)
+		start := make(chan struct{})
+		for i := range fresh + copies {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				msg := fmt.Sprintf("m%d", i)
+				if i >= fresh {
+					msg = "same"
+				}
+				c := capture(msg, fmt.Sprintf("u%d", i))
+				<-start
+				err := s.CreateRequest(ctx, c.r, c.m)
+				var readErr error
+				if err == nil {
+					// Answered: committed, visible to any reader.
+					_, readErr = s.FindMentionByMessage(ctx, c.m.Platform, c.m.Workspace, c.m.Channel, c.m.MessageID)
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case err == nil && readErr != nil:
+					errs = append(errs, fmt.Errorf("%s answered but not readable: %v", msg, readErr))
+				case err == nil:
+					created = append(created, c)
+					if msg == "same" {
+						dupWins++
+					}
+				case msg == "same" && bot.ErrorCode(err) == bot.ECONFLICT:
+					dupLost++
+				default:
+					errs = append(errs, fmt.Errorf("%s: %v", msg, err))
+				}
+			}()
+		}
+		close(start)
+		wg.Wait()
+		if len(errs) > 0 {
+			t.Fatal(errs)
+		}
+		if dupWins != 1 || dupLost != copies-1 {
+			t.Fatalf("message sent %d times: created %d, ECONFLICT %d", copies, dupWins, dupLost)
+		}
+		ids := map[int64]bool{}
+		for _, c := range created {
+			if ids[c.r.ID] {
+				t.Fatalf("id %d returned twice", c.r.ID)
+			}
+			ids[c.r.ID] = true
+			checkCreated(t, s, c)
+		}
+		if len(created) != fresh+1 || countRows(t, s, "requests") != fresh+1 || countRows(t, s, "mentions") != fresh+1 {
+			t.Fatalf("%d created, %d requests, %d mentions; want %d each", len(created), countRows(t, s, "requests"), countRows(t, s, "mentions"), fresh+1)
+		}
+	})
+}
+
+// A caller whose context has ended before its batch starts is not written.
+func TestGroup_CancelledBeforeBatch(t *testing.T) {
+	ran := make(chan []string, 4)
+	release := make(chan struct{})
+	g := &group[string]{parallel: 1, run: func(ctx context.Context, batch []*groupItem[string]) {
+		var ins []string
+		for _, it := range batch {
+			ins = append(ins, it.in)
+		}
+		ran <- ins
+		<-release
+	}}
+	first := make(chan error, 1)
+	go func() { first <- g.do(context.Background(), "first") }()
+	if got := <-ran; len(got) != 1 || got[0] != "first" {
+		t.Fatalf("first batch %v", got)
+	}
+	// "first" is being written; these two queue behind it.
+	ctx, cancel := context.WithCancel(context.Background())
+	gone := make(chan error, 1)
+	go func() { gone <- g.do(ctx, "gone") }()
+	kept := make(chan error, 1)
+	go func() { kept <- g.do(context.Background(), "kept") }()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		g.mu.Lock()
+		n := len(g.queue)
+		g.mu.Unlock()
+		if n == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the captures never queued")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	if err := <-gone; err != context.Canceled {
+		t.Fatalf("cancelled caller: %v", err)
+	}
+	close(release)
+	if got := <-ran; len(got) != 1 || got[0] != "kept" {
+		t.Fatalf("second batch %v, want only kept", got)
+	}
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-kept; err != nil {
+		t.Fatal(err)
+	}
+}
