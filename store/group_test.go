@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"sync"
 	"testing"
@@ -123,7 +125,10 @@ func TestCreateRequests_BadItemFailsAlone(t *testing.T) {
 		ctx := context.Background()
 		bad := capture("bad", "u2")
 		if s.Dialect() == DialectPostgres {
-			bad.m.Text = "nul \x00 byte" // PostgreSQL text cannot hold it
+			// A message id too long for the unique index of mentions.
+			b := make([]byte, 10000)
+			rand.Read(b)
+			bad.m.MessageID = hex.EncodeToString(b)
 		} else {
 			if _, err := s.db.Exec(`CREATE TRIGGER refuse_bad BEFORE INSERT ON mentions WHEN NEW.message_id = 'bad'
 				BEGIN SELECT RAISE(ABORT, 'refused by the test'); END`); err != nil {
@@ -325,4 +330,84 @@ func TestGroup_CancelledBeforeBatch(t *testing.T) {
 	if err := <-kept; err != nil {
 		t.Fatal(err)
 	}
+}
+
+// The batch statement counts organisations, companies and their value as
+// the single-capture statement does: through the author's organisation,
+// through the email domain of the author's person, nothing for a home
+// organisation or an anonymous author.
+func TestCreateRequests_BatchCountsAsSingle(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, dsn string) {
+		s := openForTest(t, dsn)
+		ctx := context.Background()
+		cents := func(n int64) *int64 { return &n }
+		if _, _, err := s.UpsertCompany(ctx, bot.CompanyInput{Name: "Acme", Organisations: []string{"TACME"}, Domains: []string{"acme.com"}, MRRCents: cents(50000)}); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := s.UpsertCompany(ctx, bot.CompanyInput{Name: "Big", Organisations: []string{"TBIG"}, Domains: []string{"big.com"}, MRRCents: cents(200000)}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SetHomeOrgs(ctx, []string{"THOME"}); err != nil {
+			t.Fatal(err)
+		}
+		for u, email := range map[string]string{"U5": "bob@acme.com", "U6": "eve@acme.com", "U7": "joe@big.com"} {
+			if _, err := s.SetIdentityEmail(ctx, bot.Identity{Platform: bot.PlatformSlack, Workspace: "T1", UserID: u}, "", email); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cases := []struct{ author, org string }{
+			{"U1", "TACME"}, {"U2", "TBIG"}, {"U5", "TOTHER"}, {"U6", "TBIG"}, {"U7", "TBIG"},
+			{"U9", "THOME"}, {"U5", "THOME"}, {"U10", ""}, {"", "TACME"}, {"U11", "TNONE"},
+		}
+		make := func(prefix string, i int) newCapture {
+			c := capture(fmt.Sprintf("%s-%d", prefix, i), cases[i].author)
+			c.m.Org = cases[i].org
+			c.r.Orgs = 0
+			return c
+		}
+		var batch []*groupItem[newCapture]
+		for i := range cases {
+			single := make("single", i)
+			if err := s.CreateRequest(ctx, single.r, single.m); err != nil {
+				t.Fatal(err)
+			}
+			batch = append(batch, batchOf(make("batch", i))...)
+		}
+		s.createRequests(ctx, batch)
+		for i, it := range batch {
+			if it.err != nil {
+				t.Fatalf("batch item %d: %v", i, it.err)
+			}
+			single, err := s.FindMentionByMessage(ctx, bot.PlatformSlack, "T1", "C1", fmt.Sprintf("single-%d", i))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := s.FindRequestByID(ctx, single.RequestID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := s.FindRequestByID(ctx, it.in.r.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w := [4]int64{int64(want.Demand), int64(want.Orgs), int64(want.Companies), want.ValueCents}
+			g := [4]int64{int64(got.Demand), int64(got.Orgs), int64(got.Companies), got.ValueCents}
+			r := it.in.r
+			returned := [4]int64{int64(r.Demand), int64(r.Orgs), int64(r.Companies), r.ValueCents}
+			if g != w || returned != w {
+				t.Fatalf("case %d %+v: batch stored %v returned %v, single %v", i, cases[i], g, returned, w)
+			}
+		}
+		var nonzero int
+		for i := range cases {
+			m, _ := s.FindMentionByMessage(ctx, bot.PlatformSlack, "T1", "C1", fmt.Sprintf("single-%d", i))
+			r, _ := s.FindRequestByID(ctx, m.RequestID)
+			if r.Companies > 0 {
+				nonzero++
+			}
+		}
+		if nonzero < 4 {
+			t.Fatalf("only %d cases count a company: the test does not test", nonzero)
+		}
+	})
 }
