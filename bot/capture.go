@@ -406,7 +406,7 @@ func (e *Engine) captureWithoutMessage(ctx context.Context, a Actor, m *Message,
 
 // normalizeText trims the text and checks its length.
 func normalizeText(s string) (string, error) {
-	s = strings.TrimSpace(strings.ToValidUTF8(s, "\uFFFD"))
+	s = strings.TrimSpace(strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", ""))
 	if invisible(s) {
 		return "", errNoText
 	}

@@ -239,7 +239,7 @@ type listQuery struct {
 // parseListQuery reads list parameters. With strict, invalid values are
 // EINVALID errors; otherwise (the board) they fall back to defaults.
 func parseListQuery(v url.Values, strict bool) (listQuery, error) {
-	q := listQuery{Q: strings.TrimSpace(v.Get("q")), Limit: defaultLimit}
+	q := listQuery{Q: strings.TrimSpace(strings.ReplaceAll(v.Get("q"), "\x00", "")), Limit: defaultLimit}
 	if utf8.RuneCountInString(q.Q) > 200 {
 		if strict {
 			return q, bot.Errorf(bot.EINVALID, "The search text can be at most 200 characters long.")
@@ -384,10 +384,11 @@ func clipText(s string, n int) string {
 	return string(r[:n]) + "…"
 }
 
-// field trims a text field and checks it is present (when required) and at
+// field trims a text field (and removes NUL characters, which PostgreSQL
+// refuses in text) and checks it is present (when required) and at
 // most max runes long.
 func field(name, v string, required bool, max int) (string, error) {
-	v = strings.TrimSpace(v)
+	v = strings.TrimSpace(strings.ReplaceAll(v, "\x00", ""))
 	if v == "" && required {
 		return "", bot.Errorf(bot.EINVALID, "Field %q is required.", name)
 	}

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/feedbackbot/feedbackbot/store/storetest"
 )
 
 // A console mention's permalink ("console:3") is not a web address: the
@@ -47,4 +49,36 @@ func TestBoard_IsolatesBidiText(t *testing.T) {
 			t.Errorf("request page lacks %q", want)
 		}
 	}
+}
+
+// NUL characters in any field of the API and in searches never make a 500
+// (PostgreSQL refuses NUL in text): they are removed, the same on both
+// databases.
+func TestAPI_NULNeverFails(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, dsn string) {
+		env := newEnvDSN(t, dsn)
+		v := env.mustWrite(http.StatusCreated, "POST", "/api/v1/feedback",
+			`{"source":"e\u0000mail","author":"ann\u0000@example.com","text":"Dark\u0000 mode","org":"Ac\u0000me","idempotency_key":"k\u00001"}`)
+		if requestOf(t, v)["title"] != "Dark mode" {
+			t.Errorf("title %v", requestOf(t, v)["title"])
+		}
+		// A link with NUL is no URL: 400, as any malformed link.
+		if r := env.write("POST", "/api/v1/feedback", `{"source":"s","author":"a","text":"t","link":"https://x.example/\u0000"}`); r.Code != http.StatusBadRequest {
+			t.Errorf("link with NUL: %d %s", r.Code, r.Body)
+		}
+		for _, c := range []struct{ method, path, body string }{
+			{"POST", "/api/v1/requests/FB-1/votes", `{"user":"b\u0000ob","source":"z\u0000d","org":"o\u0000"}`},
+			{"POST", "/api/v1/requests/FB-1/status", `{"status":"planned","note":"soon\u0000"}`},
+			{"POST", "/api/v1/releases", `{"action":"shipped","version":"v1\u0000","requests":["FB-1"],"note":"n\u0000","idempotency_key":"r\u0000"}`},
+		} {
+			if r := env.write(c.method, c.path, c.body); r.Code >= 500 {
+				t.Errorf("%s %s: %d %s", c.method, c.path, r.Code, r.Body)
+			}
+		}
+		for _, p := range []string{"/api/v1/requests?q=dark%00", "/?q=dark%00", "/api/v1/requests/FB-1", "/requests/FB-1"} {
+			if r := env.do("GET", p, ""); r.Code != http.StatusOK || strings.Contains(r.Body, "\x00") {
+				t.Errorf("GET %s: %d", p, r.Code)
+			}
+		}
+	})
 }
