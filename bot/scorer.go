@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"strconv"
 	"time"
 )
 
@@ -78,4 +79,16 @@ type Learner interface {
 // newest limit when more changed).
 type DecisionSource interface {
 	DecisionsSince(ctx context.Context, since time.Time, limit int) ([]Decision, error)
+}
+
+// MergeDecisionKey is the Decision.Key of merging src into dst (and of
+// unmerging it again).
+func MergeDecisionKey(src, dst int64) string {
+	return "merge:" + strconv.FormatInt(src, 10) + ":" + strconv.FormatInt(dst, 10)
+}
+
+// DismissDecisionKey is the Decision.Key of dismissing candidate of
+// suggestion.
+func DismissDecisionKey(suggestion, candidate int64) string {
+	return "dismiss:" + strconv.FormatInt(suggestion, 10) + ":" + strconv.FormatInt(candidate, 10)
 }
