@@ -21,6 +21,9 @@ func (e *Engine) LoadIndex(ctx context.Context) error {
 	} else if err := e.store.EachDoc(ctx, func(d Doc) error { e.scorer.Upsert(d); return nil }); err != nil {
 		return fmt.Errorf("load duplicate index: %w", err)
 	}
+	if err := e.followDecisions(ctx, time.Time{}); err != nil {
+		return fmt.Errorf("load duplicate index: %w", err)
+	}
 	e.mu.Lock()
 	e.indexedAt = start
 	e.mu.Unlock()
@@ -97,7 +100,7 @@ func (e *Engine) reindexOne(ctx context.Context, id int64) *Request {
 }
 
 // followIndex picks up, every Config.IndexPoll, the requests other
-// replicas changed.
+// replicas changed and the decisions their teams made.
 func (e *Engine) followIndex(ctx context.Context) {
 	t := time.NewTicker(e.cfg.IndexPoll)
 	defer t.Stop()
@@ -122,8 +125,45 @@ func (e *Engine) followIndex(ctx context.Context) {
 		for _, d := range docs {
 			e.scorer.Upsert(d)
 		}
+		if err := e.followDecisions(ctx, since.Add(-2*time.Second)); err != nil {
+			if ctx.Err() == nil {
+				e.log.Warn("follow index", "err", err)
+			}
+			continue
+		}
 		e.mu.Lock()
 		e.indexedAt = now
 		e.mu.Unlock()
+	}
+}
+
+// MaxLearnedDecisions is how many of the team's latest decisions the
+// duplicate index reads at start-up (the index keeps about as many).
+const MaxLearnedDecisions = 10_000
+
+// followDecisions hands the team's decisions made since t (merges,
+// unmerges, dismissals, further mentions; every replica reads them from
+// the store) to a learning scorer. Keys make re-reading harmless.
+func (e *Engine) followDecisions(ctx context.Context, since time.Time) error {
+	l, ok := e.scorer.(Learner)
+	if !ok {
+		return nil
+	}
+	src, ok := e.store.(DecisionSource)
+	if !ok {
+		return nil
+	}
+	ds, err := src.DecisionsSince(ctx, since, MaxLearnedDecisions)
+	if err != nil {
+		return err
+	}
+	l.Learn(ds)
+	return nil
+}
+
+// learn tells a learning scorer about decisions this replica just made.
+func (e *Engine) learn(ds ...Decision) {
+	if l, ok := e.scorer.(Learner); ok && len(ds) > 0 {
+		l.Learn(ds)
 	}
 }

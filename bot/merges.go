@@ -35,6 +35,7 @@ func (e *Engine) Merge(ctx context.Context, a Actor, in MergeInput) (*MergeResul
 	}
 	e.metrics.Merged()
 	e.reindex(ctx, in.Request)
+	e.learn(Decision{Key: MergeDecisionKey(in.Request, target.ID), A: in.Request, B: target.ID, Same: true})
 	return &MergeResult{Merged: in.Request, Into: target}, nil
 }
 
@@ -57,10 +58,19 @@ func (e *Engine) Unmerge(ctx context.Context, a Actor, in UnmergeInput) (*Unmerg
 	if _, err := e.resolve(ctx, in.Request); err != nil {
 		return nil, err
 	}
+	var parent int64
+	if _, ok := e.scorer.(Learner); ok {
+		if r, err := e.store.FindRequestByID(ctx, in.Request); err == nil && r.MergedInto != nil {
+			parent = *r.MergedInto
+		}
+	}
 	req, err := e.store.Unmerge(ctx, in.Request, a.DisplayName())
 	if err != nil {
 		return nil, e.Text().storeError(err)
 	}
 	e.reindex(ctx, in.Request)
+	if parent != 0 {
+		e.learn(Decision{Key: MergeDecisionKey(in.Request, parent), Undo: true})
+	}
 	return &UnmergeResult{Request: req}, nil
 }

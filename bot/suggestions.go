@@ -58,7 +58,7 @@ func (e *Engine) candidates(ctx context.Context, req *Request) ([]Candidate, []*
 			continue
 		}
 		skip[r.ID] = true
-		out = append(out, Candidate{RequestID: r.ID, Score: c.Score})
+		out = append(out, Candidate{RequestID: r.ID, Score: c.Score, Reason: c.Reason})
 		reqs = append(reqs, r)
 	}
 	return out, reqs, nil
@@ -79,6 +79,7 @@ func (e *Engine) afterCreate(ctx context.Context, req *Request, m *Mention, card
 		if err == nil {
 			e.metrics.Merged()
 			e.reindex(ctx, req.ID)
+			e.learn(Decision{Key: MergeDecisionKey(req.ID, target.ID), A: req.ID, B: target.ID, Same: true})
 			if ref, ok := e.postInThread(ctx, m, t.autoMergedCard(target), []Button{t.voteButton(target.ID)}); ok {
 				e.saveCard(ctx, target.ID, ref)
 			}
@@ -246,6 +247,7 @@ func (e *Engine) DecideSuggestion(ctx context.Context, a Actor, in DecideInput) 
 		e.metrics.Merged()
 		e.reindex(ctx, s.RequestID)
 	}
+	e.learn(decisionsOf(s)...)
 	// Edit the message whose button was pressed; the stored id can lag
 	// behind a very fast click (the card is posted before its id is saved).
 	ref := MessageRef{Platform: s.Platform, Workspace: s.Workspace, Channel: s.Channel, ID: s.MessageID, ThreadID: s.ThreadID}
@@ -268,4 +270,23 @@ func (e *Engine) showDecision(ctx context.Context, ref MessageRef, s *Suggestion
 	if err := e.showCard(ctx, c, s); err != nil {
 		e.log.Warn("update suggestion", "err", err)
 	}
+}
+
+// decisionsOf returns what a decided suggestion teaches the duplicate
+// index, with the keys store.DecisionsSince gives the same decisions.
+func decisionsOf(s *Suggestion) []Decision {
+	switch s.State {
+	case SuggestionMerged:
+		if s.MergedInto == nil {
+			return nil
+		}
+		return []Decision{{Key: MergeDecisionKey(s.RequestID, *s.MergedInto), A: s.RequestID, B: *s.MergedInto, Same: true}}
+	case SuggestionDismissed:
+		ds := make([]Decision, len(s.Candidates))
+		for i, c := range s.Candidates {
+			ds[i] = Decision{Key: DismissDecisionKey(s.ID, c.RequestID), A: s.RequestID, B: c.RequestID}
+		}
+		return ds
+	}
+	return nil
 }

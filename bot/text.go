@@ -315,6 +315,10 @@ func (t Text) suggestionList(reqID int64, reqs []*Request, cands []Candidate) st
 	fmt.Fprintf(&b, "🔎 Possible duplicates of %s:", t.Key(reqID))
 	for i, r := range reqs {
 		fmt.Fprintf(&b, "\n%d. %s: %s (%s, %s, score %.2f)", i+1, t.Key(r.ID), r.Title, r.Status, peopleCount(r.Demand), cands[i].Score)
+		if why := cands[i].Reason; why != "" {
+			// Why it was suggested, so the team can judge at a glance.
+			b.WriteString(" — " + why)
+		}
 	}
 	return b.String()
 }

@@ -33,8 +33,10 @@ type decisionRow struct {
 //   - a dismissed suggestion: one decision per candidate, Key
 //     "dismiss:suggestion:candidate", A the suggested request, B the
 //     candidate;
-//   - a further mention of a request (any but its first, not deleted):
-//     Key "mention:id", B the request, Text the mention's text, Same.
+//   - a further mention of a request that someone attached to it (any but
+//     its first, not deleted, not a reply in a captured thread, which is
+//     conversation rather than a restatement): Key "mention:id", B the
+//     request, Text the mention's text, Same.
 //
 // The keys are the ones the engine uses when it tells its own index, so a
 // replica that reads a decision it already learned changes nothing.
@@ -51,7 +53,7 @@ func (s *DB) DecisionsSince(ctx context.Context, since time.Time, limit int) ([]
 		WHERE s.state = 'dismissed' AND s.decided_at >= ? ORDER BY s.decided_at DESC, s.id DESC, c.rank DESC LIMIT ?`,
 		`SELECT m.created_at AS at, m.id, 0 AS a, m.request_id AS b, 'mention' AS kind, m.text, 0 AS rank
 		FROM mentions m
-		WHERE m.created_at >= ? AND NOT m.deleted AND m.text <> ''
+		WHERE m.created_at >= ? AND NOT m.deleted AND m.text <> '' AND m.via <> 'thread'
 		  AND m.id > (SELECT MIN(f.id) FROM mentions f WHERE f.request_id = m.request_id)
 		ORDER BY m.created_at DESC, m.id DESC LIMIT ?`,
 	}

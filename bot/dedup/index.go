@@ -66,12 +66,17 @@ type Config struct {
 	// LearnTerms is how many of the rarest words of each side of a decision
 	// are learned.
 	LearnTerms int
+	// LearnPrior is the pseudo-count of decisions that did not associate
+	// two words (the strength of an association is count / (decisions the
+	// word took part in + LearnPrior)).
+	LearnPrior float64
 	// MaxDecisions bounds the decisions the index remembers (the oldest are
 	// forgotten); 0 turns learning off.
 	MaxDecisions int
-	// MisledFloor is the lowest a dismissed pair's shared words can be
-	// weighted down to.
-	MisledFloor float64
+	// MisledWeight is what a word a dismissed pair shared still weighs in
+	// those two requests (after n dismissals 1 / (1 + n (1/MisledWeight -
+	// 1))); 1 turns it off.
+	MisledWeight float64
 }
 
 // DefaultConfig returns the configuration tuned on the development data
@@ -94,10 +99,11 @@ func DefaultConfig() Config {
 		FuzzyWeight:      0.5,
 		PriorDocs:        30,
 		VocabWeight:      1,
-		LearnWeight:      0.5,
+		LearnWeight:      1,
 		LearnTerms:       4,
+		LearnPrior:       1,
 		MaxDecisions:     10_000,
-		MisledFloor:      0.25,
+		MisledWeight:     0.25,
 	}
 }
 
@@ -229,6 +235,9 @@ func New(cfg Config) *Index {
 	}
 	if cfg.LearnTerms <= 0 {
 		cfg.LearnTerms = 4
+	}
+	if cfg.LearnPrior <= 0 {
+		cfg.LearnPrior = 1
 	}
 	ix := &Index{
 		cfg:     cfg,
@@ -501,6 +510,7 @@ type queryTerm struct {
 	mlo, mhi int32
 	ai       int32
 	ci       int32 // concept index (vocabulary.concepts)
+	srcI     int32 // learned: the index of the query word it stands for
 }
 
 // member is a word of a query concept's phrase: its weight x idf, and its
@@ -526,6 +536,7 @@ type query struct {
 	// members lists, per vocabulary concept of the query
 	// (queryTerm.members), the query words its phrases were made of.
 	members []member
+	learned bool // the query has learned words (addLearned)
 	grams   *gramTable // character n-gram vector (nil when CharWeight is 0)
 	bigrams []qbigram  // sorted by hash
 	self    float64    // the query's score against itself (unigrams)
@@ -553,6 +564,7 @@ type scratch struct {
 	learned []queryTerm // candidate learned words (addLearned)
 	at      []int32     // conceptMembers
 	matched []bool      // coverage: query terms the request contains
+	best    []float64   // learnedCoverage
 	counts  countTable  // gramVariant
 	// Full score: query terms in term id order, and per query term the
 	// request's posting (or -1).
@@ -603,7 +615,7 @@ func (ix *Index) getScratch() *scratch {
 func (ix *Index) putScratch(sc *scratch) {
 	q := &sc.q
 	clear(q.terms)
-	q.terms, q.bigrams, q.grams, q.self, q.members = q.terms[:0], q.bigrams[:0], nil, 0, q.members[:0]
+	q.terms, q.bigrams, q.grams, q.self, q.members, q.learned = q.terms[:0], q.bigrams[:0], nil, 0, q.members[:0], false
 	clear(sc.fuzzy)
 	sc.fuzzy = sc.fuzzy[:0]
 	ix.pool.Put(sc)
@@ -867,7 +879,6 @@ func (ix *Index) buildQuery(qa *analyzed, sc *scratch) *query {
 		q.terms = append(q.terms, queryTerm{id: vid, weight: fc.weight * sim * ix.cfg.FuzzyWeight, idf: ix.idfOf(sc, df), df: df, scale: 1, kind: termFuzzy, src: fc.src})
 	}
 	sc.fuzzy = fuzzy
-	ix.addLearned(q, sc)
 	if ix.cfg.BigramWeight > 0 {
 		for _, bg := range qa.dedupBigrams() {
 			v := ix.satq(bg.w) * (idfs[bg.a] + idfs[bg.b]) / 2
@@ -885,6 +896,8 @@ func (ix *Index) buildQuery(qa *analyzed, sc *scratch) *query {
 	if len(qa.members) > 0 {
 		ix.conceptMembers(q, qa, sc)
 	}
+	// Learned words come last (they refer to their query words by index).
+	ix.addLearned(q, sc)
 	return q
 }
 
@@ -1078,23 +1091,27 @@ func (z *scorer) coverage(s uint32) (qcov, inQuery float64) {
 		misled = ix.learned.misled[m.id]
 	}
 	var matched []bool
-	if len(q.members) > 0 {
+	if len(q.members) > 0 || q.learned {
 		matched = z.sc.matched[:0]
 		for range q.terms {
 			matched = append(matched, false)
 		}
 		z.sc.matched = matched
 	}
-	concepts := false
+	concepts, learned := false, false
 	for i := range q.terms {
 		k := hit[i]
 		if k < 0 {
 			continue
 		}
 		qt := &q.terms[i]
-		if qt.kind == termConcept {
+		switch qt.kind {
+		case termConcept:
 			concepts = true
 			continue // below, once the words are known
+		case termLearned:
+			learned = true
+			continue
 		}
 		hit[i] = -1
 		if matched != nil {
@@ -1106,6 +1123,11 @@ func (z *scorer) coverage(s uint32) (qcov, inQuery float64) {
 		}
 		raw += f * qt.weight * qt.idf * ix.tfPartAvg(fwd[k], lens, &z.avg)
 		inQuery += f * qt.idf * ix.docTermWeight(fwd[k]) * qt.scale
+	}
+	if learned {
+		r, in := z.learnedCoverage(fwd, lens, matched)
+		raw += r
+		inQuery += in
 	}
 	if concepts {
 		// A concept covers the words of its phrases that the request does
@@ -1152,6 +1174,47 @@ func (z *scorer) coverage(s uint32) (qcov, inQuery float64) {
 		}
 	}
 	return clamp01(raw / z.qmax), inQuery
+}
+
+// learnedCoverage is what the learned words found in a request (fwd, lens)
+// add to its coverage: a query word the request lacks is covered by the
+// best of its learned associations the request has, at that
+// association's weight (a translation of the word); each request word so
+// found counts on the request's side at the same weight.
+func (z *scorer) learnedCoverage(fwd []posting, lens *[numFields]uint16, matched []bool) (raw, inQuery float64) {
+	ix, q, hit := z.ix, z.q, z.sc.hit
+	best := z.sc.best[:0]
+	for range q.terms {
+		best = append(best, 0)
+	}
+	z.sc.best = best
+	// Learned words are the last query terms, sorted by id.
+	lastID, lastScale := uint32(0), 0.0
+	flush := func() { inQuery += lastScale }
+	for i := range q.terms {
+		k := hit[i]
+		if k < 0 {
+			continue
+		}
+		hit[i] = -1
+		qt := &q.terms[i]
+		if matched[qt.srcI] {
+			continue
+		}
+		best[qt.srcI] = max(best[qt.srcI], qt.weight*qt.idf*ix.tfPartAvg(fwd[k], lens, &z.avg))
+		// The request word counts once, at its strongest association.
+		v := qt.idf * ix.docTermWeight(fwd[k]) * qt.scale
+		if qt.id != lastID {
+			flush()
+			lastID, lastScale = qt.id, 0
+		}
+		lastScale = max(lastScale, v)
+	}
+	flush()
+	for _, v := range best {
+		raw += v
+	}
+	return raw, inQuery
 }
 
 // hasTerm reports whether the query has term id (as a word).

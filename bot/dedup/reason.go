@@ -23,16 +23,28 @@ func (z *scorer) reason(s uint32) string {
 		v    float64
 	}
 	var parts []part
+	has := func(id uint32) (int, bool) {
+		return slices.BinarySearchFunc(fwd, id, func(p posting, id uint32) int { return cmp.Compare(p.slot(), id) })
+	}
 	for i := range q.terms {
 		qt := &q.terms[i]
-		k, ok := slices.BinarySearchFunc(fwd, qt.id, func(p posting, id uint32) int { return cmp.Compare(p.slot(), id) })
+		k, ok := has(qt.id)
 		if !ok {
 			continue
 		}
 		v := qt.weight * qt.idf * ix.tfPartAvg(fwd[k], lens, &z.avg)
 		switch qt.kind {
 		case termConcept:
-			if c, ok := ix.vocabulary.conceptOf(ix.terms[qt.id].text); ok {
+			// A concept whose words the request has anyway adds nothing.
+			added := false
+			for _, m := range q.members[qt.mlo:qt.mhi] {
+				if m.qi < 0 {
+					added = true
+				} else if _, ok := has(q.terms[m.qi].id); !ok {
+					added = true
+				}
+			}
+			if c, ok := ix.vocabulary.conceptOf(ix.terms[qt.id].text); ok && added {
 				parts = append(parts, part{termConcept, c.Name, v})
 			}
 		case termLearned:

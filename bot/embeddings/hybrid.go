@@ -104,6 +104,11 @@ func (h *Hybrid) Load(docs []bot.Doc) {
 	h.mu.Unlock()
 }
 
+// Learn hands the team's decisions to the lexical index (bot.Learner).
+func (h *Hybrid) Learn(ds []bot.Decision) {
+	h.lex.Learn(ds)
+}
+
 // Remove forgets a request.
 func (h *Hybrid) Remove(id int64) {
 	h.lex.Remove(id)
@@ -174,7 +179,7 @@ func (h *Hybrid) Similar(ctx context.Context, text string, limit int) ([]bot.Can
 		if vecs[i] != nil {
 			cos = max(0, cosine(qv, vecs[i]))
 		}
-		res[i] = bot.Candidate{RequestID: c.RequestID, Score: (1-h.weight)*c.Score + h.weight*cos}
+		res[i] = bot.Candidate{RequestID: c.RequestID, Score: (1-h.weight)*c.Score + h.weight*cos, Reason: c.Reason}
 	}
 	sort.SliceStable(res, func(i, j int) bool { return res[i].Score > res[j].Score })
 	return res[:min(limit, len(res))], nil
