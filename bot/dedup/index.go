@@ -536,7 +536,7 @@ type query struct {
 	// members lists, per vocabulary concept of the query
 	// (queryTerm.members), the query words its phrases were made of.
 	members []member
-	learned bool // the query has learned words (addLearned)
+	learned bool       // the query has learned words (addLearned)
 	grams   *gramTable // character n-gram vector (nil when CharWeight is 0)
 	bigrams []qbigram  // sorted by hash
 	self    float64    // the query's score against itself (unigrams)
