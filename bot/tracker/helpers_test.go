@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -217,11 +218,10 @@ func linSign(secret string, body []byte) string {
 	return hex.EncodeToString(mac.Sum(nil))
 }
 
-var deliverySeq int
+var deliverySeq atomic.Int64
 
 func newDelivery() string {
-	deliverySeq++
-	return fmt.Sprintf("00000000-0000-4000-8000-%012d", deliverySeq)
+	return fmt.Sprintf("00000000-0000-4000-8000-%012d", deliverySeq.Add(1))
 }
 
 // github posts a signed GitHub delivery and wants 200.
