@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -31,6 +32,10 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 		return errUsage
 	}
 	sub, args := args[0], args[1:]
+	if sub == "-h" || sub == "-help" || sub == "--help" {
+		fmt.Fprint(m.Stderr, benchUsage)
+		return flag.ErrHelp
+	}
 	fs := flag.NewFlagSet("bench "+sub, flag.ContinueOnError)
 	fs.SetOutput(m.Stderr)
 	dsn := fs.String("database-url", m.Getenv("DATABASE_URL"), "database (env DATABASE_URL); empty: a new SQLite file in a temporary directory")
@@ -69,6 +74,9 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 		return errUsage
 	}
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
 		return errUsage
 	}
 	if sub == "api" {

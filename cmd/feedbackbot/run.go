@@ -255,14 +255,36 @@ func (m *Main) Close() error {
 	return m.closeErr
 }
 
+// version is Version when the build set it, else the module version Go
+// recorded (v1.2.3 for `go install …@v1.2.3`; a pseudo-version or
+// "(devel)" from a checkout), with the commit when Go recorded one.
 func version() string {
 	if Version != "" {
 		return Version
 	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-		return bi.Main.Version
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "(devel)"
 	}
-	return "(devel)"
+	v := bi.Main.Version
+	if v == "" {
+		v = "(devel)"
+	}
+	if v == "(devel)" {
+		var rev, dirty string
+		for _, s := range bi.Settings {
+			switch {
+			case s.Key == "vcs.revision" && len(s.Value) >= 12:
+				rev = s.Value[:12]
+			case s.Key == "vcs.modified" && s.Value == "true":
+				dirty = "+dirty"
+			}
+		}
+		if rev != "" {
+			v += " " + rev + dirty
+		}
+	}
+	return v
 }
 
 func (m *Main) logger(cfg Config) *slog.Logger {
