@@ -38,7 +38,11 @@ type requestJSON struct {
 	Demand        int        `json:"demand"`
 	Organisations int        `json:"organisations"`
 	Mentions      int        `json:"mentions"`
-	MergedInto    string     `json:"merged_into,omitempty"`
+	Companies     int        `json:"companies"`
+	// Value is the monthly revenue of the companies behind the request,
+	// for the team and the API token only.
+	Value      *float64 `json:"value,omitempty"`
+	MergedInto string   `json:"merged_into,omitempty"`
 	CreatedAt     time.Time  `json:"created_at"`
 	UpdatedAt     time.Time  `json:"updated_at"`
 	URL           string     `json:"url"`
@@ -144,22 +148,27 @@ type releaseJSON struct {
 
 func (s *Server) key(id int64) string { return s.e.Key(id) }
 
-func (s *Server) requestJSON(r *bot.Request) requestJSON {
+// requestJSON is r as the API shows it; team adds the value.
+func (s *Server) requestJSON(r *bot.Request, team bool) requestJSON {
 	j := requestJSON{
 		Key: s.key(r.ID), Title: r.Title, Description: r.Description, Status: r.Status,
-		Demand: r.Demand, Organisations: r.Orgs, Mentions: r.Mentions,
+		Demand: r.Demand, Organisations: r.Orgs, Mentions: r.Mentions, Companies: r.Companies,
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 		URL: "/requests/" + url.PathEscape(s.key(r.ID)),
 	}
 	if r.MergedInto != nil {
 		j.MergedInto = s.key(*r.MergedInto)
 	}
+	if team {
+		v := float64(r.ValueCents) / 100
+		j.Value = &v
+	}
 	return j
 }
 
-func (s *Server) detailJSON(d *bot.RequestDetail) detailJSON {
+func (s *Server) detailJSON(d *bot.RequestDetail, team bool) detailJSON {
 	j := detailJSON{
-		Request:    s.requestJSON(d.Request),
+		Request:    s.requestJSON(d.Request, team),
 		Mentions:   []mentionJSON{},
 		Duplicates: []requestJSON{},
 		History:    []historyJSON{},
@@ -181,7 +190,7 @@ func (s *Server) detailJSON(d *bot.RequestDetail) detailJSON {
 		})
 	}
 	for _, x := range d.Duplicates {
-		j.Duplicates = append(j.Duplicates, s.requestJSON(x))
+		j.Duplicates = append(j.Duplicates, s.requestJSON(x, team))
 	}
 	byEvent := countDeliveries(d.Deliveries)
 	for _, h := range d.History {
@@ -257,11 +266,11 @@ func parseListQuery(v url.Values, strict bool) (listQuery, error) {
 	}
 	switch so := strings.TrimSpace(v.Get("sort")); so {
 	case "":
-	case bot.SortDemand, bot.SortNew, sortRelevance:
+	case bot.SortDemand, bot.SortNew, bot.SortValue, sortRelevance:
 		q.Sort = so
 	default:
 		if strict {
-			return q, bot.Errorf(bot.EINVALID, "Unknown sort %q: use demand, new or relevance.", clipText(so, 30))
+			return q, bot.Errorf(bot.EINVALID, "Unknown sort %q: use demand, new, value or relevance.", clipText(so, 30))
 		}
 	}
 	if q.Sort == "" || (q.Sort == sortRelevance && q.Q == "") {
@@ -314,6 +323,10 @@ func (s *Server) findRequests(ctx context.Context, q listQuery) ([]*bot.Request,
 		slices.SortStableFunc(rs, func(a, b *bot.Request) int { return cmp.Or(cmp.Compare(b.Demand, a.Demand), cmp.Compare(a.ID, b.ID)) })
 	case bot.SortNew:
 		slices.SortStableFunc(rs, func(a, b *bot.Request) int { return cmp.Compare(b.ID, a.ID) })
+	case bot.SortValue:
+		slices.SortStableFunc(rs, func(a, b *bot.Request) int {
+			return cmp.Or(cmp.Compare(b.ValueCents, a.ValueCents), cmp.Compare(b.Demand, a.Demand), cmp.Compare(a.ID, b.ID))
+		})
 	}
 	total := len(rs)
 	lo := min(q.Offset, total)
@@ -414,9 +427,10 @@ func (s *Server) apiListRequests(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	team := s.isTeam(r)
 	out := listJSON{Requests: []requestJSON{}, Total: total, Limit: q.Limit, Offset: q.Offset}
 	for _, x := range rs {
-		out.Requests = append(out.Requests, s.requestJSON(x))
+		out.Requests = append(out.Requests, s.requestJSON(x, team))
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -437,7 +451,7 @@ func (s *Server) apiGetRequest(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, s.detailJSON(d))
+	writeJSON(w, http.StatusOK, s.detailJSON(d, s.isTeam(r)))
 }
 
 // POST /api/v1/feedback
@@ -468,10 +482,21 @@ func (s *Server) apiCaptureFeedback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// The author is the person the text is from; the token vouches for it.
+	// An author that is an email address is that person (linked with
+	// their other accounts by email), of the email's domain unless org says.
 	by := bot.Actor{Kind: bot.ActorAPI, Identity: bot.Identity{Platform: bot.PlatformAPI, Workspace: in.Source, UserID: in.Author}, Name: in.Author, Org: in.Org}
 	where := bot.Message{Platform: bot.PlatformAPI, Workspace: in.Source, Permalink: in.Link}
 	ctx, cancel := writeContext(r)
 	defer cancel()
+	if email, ok := bot.NormalizeEmail(in.Author); ok {
+		if by.Org == "" {
+			by.Org = bot.EmailDomain(email)
+		}
+		if err := s.e.LinkEmail(ctx, by.Identity, "", email); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
 	input := bot.CaptureTextInput{Where: where, Text: in.Text}
 	var iw *idempotentWrite
 	if st, ok := s.e.Store().(idempotencyStore); ok && in.IdempotencyKey != "" {
@@ -522,7 +547,7 @@ func (s *Server) apiCaptureFeedback(w http.ResponseWriter, r *http.Request) {
 
 // captureAnswer is the answer to a capture.
 func (s *Server) captureAnswer(res *bot.CaptureResult) captureJSON {
-	j := s.requestJSON(res.Request)
+	j := s.requestJSON(res.Request, true)
 	out := captureJSON{Request: &j, PossibleDuplicates: []string{}, Message: s.e.Text().Captured(res)}
 	for _, id := range res.Duplicates {
 		out.PossibleDuplicates = append(out.PossibleDuplicates, s.e.Key(id))
@@ -577,7 +602,7 @@ func writeContext(r *http.Request) (context.Context, context.CancelFunc) {
 // answerChange answers a write with the request the use case returned
 // (canonical, after the change) and the engine's sentence for it.
 func (s *Server) answerChange(w http.ResponseWriter, req *bot.Request, message string) {
-	j := s.requestJSON(req)
+	j := s.requestJSON(req, true)
 	writeJSON(w, http.StatusOK, changeJSON{Request: &j, Message: message})
 }
 
@@ -746,7 +771,7 @@ func (s *Server) track(w http.ResponseWriter, r *http.Request, add bool) {
 		s.writeError(w, r, err)
 		return
 	}
-	j := s.requestJSON(res.Request)
+	j := s.requestJSON(res.Request, true)
 	writeJSON(w, http.StatusOK, trackJSON{Request: &j, Link: linkJSON{URL: res.Link.URL, Kind: res.Link.Kind, State: res.Link.State},
 		Changed: res.Changed, Message: say(res)})
 }

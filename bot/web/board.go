@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"net/http"
@@ -154,17 +155,21 @@ func (s *Server) loadTemplates() {
 type pageBase struct {
 	Title    string
 	CSS      string
-	SignedIn bool // show "Sign out"
+	SignedIn bool   // show "Sign out"
+	Who      string // the signed-in person's name
+	Team     bool   // the signed-in person is on the team
+	CSRF     string // the session's form token
+	SignIn   string // where "Sign in" goes ("" when there is no sign-in)
 }
 
 func (s *Server) base(r *http.Request, title string) pageBase {
-	signedIn := false
-	if !s.cfg.BoardPublic && s.cfg.APIToken != "" {
-		if c, err := r.Cookie(sessionCookie); err == nil && equalSecret(c.Value, s.session) {
-			signedIn = true
-		}
+	b := pageBase{Title: title, CSS: "/static/style.css?v=" + cssVersion}
+	if sess := s.session(r); sess != nil {
+		b.SignedIn, b.Who, b.Team, b.CSRF = true, sess.Name, sess.Team, sess.CSRF
+	} else if s.oidc != nil {
+		b.SignIn = loginURL(r.URL.RequestURI())
 	}
-	return pageBase{Title: title, CSS: "/static/style.css?v=" + cssVersion, SignedIn: signedIn}
+	return b
 }
 
 // render executes a page into a buffer first, so a template error becomes a
@@ -225,13 +230,14 @@ type rowView struct {
 	Demand          int
 	Orgs            int
 	Mentions        int
+	Companies       int
 	Created         time.Time
 }
 
 func (s *Server) rowView(r *bot.Request) rowView {
 	k := s.key(r.ID)
 	return rowView{Key: k, URL: "/requests/" + url.PathEscape(k), Title: r.Title, Status: r.Status,
-		Demand: r.Demand, Orgs: r.Orgs, Mentions: r.Mentions, Created: r.CreatedAt}
+		Demand: r.Demand, Orgs: r.Orgs, Mentions: r.Mentions, Companies: r.Companies, Created: r.CreatedAt}
 }
 
 type tab struct {
@@ -343,14 +349,19 @@ type mentionView struct {
 
 type requestView struct {
 	pageBase
-	Req         rowView
-	Description string
-	MergedFrom  string
-	Mentions    []mentionView
-	Duplicates  []rowView
-	History     []historyJSON
-	Links       []linkView
-	Deliveries  deliveriesJSON
+	Statuses     []bot.Status
+	Tags         string
+	Removed      bool
+	CompanyNames []string
+	Value        string
+	Req          rowView
+	Description  string
+	MergedFrom   string
+	Mentions     []mentionView
+	Duplicates   []rowView
+	History      []historyJSON
+	Links        []linkView
+	Deliveries   deliveriesJSON
 }
 
 // linkView is a tracker item on the request page; Href is empty for a
@@ -378,10 +389,13 @@ func (s *Server) requestPage(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, err)
 		return
 	}
-	j := s.detailJSON(d)
+	j := s.detailJSON(d, s.isTeam(r))
 	row := s.rowView(d.Request)
 	v := &requestView{
 		pageBase:    s.base(r, row.Key+": "+row.Title),
+		Statuses:    []bot.Status{bot.StatusOpen, bot.StatusPlanned, bot.StatusInProgress, bot.StatusDeclined},
+		Tags:        strings.Join(d.Request.Tags, " "),
+		Removed:     d.Request.Removed(),
 		Req:         row,
 		Description: d.Request.Description,
 		MergedFrom:  j.MergedFrom,
@@ -416,6 +430,13 @@ func (s *Server) requestPage(w http.ResponseWriter, r *http.Request) {
 			lv.Href = l.URL
 		}
 		v.Links = append(v.Links, lv)
+	}
+	if v.Team || s.isTeam(r) {
+		v.Team = true
+		v.Value = fmt.Sprintf("%.2f", float64(d.Request.ValueCents)/100)
+		if names, err := s.e.RequestCompanies(r.Context(), bot.APIActor(), d.Request.ID); err == nil {
+			v.CompanyNames = names
+		}
 	}
 	s.render(w, r, http.StatusOK, "request", v)
 }

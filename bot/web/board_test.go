@@ -214,9 +214,22 @@ func TestBoard_Private(t *testing.T) {
 		}
 	})
 	t.Run("Logout", func(t *testing.T) {
-		r := env.do("POST", "/logout", "", withHeader("Cookie", cookie))
+		page := env.do("GET", "/", "", withHeader("Cookie", cookie))
+		csrf := csrfOf(t, page.Body)
+		// Without the CSRF token, or from another site, logout is refused.
+		if r := env.do("POST", "/logout", "", withHeader("Cookie", cookie)); r.Code != http.StatusForbidden {
+			t.Errorf("logout without CSRF token: %d", r.Code)
+		}
+		if r := env.do("POST", "/logout", "csrf="+csrf, form(nil)[0], withHeader("Cookie", cookie), withHeader("Sec-Fetch-Site", "cross-site")); r.Code != http.StatusForbidden {
+			t.Errorf("cross-site logout: %d", r.Code)
+		}
+		r := env.do("POST", "/logout", "csrf="+csrf, form(nil)[0], withHeader("Cookie", cookie))
 		if r.Code != http.StatusSeeOther || !strings.Contains(r.Header.Get("Set-Cookie"), "Max-Age=0") {
 			t.Errorf("logout: %d %q", r.Code, r.Header.Get("Set-Cookie"))
+		}
+		// Logout revoked the session server-side: the old cookie opens nothing.
+		if r := env.do("GET", "/", "", withHeader("Cookie", cookie)); r.Code != http.StatusSeeOther {
+			t.Errorf("revoked session still opens the board: %d", r.Code)
 		}
 	})
 	t.Run("NoTokenConfigured", func(t *testing.T) {

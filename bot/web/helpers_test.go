@@ -285,3 +285,30 @@ func seedWith(env *testEnv, author bot.User, text string) {
 		t.Fatalf("status: %v", err)
 	}
 }
+
+// tokenLogin logs in with the API token and returns the session cookie
+// ("name=value").
+func (env *testEnv) tokenLogin() string {
+	env.t.Helper()
+	r := env.do("POST", "/login", "token="+testToken+"&next=/", withHeader("Content-Type", "application/x-www-form-urlencoded"))
+	if r.Code != http.StatusSeeOther {
+		env.t.Fatalf("token login: %d %s", r.Code, r.Body)
+	}
+	c := strings.Split(r.Header.Get("Set-Cookie"), ";")[0]
+	if !strings.HasPrefix(c, sessionCookie+"=") {
+		env.t.Fatalf("token login set no session cookie: %q", r.Header.Get("Set-Cookie"))
+	}
+	return c
+}
+
+// csrfOf returns the CSRF token in a page's forms.
+func csrfOf(t testing.TB, body string) string {
+	t.Helper()
+	const marker = `name="csrf" value="`
+	i := strings.Index(body, marker)
+	if i < 0 {
+		t.Fatalf("page has no CSRF field:\n%s", body)
+	}
+	rest := body[i+len(marker):]
+	return rest[:strings.IndexByte(rest, '"')]
+}

@@ -29,6 +29,23 @@ type Config struct {
 	Ready func(ctx context.Context) error
 	// MaxBodyBytes limits request bodies; 0 means DefaultMaxBodyBytes.
 	MaxBodyBytes int64
+
+	// OIDC, when set, lets people sign in to the board with OpenID
+	// Connect (GET /auth/login, GET /auth/callback, POST /auth/logout).
+	OIDC *OIDCConfig
+	// SessionTTL is how long a board session lasts (FEEDBACKBOT_SESSION_TTL);
+	// 0 means DefaultSessionTTL.
+	SessionTTL time.Duration
+	// TeamEmails and TeamDomains give team rights on the web to signed-in
+	// people with those verified emails or email domains
+	// (FEEDBACKBOT_TEAM_EMAILS, FEEDBACKBOT_TEAM_DOMAINS), lower case.
+	TeamEmails  []string
+	TeamDomains []string
+	// Sessions keeps board sessions; nil means the engine's store when it
+	// implements bot.SessionStore, else memory.
+	Sessions bot.SessionStore
+	// Now is the clock of sessions and sign-ins; nil means time.Now.
+	Now func() time.Time
 }
 
 // Server is feedbackbot's HTTP handler: board, API, metrics and health.
@@ -40,8 +57,12 @@ type Server struct {
 	mux     *http.ServeMux
 	pages   map[string]*template.Template
 	cssHash string
-	session string // cookie value: HMAC of the token
 	api     []apiRoute
+
+	sessions bot.SessionStore
+	oidc     *oidcClient
+	limiter  loginLimiter
+	now      func() time.Time
 }
 
 // apiRoute is one documented API operation.
@@ -60,9 +81,28 @@ func New(cfg Config, e *bot.Engine, m *Metrics, logger *slog.Logger) *Server {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg, e: e, m: m, log: logger, mux: http.NewServeMux()}
-	if cfg.APIToken != "" {
-		s.session = sessionValue(cfg.APIToken)
+	if cfg.SessionTTL <= 0 {
+		cfg.SessionTTL = DefaultSessionTTL
+	}
+	for i, v := range cfg.TeamEmails {
+		cfg.TeamEmails[i] = strings.ToLower(strings.TrimSpace(v))
+	}
+	for i, v := range cfg.TeamDomains {
+		cfg.TeamDomains[i] = strings.TrimPrefix(strings.ToLower(strings.TrimSpace(v)), "@")
+	}
+	s := &Server{cfg: cfg, e: e, m: m, log: logger, mux: http.NewServeMux(), sessions: cfg.Sessions, now: cfg.Now}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.sessions == nil {
+		if ss, ok := e.Store().(bot.SessionStore); ok {
+			s.sessions = ss
+		} else {
+			s.sessions = newMemorySessions()
+		}
+	}
+	if cfg.OIDC != nil && cfg.OIDC.Issuer != "" {
+		s.oidc = &oidcClient{cfg: *cfg.OIDC}
 	}
 	if m != nil && !m.hasQueueDepth() {
 		m.SetQueueDepth(StoreQueueDepth(e.Store()))
@@ -85,6 +125,8 @@ func (s *Server) routes() {
 		{"POST", "/api/v1/requests/{key}/links", s.apiTrack},
 		{"DELETE", "/api/v1/requests/{key}/links", s.apiUntrack},
 		{"POST", "/api/v1/releases", s.apiRelease},
+		{"GET", "/api/v1/companies", s.apiListCompanies},
+		{"POST", "/api/v1/companies", s.apiUpsertCompany},
 		{"GET", "/api/v1/openapi.json", s.apiOpenAPI},
 	}
 	for _, rt := range s.api {
@@ -97,6 +139,10 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /login", s.loginPage)
 	s.mux.HandleFunc("POST /login", s.login)
 	s.mux.HandleFunc("POST /logout", s.logout)
+	s.mux.HandleFunc("GET /auth/login", s.authLogin)
+	s.mux.HandleFunc("GET /auth/callback", s.authCallback)
+	s.mux.HandleFunc("POST /auth/logout", s.logout)
+	s.actionRoutes()
 	s.mux.Handle("GET /static/", staticHandler())
 	s.mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/static/favicon.svg", http.StatusMovedPermanently)
