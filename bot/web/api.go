@@ -488,14 +488,8 @@ func (s *Server) apiCaptureFeedback(w http.ResponseWriter, r *http.Request) {
 	where := bot.Message{Platform: bot.PlatformAPI, Workspace: in.Source, Permalink: in.Link}
 	ctx, cancel := writeContext(r)
 	defer cancel()
-	if email, ok := bot.NormalizeEmail(in.Author); ok {
-		if by.Org == "" {
-			by.Org = bot.EmailDomain(email)
-		}
-		if err := s.e.LinkEmail(ctx, by.Identity, "", email); err != nil {
-			s.writeError(w, r, err)
-			return
-		}
+	if !s.linkAPIEmail(w, r, ctx, &by) {
+		return
 	}
 	input := bot.CaptureTextInput{Where: where, Text: in.Text}
 	var iw *idempotentWrite
@@ -553,6 +547,24 @@ func (s *Server) captureAnswer(res *bot.CaptureResult) captureJSON {
 		out.PossibleDuplicates = append(out.PossibleDuplicates, s.e.Key(id))
 	}
 	return out
+}
+
+// linkAPIEmail: an API author or voter whose user id is an email address
+// is that person (linked with their other accounts by email), of the
+// email's domain unless org says otherwise. False when it answered an error.
+func (s *Server) linkAPIEmail(w http.ResponseWriter, r *http.Request, ctx context.Context, a *bot.Actor) bool {
+	email, ok := bot.NormalizeEmail(a.Identity.UserID)
+	if !ok {
+		return true
+	}
+	if a.Org == "" {
+		a.Org = bot.EmailDomain(email)
+	}
+	if err := s.e.LinkEmail(ctx, a.Identity, "", email); err != nil {
+		s.writeError(w, r, err)
+		return false
+	}
+	return true
 }
 
 // checkLink accepts an empty link or an absolute http(s) URL.
@@ -639,6 +651,9 @@ func (s *Server) vote(w http.ResponseWriter, r *http.Request, add bool) {
 	a := bot.Actor{Kind: bot.ActorAPI, Identity: bot.Identity{Platform: bot.PlatformAPI, Workspace: in.Source, UserID: in.User}, Name: in.User, Org: in.Org}
 	ctx, cancel := writeContext(r)
 	defer cancel()
+	if !s.linkAPIEmail(w, r, ctx, &a) {
+		return
+	}
 	var res *bot.VoteResult
 	var message string
 	if add {

@@ -13,6 +13,7 @@ import (
 	"github.com/feedbackbot/feedbackbot/bot/discord"
 	"github.com/feedbackbot/feedbackbot/bot/slack"
 	"github.com/feedbackbot/feedbackbot/bot/tracker"
+	"github.com/feedbackbot/feedbackbot/bot/web"
 )
 
 // Config is every setting of the binary. Environment variables set the
@@ -63,6 +64,13 @@ type Config struct {
 	GitHubWebhookSecret string
 	LinearWebhookSecret string
 	GitHubShipOn        string
+	OIDCIssuer          string
+	OIDCClientID        string
+	OIDCClientSecret    string
+	PublicURL           string
+	SessionTTL          time.Duration
+	TeamEmails          string
+	TeamDomains         string
 
 	WorkerName string
 	ShutdownIn time.Duration
@@ -88,6 +96,7 @@ func DefaultConfig() Config {
 		ConsoleChannel:     "general",
 		ShutdownIn:         10 * time.Second,
 		GitHubShipOn:       tracker.ShipOnMerge,
+		SessionTTL:         web.DefaultSessionTTL,
 	}
 }
 
@@ -139,6 +148,13 @@ func (c *Config) vars() []envVar {
 		{env: "FEEDBACKBOT_GITHUB_WEBHOOK_SECRET", flag: "github-webhook-secret", help: "secret of the GitHub webhook (POST /webhooks/github; unset: 404)", str: &c.GitHubWebhookSecret},
 		{env: "FEEDBACKBOT_LINEAR_WEBHOOK_SECRET", flag: "linear-webhook-secret", help: "signing secret of the Linear webhook (POST /webhooks/linear; unset: 404)", str: &c.LinearWebhookSecret},
 		{env: "FEEDBACKBOT_GITHUB_SHIP_ON", flag: "github-ship-on", help: "merge: merged pull requests and completed issues ship; release: GitHub work ships when a release is published", str: &c.GitHubShipOn},
+		{env: "FEEDBACKBOT_OIDC_ISSUER", flag: "oidc-issuer", help: "OpenID Connect issuer for signing in to the board (https://slack.com, https://accounts.google.com, …)", str: &c.OIDCIssuer},
+		{env: "FEEDBACKBOT_OIDC_CLIENT_ID", flag: "oidc-client-id", help: "OpenID Connect client id", str: &c.OIDCClientID},
+		{env: "FEEDBACKBOT_OIDC_CLIENT_SECRET", flag: "oidc-client-secret", help: "OpenID Connect client secret", str: &c.OIDCClientSecret},
+		{env: "FEEDBACKBOT_PUBLIC_URL", flag: "public-url", help: "the board's public address; the sign-in redirect URI is <public URL>/auth/callback", str: &c.PublicURL},
+		{env: "FEEDBACKBOT_SESSION_TTL", flag: "session-ttl", help: "how long a board session lasts", dur: &c.SessionTTL},
+		{env: "FEEDBACKBOT_TEAM_EMAILS", flag: "team-emails", help: "comma-separated emails with team rights on the web", str: &c.TeamEmails},
+		{env: "FEEDBACKBOT_TEAM_DOMAINS", flag: "team-domains", help: "comma-separated email domains with team rights on the web", str: &c.TeamDomains},
 		{env: "FEEDBACKBOT_WORKER", flag: "worker", help: "name of this replica in delivery leases (default: host name and pid)", str: &c.WorkerName},
 		{env: "FEEDBACKBOT_SHUTDOWN_TIMEOUT", flag: "shutdown-timeout", help: "how long shutdown waits for in-flight work", dur: &c.ShutdownIn},
 	}

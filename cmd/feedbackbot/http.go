@@ -24,7 +24,12 @@ func (m *Main) startHTTP(ctx context.Context, cfg Config, eng *bot.Engine, db *s
 	reg := prometheus.NewRegistry()
 	metrics := web.NewMetrics(reg)
 	eng.SetMetrics(metrics)
-	board := web.New(web.Config{APIToken: cfg.APIToken, BoardPublic: cfg.BoardPublic, Ready: ready.check}, eng, metrics, log.With("component", "web"))
+	wc := web.Config{APIToken: cfg.APIToken, BoardPublic: cfg.BoardPublic, Ready: ready.check,
+		SessionTTL: cfg.SessionTTL, TeamEmails: splitList(cfg.TeamEmails), TeamDomains: splitList(cfg.TeamDomains), Sessions: db}
+	if cfg.OIDCIssuer != "" {
+		wc.OIDC = &web.OIDCConfig{Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID, ClientSecret: cfg.OIDCClientSecret, PublicURL: cfg.PublicURL}
+	}
+	board := web.New(wc, eng, metrics, log.With("component", "web"))
 	mux := http.NewServeMux()
 	mux.Handle("/", board)
 	tracker.New(tracker.Config{

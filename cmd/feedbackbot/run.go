@@ -21,6 +21,7 @@ import (
 	"github.com/feedbackbot/feedbackbot/bot/dedup/eval"
 	"github.com/feedbackbot/feedbackbot/bot/embeddings"
 	"github.com/feedbackbot/feedbackbot/bot/tracker"
+	"github.com/feedbackbot/feedbackbot/bot/web"
 	"github.com/feedbackbot/feedbackbot/commands"
 	"github.com/feedbackbot/feedbackbot/store"
 	"golang.org/x/term"
@@ -337,6 +338,12 @@ func (m *Main) serve(ctx context.Context) error {
 	}
 	if !tracker.ValidShipOn(cfg.GitHubShipOn) {
 		return fmt.Errorf("%w: FEEDBACKBOT_GITHUB_SHIP_ON must be merge or release, not %q", errUsage, cfg.GitHubShipOn)
+	}
+	if err := web.ValidateOIDC(web.OIDCConfig{Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID, ClientSecret: cfg.OIDCClientSecret, PublicURL: cfg.PublicURL}); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if cfg.SessionTTL <= 0 {
+		return fmt.Errorf("%w: FEEDBACKBOT_SESSION_TTL must be positive", errUsage)
 	}
 	db, err := store.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
