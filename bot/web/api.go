@@ -41,11 +41,11 @@ type requestJSON struct {
 	Companies     int        `json:"companies"`
 	// Value is the monthly revenue of the companies behind the request,
 	// for the team and the API token only.
-	Value      *float64 `json:"value,omitempty"`
-	MergedInto string   `json:"merged_into,omitempty"`
-	CreatedAt     time.Time  `json:"created_at"`
-	UpdatedAt     time.Time  `json:"updated_at"`
-	URL           string     `json:"url"`
+	Value      *float64  `json:"value,omitempty"`
+	MergedInto string    `json:"merged_into,omitempty"`
+	CreatedAt  time.Time `json:"created_at"`
+	UpdatedAt  time.Time `json:"updated_at"`
+	URL        string    `json:"url"`
 }
 
 type mentionJSON struct {
