@@ -106,11 +106,25 @@ func ensureIdentity(ctx context.Context, tx *sqlx.Tx, ref bot.Identity, name str
 			email, domain = e, bot.EmailDomain(e)
 		}
 	}
-	_, err = tx.ExecContext(ctx, tx.Rebind(`INSERT INTO identities (ident, platform, workspace, user_id, name, person_id, email, email_domain, email_link, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+	res, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO identities (ident, platform, workspace, user_id, name, person_id, email, email_domain, email_link, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (ident) DO NOTHING`),
 		IdentKey(ref), ref.Platform, ref.Workspace, ref.UserID, name, pid, email, domain, true, now, now)
 	if err != nil {
 		return nil, fmt.Errorf("create identity: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		// Created at the same time by another transaction: use that one.
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM persons WHERE id = ?`), pid); err != nil {
+			return nil, fmt.Errorf("create identity: %w", err)
+		}
+		id, err := findIdentity(ctx, tx, ref)
+		if err != nil {
+			return nil, err
+		}
+		if id == nil {
+			return nil, bot.Errorf(bot.ECONFLICT, "That identity changed at the same time; try again.")
+		}
+		return id, nil
 	}
 	return &bot.IdentityRecord{Identity: ref, Name: name, PersonID: pid, Email: email, EmailLink: true, CreatedAt: now}, nil
 }
