@@ -96,7 +96,7 @@ func (iw *idempotentWrite) save(ctx context.Context, status int, v any) (int, []
 // waitAnswer waits (a few seconds at most) for the answer of a concurrent
 // first request with the key.
 func (iw *idempotentWrite) waitAnswer(ctx context.Context) (int, string) {
-	for range 50 {
+	for range 20 {
 		if st, body, err := iw.claim(ctx); err != nil || body != "" {
 			return st, body
 		}
