@@ -57,15 +57,12 @@ func (e *Engine) Track(ctx context.Context, a Actor, in TrackInput) (*TrackResul
 	}
 	res := &TrackResult{Request: req, Link: l, Changed: added}
 	if added && req.Status == StatusOpen && itemIsOpen(l.State) {
-		c, err := e.store.SetStatus(ctx, req.ID, StatusPlanned, a.DisplayName(), "", l.URL)
+		// Through the status use case, so the change is announced like any
+		// other (status notices) and the index sees it.
+		st, err := e.SetStatus(ctx, a, SetStatusInput{Request: req.ID, Status: StatusPlanned, Note: l.URL})
 		switch {
 		case err == nil:
-			res.Status = c
-			if after := e.reindexOne(ctx, req.ID); after != nil {
-				res.Request = after
-			} else {
-				req.Status = StatusPlanned
-			}
+			res.Status, res.Request = st.Change, st.Request
 		case ErrorCode(err) != ECONFLICT:
 			return nil, err
 		}
