@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/feedbackbot/feedbackbot/internal/slacktest"
 	"github.com/feedbackbot/feedbackbot/store/storetest"
 )
 
@@ -485,4 +486,82 @@ func TestTrackerREADMEExample(t *testing.T) {
 	if os.Getenv("TRACKER_DUMP") != "" {
 		t.Log(c.out.String())
 	}
+}
+
+// TestTrackerSlackEndToEnd: the binary in Slack HTTP mode with a GitHub
+// webhook secret. A request captured in Slack, tracked with the slash
+// command (Slack's <url> markup), ships when GitHub says the pull request
+// merged: the fake Slack receives the reply in the original thread, once,
+// also when GitHub redelivers.
+func TestTrackerSlackEndToEnd(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, dsn string) {
+		f := slacktest.New(slacktest.Options{})
+		t.Cleanup(f.Close)
+		f.AddUser(slacktest.User{ID: "ULEAD", Name: "lead", DisplayName: "Lea"})
+		f.AddUser(slacktest.User{ID: "UCUST", Name: "cust", DisplayName: "Cus"})
+		const secret = "signing-secret"
+		base := startBot(t, map[string]string{
+			"DATABASE_URL": dsn, "FEEDBACKBOT_HTTP_ADDR": "127.0.0.1:0",
+			"SLACK_BOT_TOKEN": f.Options().BotToken, "SLACK_SIGNING_SECRET": secret, "SLACK_API_URL": f.APIURL(),
+			"SLACK_RELEASE_LEADS": "ULEAD", "FEEDBACKBOT_GITHUB_WEBHOOK_SECRET": e2eGitHubSecret, "FEEDBACKBOT_BOARD_PUBLIC": "true",
+		})
+		c := &trackerConsole{t: t, base: base, out: &syncBuffer{}}
+		c.eventually("/readyz", func() bool {
+			resp, err := http.Get(base + "/readyz")
+			if err != nil {
+				return false
+			}
+			resp.Body.Close()
+			return resp.StatusCode == http.StatusOK
+		})
+		send := &slacktest.HTTPSender{BaseURL: base, Secret: secret}
+		ctx := context.Background()
+		if code, err := send.Command(ctx, f.SlashCommand("ULEAD", "CIDEAS", "watch")); err != nil || code != 200 {
+			t.Fatalf("watch: %d %v", code, err)
+		}
+		c.eventually("watch reply", func() bool { return len(f.Responses()) == 1 })
+		m := f.NewMessage("CIDEAS", "UCUST", "Please support SAML single sign-on", "")
+		if code, err := send.Event(ctx, f.MessageEvent(m)); err != nil || code != 200 {
+			t.Fatalf("event: %d %v", code, err)
+		}
+		inThread := func(substr string) int {
+			n := 0
+			for _, p := range f.Posts() {
+				if p.ThreadTS == m.TS && strings.Contains(p.Text, substr) {
+					n++
+				}
+			}
+			return n
+		}
+		c.eventually("request card in the thread", func() bool { return inThread("FB-1") > 0 })
+		if code, err := send.Command(ctx, f.SlashCommand("ULEAD", "CIDEAS", "track FB-1 <https://github.com/acme/app/pull/44>")); err != nil || code != 200 {
+			t.Fatalf("track: %d %v", code, err)
+		}
+		c.eventually("track reply", func() bool { return len(f.Responses()) == 2 })
+		c.wantStatus("FB-1", "planned", "Lea")
+		merged := pull("closed", 44, "closed", false, true, "SAML", "", "v3.1")
+		c.github("pull_request", "gh-slack-44", merged)
+		c.github("pull_request", "gh-slack-44", merged)
+		c.wantStatus("FB-1", "shipped", "github", "v3.1")
+		c.eventually("ship reply in the thread", func() bool { return inThread("Shipped in v3.1") > 0 })
+		// A later status read finds the delivery done; nothing was posted twice.
+		c.eventually("the delivery done", func() bool {
+			resp, err := http.Get(base + "/api/v1/requests/FB-1")
+			if err != nil {
+				return false
+			}
+			defer resp.Body.Close()
+			var d struct {
+				Deliveries struct{ Delivered, Total int } `json:"deliveries"`
+			}
+			json.NewDecoder(resp.Body).Decode(&d)
+			return d.Deliveries.Total == 1 && d.Deliveries.Delivered == 1
+		})
+		if n := inThread("Shipped in v3.1"); n != 1 {
+			t.Fatalf("%d ship replies in the thread", n)
+		}
+		if v := f.Violations(); len(v) > 0 {
+			t.Fatalf("fake Slack saw protocol violations: %v", v)
+		}
+	})
 }
