@@ -168,6 +168,23 @@ type CardRefresh struct {
 	Attempts int   `db:"attempts"`
 }
 
+// ActionStatus is the release_events action of a status notice: a status
+// change announced in the request's threads (Config.NotifyStatuses).
+const ActionStatus = "status"
+
+// StatusNoticeInput is an announced status change for
+// CurationStore.SetStatusNotify.
+type StatusNoticeInput struct {
+	Request int64
+	Status  Status
+	Actor   string
+	Note    string
+	// Text renders the reply posted in each subscribed thread.
+	Text func(reqs []*Request) string
+	// Schedule paces the deliveries (Outbox.Schedule).
+	Schedule func(threads []Thread, now time.Time) []time.Time
+}
+
 // Card is a bot message showing a request.
 type Card struct {
 	RequestID int64
@@ -210,6 +227,10 @@ type CurationStore interface {
 	PendingCardRefreshes(ctx context.Context) (int, error)
 	// SetCardShown records what card ref shows now.
 	SetCardShown(ctx context.Context, ref MessageRef, shown string) error
+	// SetStatusNotify changes a request's status and enqueues one reply per
+	// subscribed thread in the same transaction (see StatusNoticeInput). It
+	// returns the history row and the number of replies queued.
+	SetStatusNotify(ctx context.Context, in StatusNoticeInput) (*StatusChange, int, error)
 	// FindSuggestionByMessage returns the suggestion the bot message shows.
 	// ENOTFOUND.
 	FindSuggestionByMessage(ctx context.Context, ref MessageRef) (*Suggestion, error)

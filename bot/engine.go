@@ -52,6 +52,11 @@ type Config struct {
 	// often the card worker looks.
 	CardSettle time.Duration
 	CardPoll   time.Duration
+	// NotifyStatuses are the statuses whose changes (by SetStatus) are
+	// announced in every subscribed thread, through the delivery queue.
+	// Nil takes the default (planned, in_progress); an empty, non-nil slice
+	// turns notices off.
+	NotifyStatuses []Status
 }
 
 // DefaultConfig returns the engine defaults.
@@ -71,6 +76,7 @@ func DefaultConfig() Config {
 		DeliveryMaxInFlight: 1000,
 		IndexPoll:           3 * time.Second,
 		CardSettle:          time.Second,
+		NotifyStatuses:      []Status{StatusPlanned, StatusInProgress},
 		CardPoll:            500 * time.Millisecond,
 	}
 }
@@ -109,6 +115,9 @@ func (c *Config) fill() {
 	}
 	if c.DeliveryMaxInFlight <= 0 {
 		c.DeliveryMaxInFlight = d.DeliveryMaxInFlight
+	}
+	if c.NotifyStatuses == nil {
+		c.NotifyStatuses = d.NotifyStatuses
 	}
 	if c.CardSettle <= 0 {
 		c.CardSettle = d.CardSettle

@@ -35,7 +35,19 @@ func (e *Engine) SetStatus(ctx context.Context, a Actor, in SetStatusInput) (*Se
 	if err != nil {
 		return nil, err
 	}
-	change, err := e.store.SetStatus(ctx, req.ID, in.Status, a.DisplayName(), "", in.Note)
+	var change *StatusChange
+	if e.notifies(in.Status) {
+		var n int
+		change, n, err = e.store.SetStatusNotify(ctx, StatusNoticeInput{
+			Request: req.ID, Status: in.Status, Actor: a.DisplayName(), Note: in.Note,
+			Text: e.Text().StatusNotice(in.Status, in.Note), Schedule: e.outbox.Schedule,
+		})
+		if err == nil && n > 0 {
+			e.outbox.Kick()
+		}
+	} else {
+		change, err = e.store.SetStatus(ctx, req.ID, in.Status, a.DisplayName(), "", in.Note)
+	}
 	if err != nil {
 		if ErrorCode(err) == ECONFLICT {
 			return nil, e.Text().errSameStatus(req.ID, in.Status)
@@ -49,4 +61,14 @@ func (e *Engine) SetStatus(ctx context.Context, a Actor, in SetStatusInput) (*Se
 		req.Status = in.Status
 	}
 	return &SetStatusResult{Request: req, Change: change}, nil
+}
+
+// notifies reports whether a change to status is announced in the threads.
+func (e *Engine) notifies(s Status) bool {
+	for _, n := range e.cfg.NotifyStatuses {
+		if n == s {
+			return true
+		}
+	}
+	return false
 }

@@ -145,3 +145,45 @@ func (t Text) editHistoryLine(e *Edit) string {
 	}
 	return at + " " + e.Kind
 }
+
+// StatusNotice renders the reply posted in each subscribed thread when a
+// request's status changes to s ("🗓️ FB-12 is planned: Dark mode").
+func (t Text) StatusNotice(s Status, note string) func(reqs []*Request) string {
+	return func(reqs []*Request) string {
+		var lines []string
+		for _, r := range reqs {
+			k := t.Key(r.ID)
+			switch s {
+			case StatusPlanned:
+				lines = append(lines, fmt.Sprintf("🗓️ %s is planned: %s", k, r.Title))
+			case StatusInProgress:
+				lines = append(lines, fmt.Sprintf("🚧 %s is in progress: %s", k, r.Title))
+			case StatusDeclined:
+				lines = append(lines, fmt.Sprintf("🙅 %s was declined: %s", k, r.Title))
+			case StatusOpen:
+				lines = append(lines, fmt.Sprintf("📬 %s is open again: %s", k, r.Title))
+			default:
+				lines = append(lines, fmt.Sprintf("%s is now %s: %s", k, s, r.Title))
+			}
+		}
+		text := strings.Join(lines, "\n")
+		if note = strings.TrimSpace(note); note != "" {
+			text += "\n> " + clip(strings.ReplaceAll(note, "\n", " "), 500)
+		}
+		return text
+	}
+}
+
+// ParseStatuses reads a comma-separated list of statuses
+// (FEEDBACKBOT_NOTIFY_STATUSES): "" is none. EINVALID for an unknown one.
+func ParseStatuses(s string) ([]Status, error) {
+	out := []Status{}
+	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' }) {
+		st := Status(strings.ToLower(strings.ReplaceAll(f, "-", "_")))
+		if !st.Valid() {
+			return nil, Errorf(EINVALID, "Unknown status %q.", clip(f, 30))
+		}
+		out = append(out, st)
+	}
+	return out, nil
+}

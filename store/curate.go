@@ -361,3 +361,50 @@ func (s *DB) FindSuggestionByMessage(ctx context.Context, ref bot.MessageRef) (*
 	}
 	return findSuggestion(ctx, tx, id)
 }
+
+// SetStatusNotify is SetStatus for a status whose change is announced: in
+// the same transaction it records a status event (action "status", note the
+// new status) linked from the history row, and one delivery per subscribed
+// thread of the request, unique per (event, thread), so the replies go out
+// once each even across restarts and replicas. It returns the history row
+// and the number of deliveries. Same errors as SetStatus.
+func (s *DB) SetStatusNotify(ctx context.Context, in bot.StatusNoticeInput) (*bot.StatusChange, int, error) {
+	if !in.Status.Valid() {
+		return nil, 0, bot.Errorf(bot.EINVALID, "%q is not a status.", string(in.Status))
+	}
+	tx, err := s.beginTx(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer tx.Rollback()
+	roots, err := lockGroups(ctx, tx, in.Request)
+	if err != nil {
+		return nil, 0, err
+	}
+	r, err := findRequestByID(ctx, tx, roots[in.Request])
+	if err != nil {
+		return nil, 0, err
+	}
+	if r.Status == in.Status {
+		return nil, 0, storeError(bot.ECONFLICT, bot.ReasonSameStatus, fmt.Sprintf("Request %d is already %s.", r.ID, statusWords(in.Status)), r.ID)
+	}
+	now := s.now()
+	var eventID int64
+	if err := tx.GetContext(ctx, &eventID, tx.Rebind(`
+		INSERT INTO release_events (action, version, note, actor, idempotency_key, result, created_at)
+		VALUES (?, '', ?, ?, '', '', ?) RETURNING id`), bot.ActionStatus, string(in.Status), in.Actor, now); err != nil {
+		return nil, 0, fmt.Errorf("insert status event: %w", err)
+	}
+	c, err := setStatus(ctx, tx, r, in.Status, in.Actor, "", in.Note, &eventID, now)
+	if err != nil {
+		return nil, 0, err
+	}
+	n, err := enqueueDeliveries(ctx, tx, eventID, []*bot.Request{r}, in.Text, in.Schedule, now)
+	if err != nil {
+		return nil, 0, err
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, 0, storageError(fmt.Errorf("commit: %w", err))
+	}
+	return c, n, nil
+}

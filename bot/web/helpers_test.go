@@ -71,7 +71,11 @@ func newEnvDSN(t testing.TB, dsn string, opts ...func(*Config)) *testEnv {
 	t.Cleanup(func() { db.Close() })
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	e := bot.NewEngine(db, dedup.New(dedup.DefaultConfig()), bot.DefaultConfig(), logger)
+	ec := bot.DefaultConfig()
+	// Status notices off: these tests count the deliveries of releases only
+	// (notices have their own tests in bot).
+	ec.NotifyStatuses = []bot.Status{}
+	e := bot.NewEngine(db, dedup.New(dedup.DefaultConfig()), ec, logger)
 	reg := prometheus.NewRegistry()
 	m := NewMetrics(reg)
 	e.SetMetrics(m)

@@ -71,9 +71,24 @@ type Config struct {
 	SessionTTL          time.Duration
 	TeamEmails          string
 	TeamDomains         string
+	// NotifyStatuses: comma-separated statuses announced in the threads;
+	// "" turns status notices off.
+	NotifyStatuses string
 
 	WorkerName string
 	ShutdownIn time.Duration
+
+	// lookupEnv tells a variable set to "" from an unset one (nil: cannot).
+	lookupEnv func(string) (string, bool)
+}
+
+// statusList joins statuses with commas.
+func statusList(ss []bot.Status) string {
+	parts := make([]string, len(ss))
+	for i, s := range ss {
+		parts[i] = string(s)
+	}
+	return strings.Join(parts, ",")
 }
 
 // DefaultConfig returns the defaults before the environment is read. The
@@ -94,6 +109,7 @@ func DefaultConfig() Config {
 		EmbeddingsWeight:   0.3,
 		DiscordAPIURL:      discord.DefaultAPIURL,
 		ConsoleChannel:     "general",
+		NotifyStatuses:     statusList(ec.NotifyStatuses),
 		ShutdownIn:         10 * time.Second,
 		GitHubShipOn:       tracker.ShipOnMerge,
 		SessionTTL:         web.DefaultSessionTTL,
@@ -108,6 +124,8 @@ type envVar struct {
 	num             *int
 	boolean         *bool
 	dur             *time.Duration
+	// emptyOK: the variable set to "" means an empty value (not "unset").
+	emptyOK bool
 }
 
 func (c *Config) vars() []envVar {
@@ -155,6 +173,7 @@ func (c *Config) vars() []envVar {
 		{env: "FEEDBACKBOT_SESSION_TTL", flag: "session-ttl", help: "how long a board session lasts", dur: &c.SessionTTL},
 		{env: "FEEDBACKBOT_TEAM_EMAILS", flag: "team-emails", help: "comma-separated emails with team rights on the web", str: &c.TeamEmails},
 		{env: "FEEDBACKBOT_TEAM_DOMAINS", flag: "team-domains", help: "comma-separated email domains with team rights on the web", str: &c.TeamDomains},
+		{env: "FEEDBACKBOT_NOTIFY_STATUSES", flag: "notify-statuses", help: "comma-separated statuses whose changes are announced in every subscribed thread (empty: none)", str: &c.NotifyStatuses, emptyOK: true},
 		{env: "FEEDBACKBOT_WORKER", flag: "worker", help: "name of this replica in delivery leases (default: host name and pid)", str: &c.WorkerName},
 		{env: "FEEDBACKBOT_SHUTDOWN_TIMEOUT", flag: "shutdown-timeout", help: "how long shutdown waits for in-flight work", dur: &c.ShutdownIn},
 	}
@@ -168,6 +187,10 @@ func (c *Config) load(name string, args []string, getenv func(string) string, ou
 		if s := getenv(v.env); s != "" {
 			if err := v.set(s); err != nil {
 				return nil, fmt.Errorf("%w: %s: %v", errUsage, v.env, err)
+			}
+		} else if v.emptyOK && c.lookupEnv != nil {
+			if _, set := c.lookupEnv(v.env); set {
+				_ = v.set("")
 			}
 		}
 	}

@@ -59,6 +59,9 @@ type Main struct {
 	Stdout io.Writer
 	Stderr io.Writer
 	Getenv func(string) string
+	// LookupEnv, when set, tells a variable set to "" from an unset one
+	// (FEEDBACKBOT_NOTIFY_STATUSES= turns status notices off).
+	LookupEnv func(string) (string, bool)
 
 	// Listening, when set, is called with the HTTP listener's address once
 	// it accepts connections (tests use it).
@@ -87,7 +90,7 @@ type Main struct {
 
 // NewMain returns a Main on the process's standard streams and environment.
 func NewMain() *Main {
-	return &Main{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}
+	return &Main{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, LookupEnv: os.LookupEnv}
 }
 
 // Execute runs the command line args (without the program name):
@@ -158,6 +161,7 @@ func (m *Main) ParseFlags(args []string) error {
 // m.Config; extra adds flags of the subcommand.
 func (m *Main) parseConfig(name string, args []string, extra func(*flag.FlagSet)) error {
 	m.Config = DefaultConfig()
+	m.Config.lookupEnv = m.LookupEnv
 	fs, err := m.Config.load(name, args, m.Getenv, m.Stderr, func(fs *flag.FlagSet) {
 		fs.Usage = func() {
 			fmt.Fprintf(fs.Output(), "usage: feedbackbot %s [flags]\n\n", name)
@@ -172,6 +176,9 @@ func (m *Main) parseConfig(name string, args []string, extra func(*flag.FlagSet)
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	}
+	if _, err := bot.ParseStatuses(m.Config.NotifyStatuses); err != nil {
+		return fmt.Errorf("%w: FEEDBACKBOT_NOTIFY_STATUSES: %s", errUsage, bot.ErrorMessage(err))
 	}
 	m.flags = map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { m.flags[f.Name] = true })
@@ -305,6 +312,9 @@ func (m *Main) engineConfig(cfg Config) bot.Config {
 	ec.VoteEmoji = cfg.VoteEmoji
 	ec.SuggestThreshold = cfg.SuggestThreshold // 0 or less: the engine's default
 	ec.AutoMergeThreshold = cfg.AutoMergeThreshold
+	if st, err := bot.ParseStatuses(cfg.NotifyStatuses); err == nil {
+		ec.NotifyStatuses = st
+	}
 	ec.Worker = cfg.WorkerName
 	if ec.Worker == "" {
 		host, _ := os.Hostname()
