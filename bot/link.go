@@ -106,7 +106,11 @@ type TrackerDelivery struct {
 	// finished (a crash, or another replica working on it now): Items are
 	// the first recording's results, to be acted on again idempotently.
 	Resumed bool
-	Items   []ItemResult
+	// Unrecorded is true when the delivery was about items no request is
+	// linked to and that mention no request: nothing was written (not even
+	// the delivery id, so the table keeps only deliveries that mattered).
+	Unrecorded bool
+	Items      []ItemResult
 }
 
 // LinkStore is the persistence of tracker links and webhook deliveries.

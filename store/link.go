@@ -145,7 +145,8 @@ func (s *DB) FindLinkedRequests(ctx context.Context, prefix string) ([]int64, er
 // transaction, each item update: the state, milestone, title, URL and kind of
 // every link to the item, and an automatic link for each mentioned request
 // not linked yet. A delivery recorded before writes nothing: Done when it
-// was finished, else Resumed with the first recording's results.
+// was finished, else Resumed with the first recording's results. A delivery
+// whose items end up linked to no request is not recorded (Unrecorded).
 func (s *DB) RecordTrackerDelivery(ctx context.Context, in bot.TrackerDeliveryInput) (*bot.TrackerDelivery, error) {
 	if in.Source == "" || in.DeliveryID == "" {
 		return nil, bot.Errorf(bot.EINVALID, "A tracker delivery needs a source and an id.")
@@ -169,12 +170,20 @@ func (s *DB) RecordTrackerDelivery(ctx context.Context, in bot.TrackerDeliveryIn
 		return seenDelivery(ctx, tx, in.Source, in.DeliveryID)
 	}
 	out := &bot.TrackerDelivery{Items: []bot.ItemResult{}}
+	relevant := len(in.Items) == 0 // a delivery without items (a release) is always kept
 	for _, u := range in.Items {
 		r, err := applyItemUpdate(ctx, tx, s, u, in.CreatedBy)
 		if err != nil {
 			return nil, err
 		}
+		if len(r.Requests) > 0 {
+			relevant = true
+		}
 		out.Items = append(out.Items, r)
+	}
+	if !relevant {
+		out.Unrecorded = true
+		return out, nil // rolled back: nothing was linked, nothing to remember
 	}
 	b, err := json.Marshal(out.Items)
 	if err != nil {

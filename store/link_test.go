@@ -186,8 +186,18 @@ func TestRecordTrackerDelivery(t *testing.T) {
 			// writes no link.
 			d, err = db.RecordTrackerDelivery(ctx, bot.TrackerDeliveryInput{Source: "github", DeliveryID: "d3",
 				Items: []bot.ItemUpdate{{Item: "github:acme/app#8", URL: "x", Kind: bot.LinkGitHubIssue, State: bot.ItemOpen}}})
-			if err != nil || d.Items[0].Prev != "" || len(d.Items[0].Requests) != 0 {
+			if err != nil || !d.Unrecorded || d.Items[0].Prev != "" || len(d.Items[0].Requests) != 0 {
 				t.Fatalf("d3 = %+v, %v", d, err)
+			}
+			// Not recorded: the same id again is new (and still about nothing).
+			d, err = db.RecordTrackerDelivery(ctx, bot.TrackerDeliveryInput{Source: "github", DeliveryID: "d3",
+				Items: []bot.ItemUpdate{{Item: "github:acme/app#8", URL: "x", Kind: bot.LinkGitHubIssue, State: bot.ItemOpen}}})
+			if err != nil || d.Resumed || d.Done || !d.Unrecorded {
+				t.Fatalf("d3 again = %+v, %v", d, err)
+			}
+			var n int
+			if err := db.DB().Get(&n, db.DB().Rebind(`SELECT COUNT(*) FROM tracker_deliveries WHERE delivery_id = ?`), "d3"); err != nil || n != 0 {
+				t.Fatalf("d3 rows %d, %v", n, err)
 			}
 		})
 		t.Run("Atomic", func(t *testing.T) {

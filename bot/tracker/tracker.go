@@ -165,6 +165,9 @@ func (s *Service) process(ctx context.Context, d *delivery) (*Outcome, error) {
 		out.Replayed = true
 		return out, nil
 	}
+	if rec.Unrecorded {
+		return out, nil // about nothing the board follows
+	}
 	out.Replayed = rec.Resumed
 	for i, it := range rec.Items {
 		if i >= len(d.items) {
