@@ -102,6 +102,23 @@ func (h *health) writeOK() {
 	}
 }
 
+// probeOK records a write probe that succeeded: it clears the faults a
+// probe would have met (read-only, I/O), not a full disk, which only a real
+// write that succeeds clears.
+func (h *health) probeOK() {
+	h.mu.Lock()
+	full := isFull(h.lastErr)
+	h.mu.Unlock()
+	if !full {
+		h.writeOK()
+	}
+}
+
+func isFull(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_FULL
+}
+
 // state returns the last write error while writes are failing, else nil.
 func (h *health) state() error {
 	if !h.failing.Load() {
@@ -327,6 +344,9 @@ type conn struct {
 	nc    *cutConn // PostgreSQL socket, nil on SQLite
 	c     *connector
 	bad   atomic.Bool
+	// txFault: a statement of the open transaction met a write fault, so
+	// its commit (of what did not fail) does not mean writes work again.
+	txFault bool
 }
 
 var (
@@ -382,6 +402,7 @@ func (w *conn) after(err error, write bool) error {
 		w.bad.Store(true)
 	}
 	if isWriteFault(err) {
+		w.txFault = true
 		w.c.health.writeFailed(err)
 	}
 	var ne net.Error
@@ -423,6 +444,7 @@ func (w *conn) Begin() (driver.Tx, error) {
 func (w *conn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
 	end := w.guard(ctx)
 	defer end()
+	w.txFault = false
 	var tx driver.Tx
 	var err error
 	if b, ok := w.inner.(driver.ConnBeginTx); ok {
@@ -431,7 +453,8 @@ func (w *conn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, e
 		tx, err = w.inner.Begin() //nolint:staticcheck // fallback for drivers without BeginTx
 	}
 	if err != nil {
-		return nil, w.after(err, !opts.ReadOnly)
+		// Beginning is no write yet: only a failure says something.
+		return nil, w.after(err, false)
 	}
 	return &txn{inner: tx, w: w, ctx: ctx, write: !opts.ReadOnly}, nil
 }
@@ -464,7 +487,7 @@ func (w *conn) QueryContext(ctx context.Context, query string, args []driver.Nam
 		}
 		return nil, w.after(err, isWrite(query))
 	}
-	return &rows{Rows: r, end: end}, nil
+	return &rows{Rows: r, end: end, w: w}, nil
 }
 
 func (w *conn) Ping(ctx context.Context) error {
@@ -579,7 +602,7 @@ func (s *stmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driv
 		end()
 		return nil, s.w.after(err, s.write)
 	}
-	return &rows{Rows: r, end: end}, nil
+	return &rows{Rows: r, end: end, w: s.w}, nil
 }
 
 func named(args []driver.Value) []driver.NamedValue {
@@ -598,11 +621,21 @@ func values(args []driver.NamedValue) []driver.Value {
 	return out
 }
 
-// rows ends its query's guard when closed.
+// rows ends its query's guard when closed, and records what an error
+// while reading says (an INSERT … RETURNING fails there).
 type rows struct {
 	driver.Rows
 	end  func()
 	once sync.Once
+	w    *conn
+}
+
+func (r *rows) Next(dest []driver.Value) error {
+	err := r.Rows.Next(dest)
+	if err != nil && err != io.EOF {
+		return r.w.after(err, false)
+	}
+	return err
 }
 
 func (r *rows) Close() error {
@@ -636,7 +669,7 @@ type txn struct {
 func (t *txn) Commit() error {
 	end := t.w.guard(t.ctx)
 	defer end()
-	return t.w.after(t.inner.Commit(), t.write)
+	return t.w.after(t.inner.Commit(), t.write && !t.w.txFault)
 }
 
 func (t *txn) Rollback() error {

@@ -46,7 +46,7 @@ func TestFault_SQLiteReadOnly(t *testing.T) {
 // nothing half-way, and takes captures again once there is room.
 func TestFault_SQLiteFull(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "feedbackbot.db")
-	full := MustOpenDB(t, "sqlite:"+path+"?_pragma=max_page_count(80)")
+	full := MustOpenDB(t, "sqlite:"+path+"?_pragma=max_page_count(200)")
 	ctx := context.Background()
 	big := strings.Repeat("a long piece of feedback ", 150)
 	var err error
@@ -58,11 +58,15 @@ func TestFault_SQLiteFull(t *testing.T) {
 		}
 	}
 	if err == nil {
-		t.Fatal("1000 captures fitted in 80 pages")
+		t.Fatal("1000 captures fitted in 200 pages")
 	}
 	wantCode(t, err, bot.EUNAVAILABLE)
 	if !strings.Contains(bot.ErrorMessage(err), "full") {
 		t.Fatalf("message %q does not say the database is full", bot.ErrorMessage(err))
+	}
+	// /readyz says so (a write probe that needs no room does not hide it).
+	if err := full.CheckWritable(ctx); bot.ErrorCode(err) != bot.EUNAVAILABLE || !strings.Contains(bot.ErrorMessage(err), "full") {
+		t.Fatalf("CheckWritable on a full database = %v", err)
 	}
 	if _, total, err := full.FindRequests(ctx, bot.RequestFilter{}); err != nil || total != n {
 		t.Fatalf("after the failed capture: %d requests (%v), want %d", total, err, n)
