@@ -79,3 +79,20 @@ func APIActor() Actor {
 func ServiceActor(kind ActorKind, name string, team, releaseLead bool) Actor {
 	return Actor{Kind: kind, Identity: Identity{Platform: string(kind), Workspace: string(kind), UserID: name}, Name: name, Team: team, ReleaseLead: releaseLead}
 }
+
+// RequireTeam returns EFORBIDDEN unless a is a team member; what names the
+// refused action ("merge requests").
+func RequireTeam(a Actor, what string) error {
+	if !a.Team {
+		return Errorf(EFORBIDDEN, refuseTeam, what)
+	}
+	return nil
+}
+
+// RequireReleaseLead returns EFORBIDDEN unless a is a release lead.
+func RequireReleaseLead(a Actor, what string) error {
+	if !a.ReleaseLead {
+		return Errorf(EFORBIDDEN, refuseLead, what)
+	}
+	return nil
+}

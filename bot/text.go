@@ -480,23 +480,6 @@ const (
 	noRequestFormat = "There is no request %s."
 )
 
-// RequireTeam returns EFORBIDDEN unless a is a team member; what names the
-// refused action ("merge requests").
-func RequireTeam(a Actor, what string) error {
-	if !a.Team {
-		return Errorf(EFORBIDDEN, refuseTeam, what)
-	}
-	return nil
-}
-
-// RequireReleaseLead returns EFORBIDDEN unless a is a release lead.
-func RequireReleaseLead(a Actor, what string) error {
-	if !a.ReleaseLead {
-		return Errorf(EFORBIDDEN, refuseLead, what)
-	}
-	return nil
-}
-
 func (t Text) errNoRequest(id int64) error {
 	return &Error{Code: ENOTFOUND, Reason: ReasonNoRequest, IDs: []int64{id}, Message: fmt.Sprintf(noRequestFormat, t.Key(id))}
 }
