@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -43,6 +44,8 @@ type requestJSON struct {
 	// for the team and the API token only.
 	Value      *float64  `json:"value,omitempty"`
 	MergedInto string    `json:"merged_into,omitempty"`
+	Tags       []string  `json:"tags"`
+	Removed    bool      `json:"removed"`
 	CreatedAt  time.Time `json:"created_at"`
 	UpdatedAt  time.Time `json:"updated_at"`
 	URL        string    `json:"url"`
@@ -106,7 +109,18 @@ type detailJSON struct {
 	Duplicates []requestJSON  `json:"duplicates"`
 	History    []historyJSON  `json:"history"`
 	Links      []linkJSON     `json:"links"`
+	Edits      []editJSON     `json:"edits"`
 	Deliveries deliveriesJSON `json:"deliveries"`
+}
+
+// editJSON is one entry of a request's edit history.
+type editJSON struct {
+	Actor string    `json:"actor"`
+	Kind  string    `json:"kind"`
+	From  string    `json:"from"`
+	To    string    `json:"to"`
+	Note  string    `json:"note,omitempty"`
+	At    time.Time `json:"at"`
 }
 
 // linkJSON is one tracker item a request follows.
@@ -154,7 +168,11 @@ func (s *Server) requestJSON(r *bot.Request, team bool) requestJSON {
 		Key: s.key(r.ID), Title: r.Title, Description: r.Description, Status: r.Status,
 		Demand: r.Demand, Organisations: r.Orgs, Mentions: r.Mentions, Companies: r.Companies,
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
-		URL: "/requests/" + url.PathEscape(s.key(r.ID)),
+		URL:  "/requests/" + url.PathEscape(s.key(r.ID)),
+		Tags: []string(r.Tags), Removed: r.Removed(),
+	}
+	if j.Tags == nil {
+		j.Tags = []string{}
 	}
 	if r.MergedInto != nil {
 		j.MergedInto = s.key(*r.MergedInto)
@@ -173,7 +191,11 @@ func (s *Server) detailJSON(d *bot.RequestDetail, team bool) detailJSON {
 		Duplicates: []requestJSON{},
 		History:    []historyJSON{},
 		Links:      []linkJSON{},
+		Edits:      []editJSON{},
 		Deliveries: deliveriesJSON{Failures: []deliveryFailureJSON{}},
+	}
+	for _, e := range d.Edits {
+		j.Edits = append(j.Edits, editJSON{Actor: e.Actor, Kind: e.Kind, From: e.From, To: e.To, Note: e.Note, At: e.CreatedAt.UTC()})
 	}
 	for _, l := range d.Links {
 		j.Links = append(j.Links, linkJSON{URL: l.URL, Kind: l.Kind, State: l.State})
@@ -239,6 +261,7 @@ func countDeliveries(ds []*bot.Delivery) map[int64]deliveryCount {
 // listQuery is a parsed ?status=&q=&sort=&limit=&offset=.
 type listQuery struct {
 	Status bot.Status
+	Tag    string
 	Q      string
 	Sort   string
 	Limit  int
@@ -262,6 +285,13 @@ func parseListQuery(v url.Values, strict bool) (listQuery, error) {
 			}
 		} else {
 			q.Status = st
+		}
+	}
+	if tag := strings.ToLower(strings.TrimPrefix(strings.TrimSpace(v.Get("tag")), "#")); tag != "" {
+		if bot.ValidTag(tag) {
+			q.Tag = tag
+		} else if strict {
+			return q, bot.Errorf(bot.EINVALID, "%q is not a valid tag: tags are 1 to %d characters of a-z, 0-9 and -.", clipText(tag, 40), bot.MaxTagLen)
 		}
 	}
 	switch so := strings.TrimSpace(v.Get("sort")); so {
@@ -306,7 +336,7 @@ func parseListQuery(v url.Values, strict bool) (listQuery, error) {
 // orders them by relevance, demand or recency.
 func (s *Server) findRequests(ctx context.Context, q listQuery) ([]*bot.Request, int, error) {
 	if q.Q == "" {
-		return s.e.List(ctx, bot.RequestFilter{Status: q.Status, Sort: q.Sort, Limit: q.Limit, Offset: q.Offset})
+		return s.e.List(ctx, bot.RequestFilter{Status: q.Status, Tag: q.Tag, Sort: q.Sort, Limit: q.Limit, Offset: q.Offset})
 	}
 	found, err := s.e.Search(ctx, q.Q, maxSearch)
 	if err != nil {
@@ -314,7 +344,7 @@ func (s *Server) findRequests(ctx context.Context, q listQuery) ([]*bot.Request,
 	}
 	rs := found[:0:0]
 	for _, r := range found {
-		if q.Status == "" || r.Status == q.Status {
+		if (q.Status == "" || r.Status == q.Status) && (q.Tag == "" || r.Tags.Has(q.Tag)) {
 			rs = append(rs, r)
 		}
 	}
@@ -859,4 +889,107 @@ func (s *Server) apiOpenAPI(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Cache-Control", "public, max-age=300")
 	w.Write(openAPIDoc)
+}
+
+// PATCH /api/v1/requests/{key}: any of {"title","description","tags"}.
+func (s *Server) apiEditRequest(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Title       *string   `json:"title"`
+		Description *string   `json:"description"`
+		Tags        *[]string `json:"tags"`
+	}
+	if !s.write(w, r, &in) {
+		return
+	}
+	id, err := s.pathKey(r)
+	if err == nil && in.Title == nil && in.Description == nil && in.Tags == nil {
+		err = bot.Errorf(bot.EINVALID, "Send any of title, description and tags.")
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	ctx, cancel := writeContext(r)
+	defer cancel()
+	res, err := s.e.Edit(ctx, bot.APIActor(), bot.EditInput{Request: id, Title: in.Title, Description: in.Description, Tags: in.Tags})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.answerChange(w, res.Request, s.e.Text().Edited(res))
+}
+
+// POST /api/v1/requests/{key}/remove: {"reason"?}.
+func (s *Server) apiRemoveRequest(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Reason string `json:"reason"`
+	}
+	if !s.writeOptional(w, r, &in) {
+		return
+	}
+	id, err := s.pathKey(r)
+	if err == nil {
+		in.Reason, err = field("reason", in.Reason, false, 500)
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	ctx, cancel := writeContext(r)
+	defer cancel()
+	res, err := s.e.Remove(ctx, bot.APIActor(), bot.RemoveInput{Request: id, Reason: in.Reason})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.answerChange(w, res.Request, s.e.Text().Removed(res))
+}
+
+// POST /api/v1/requests/{key}/restore: an empty body or {}.
+func (s *Server) apiRestoreRequest(w http.ResponseWriter, r *http.Request) {
+	var in struct{}
+	if !s.writeOptional(w, r, &in) {
+		return
+	}
+	id, err := s.pathKey(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	ctx, cancel := writeContext(r)
+	defer cancel()
+	res, err := s.e.Restore(ctx, bot.APIActor(), bot.RestoreInput{Request: id})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.answerChange(w, res.Request, s.e.Text().Restored(res))
+}
+
+// writeOptional is write for a body that may also be empty: an empty body
+// leaves v as it is; anything else must be a JSON object of v's fields.
+func (s *Server) writeOptional(w http.ResponseWriter, r *http.Request, v any) bool {
+	if err := s.writeAuth(r); err != nil {
+		s.authError(w, r, err)
+		return false
+	}
+	if r.ContentLength > s.cfg.MaxBodyBytes {
+		s.writeError(w, r, bot.Errorf(bot.ETOOLARGE, "The request body is too large (at most %d bytes).", s.cfg.MaxBodyBytes))
+		return false
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
+	if err != nil {
+		s.writeError(w, r, jsonError(err, s.cfg.MaxBodyBytes))
+		return false
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return true
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	r.ContentLength = int64(len(body))
+	if err := s.decode(w, r, v); err != nil {
+		s.writeError(w, r, err)
+		return false
+	}
+	return true
 }

@@ -232,12 +232,24 @@ type rowView struct {
 	Mentions        int
 	Companies       int
 	Created         time.Time
+	Tags            []tagChip
+}
+
+// tagChip is a tag shown on a card, linking to the board filtered by it.
+type tagChip struct{ Name, URL string }
+
+func tagChips(tags bot.Tags) []tagChip {
+	var out []tagChip
+	for _, t := range tags {
+		out = append(out, tagChip{Name: t, URL: "/?" + url.Values{"tag": {t}}.Encode()})
+	}
+	return out
 }
 
 func (s *Server) rowView(r *bot.Request) rowView {
 	k := s.key(r.ID)
 	return rowView{Key: k, URL: "/requests/" + url.PathEscape(k), Title: r.Title, Status: r.Status,
-		Demand: r.Demand, Orgs: r.Orgs, Mentions: r.Mentions, Companies: r.Companies, Created: r.CreatedAt}
+		Demand: r.Demand, Orgs: r.Orgs, Mentions: r.Mentions, Companies: r.Companies, Created: r.CreatedAt, Tags: tagChips(r.Tags)}
 }
 
 type tab struct {
@@ -255,6 +267,8 @@ type boardView struct {
 	SortTabs    []tab
 	Prev, Next  string
 	From, To    int
+	// NoTagURL is the board without the tag filter.
+	NoTagURL string
 }
 
 // boardURL builds a board link for q (defaults left out, so links stay short).
@@ -265,6 +279,9 @@ func boardURL(q listQuery) string {
 	}
 	if q.Status != "" {
 		v.Set("status", string(q.Status))
+	}
+	if q.Tag != "" {
+		v.Set("tag", q.Tag)
 	}
 	def := bot.SortDemand
 	if q.Q != "" {
@@ -306,6 +323,11 @@ func (s *Server) boardPage(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, x := range rs {
 		v.Rows = append(v.Rows, s.rowView(x))
+	}
+	if q.Tag != "" {
+		nt := q
+		nt.Tag, nt.Offset = "", 0
+		v.NoTagURL = boardURL(nt)
 	}
 	all := q
 	all.Status, all.Offset = "", 0
@@ -360,8 +382,15 @@ type requestView struct {
 	Mentions     []mentionView
 	Duplicates   []rowView
 	History      []historyJSON
+	Edits        []editView
 	Links        []linkView
 	Deliveries   deliveriesJSON
+}
+
+// editView is one entry of the edit history on the request page.
+type editView struct {
+	editJSON
+	FromTags, ToTags []string
 }
 
 // linkView is a tracker item on the request page; Href is empty for a
@@ -401,6 +430,10 @@ func (s *Server) requestPage(w http.ResponseWriter, r *http.Request) {
 		MergedFrom:  j.MergedFrom,
 		History:     j.History,
 		Deliveries:  j.Deliveries,
+	}
+	for _, e := range d.Edits {
+		v.Edits = append(v.Edits, editView{editJSON: editJSON{Actor: e.Actor, Kind: e.Kind, From: e.From, To: e.To, Note: e.Note, At: e.CreatedAt},
+			FromTags: strings.Fields(e.From), ToTags: strings.Fields(e.To)})
 	}
 	for _, m := range d.Mentions {
 		mv := mentionView{
