@@ -7,7 +7,6 @@ import (
 	"github.com/feedbackbot/feedbackbot/store/storetest"
 )
 
-
 // TestAPICuration: PATCH /api/v1/requests/{key}, …/remove, …/restore and
 // ?tag=, on both databases.
 func TestAPICuration(t *testing.T) {
