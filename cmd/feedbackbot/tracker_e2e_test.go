@@ -306,11 +306,17 @@ func TestTrackerTransitionsEndToEnd(t *testing.T) {
 		c.wantStatus("FB-1", "planned", "alice")
 		// A pull request opened (not draft) that mentions the key links
 		// itself and makes the request in progress.
-		ans := c.github("pull_request", "", pull("opened", 20, "open", false, false, "Dark theme (FB-1)", "Fixes #12", ""))
+		opened := pull("opened", 20, "open", false, false, "Dark theme (FB-1)", "Fixes #12", "")
+		ans := c.github("pull_request", "delivery-20-opened", opened)
 		if !strings.Contains(ans, `"linked":["FB-1"]`) {
 			t.Fatalf("answer %s", ans)
 		}
+		c.github("pull_request", "delivery-20-opened", opened) // redelivered
 		c.wantStatus("FB-1", "in_progress", "github")
+		// Status notices (FEEDBACKBOT_NOTIFY_STATUSES, default planned and
+		// in_progress), once each.
+		c.replies(dark, "🗓️ FB-1 is planned", 1)
+		c.replies(dark, "🚧 FB-1 is in progress", 1)
 		// Two linked items: the merged pull request alone does not ship.
 		c.github("pull_request", "", pull("closed", 20, "closed", false, true, "Dark theme (FB-1)", "Fixes #12", "v2.3"))
 		c.wantStatus("FB-1", "in_progress", "github")
@@ -555,10 +561,14 @@ func TestTrackerSlackEndToEnd(t *testing.T) {
 				Deliveries struct{ Delivered, Total int } `json:"deliveries"`
 			}
 			json.NewDecoder(resp.Body).Decode(&d)
-			return d.Deliveries.Total == 1 && d.Deliveries.Delivered == 1
+			// The planned notice (FEEDBACKBOT_NOTIFY_STATUSES' default) and the ship.
+			return d.Deliveries.Total == 2 && d.Deliveries.Delivered == 2
 		})
 		if n := inThread("Shipped in v3.1"); n != 1 {
 			t.Fatalf("%d ship replies in the thread", n)
+		}
+		if n := inThread("is planned"); n != 1 {
+			t.Fatalf("%d planned notices in the thread", n)
 		}
 		if v := f.Violations(); len(v) > 0 {
 			t.Fatalf("fake Slack saw protocol violations: %v", v)
