@@ -104,8 +104,7 @@ func (e *Engine) afterCreate(ctx context.Context, req *Request, m *Mention, card
 			buttons = append(buttons, t.suggestionButtons(sugg.ID, candReqs)...)
 		}
 		if ref, ok := e.postInThread(ctx, m, text, buttons); ok {
-			e.saveCard(ctx, req.ID, ref)
-			e.recordShown(ctx, ref, OutMessage{Text: text, Buttons: buttons})
+			e.saveShownCard(ctx, req.ID, ref, OutMessage{Text: text, Buttons: buttons})
 			if sugg != nil {
 				if err := e.store.SetSuggestionMessage(ctx, sugg.ID, ref); err != nil {
 					return nil, err
@@ -131,6 +130,25 @@ func (e *Engine) postInThread(ctx context.Context, m *Mention, text string, butt
 		return MessageRef{}, false
 	}
 	return ref, true
+}
+
+// cardShowSaver is implemented by stores that save a new card and what it
+// shows in one write (store.DB): a capture then costs one write less.
+type cardShowSaver interface {
+	SaveCardShown(ctx context.Context, requestID int64, ref MessageRef, shown string) error
+}
+
+// saveShownCard is saveCard and recordShown for a card just posted.
+func (e *Engine) saveShownCard(ctx context.Context, reqID int64, ref MessageRef, msg OutMessage) {
+	cs, ok := e.store.(cardShowSaver)
+	if !ok || ref.ID == "" {
+		e.saveCard(ctx, reqID, ref)
+		e.recordShown(ctx, ref, msg)
+		return
+	}
+	if err := cs.SaveCardShown(ctx, reqID, ref, shownHash(msg)); err != nil {
+		e.log.Warn("save card", "err", err)
+	}
 }
 
 func (e *Engine) saveCard(ctx context.Context, reqID int64, ref MessageRef) {

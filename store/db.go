@@ -64,6 +64,8 @@ type DB struct {
 	health *health
 	// creates batches CreateRequest calls (group commit, group.go).
 	creates group[newCapture]
+	// cards batches SaveCard calls.
+	cards group[cardSave]
 }
 
 var _ bot.Store = (*DB)(nil)
@@ -143,9 +145,10 @@ func connect(ctx context.Context, dsn string, forMigrations bool) (*DB, error) {
 	}
 	s := &DB{db: db, dialect: dialect, conn: c, health: h, now: func() time.Time { return time.Now().UTC() }}
 	s.creates.run = s.createRequests
-	s.creates.parallel = 1 // SQLite: one writer at a time
+	s.cards.run = s.saveCards
+	s.creates.parallel, s.cards.parallel = 1, 1 // SQLite: one writer at a time
 	if dialect == DialectPostgres {
-		s.creates.parallel = 2
+		s.creates.parallel, s.cards.parallel = 2, 2
 	}
 	return s, nil
 }

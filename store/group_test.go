@@ -411,3 +411,140 @@ func TestCreateRequests_BatchCountsAsSingle(t *testing.T) {
 		}
 	})
 }
+
+// SaveCard batches: each card is saved as alone, a later card for the same
+// message replaces an earlier one, and a card of a request that does not
+// exist fails alone (ENOTFOUND).
+func TestSaveCards_Batch(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, dsn string) {
+		s := openForTest(t, dsn)
+		ctx := context.Background()
+		r1, r2 := capture("c1", "u1"), capture("c2", "u2")
+		for _, c := range []newCapture{r1, r2} {
+			if err := s.CreateRequest(ctx, c.r, c.m); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ref := func(id string) bot.MessageRef {
+			return bot.MessageRef{Platform: bot.PlatformSlack, Workspace: "T1", Channel: "C1", ID: id}
+		}
+		now := time.Now().UTC()
+		items := []cardSave{{requestID: r1.r.ID, ref: ref("x"), at: now}, {requestID: r2.r.ID, ref: ref("y"), at: now},
+			{requestID: r1.r.ID + 1000, ref: ref("z"), at: now}, {requestID: r2.r.ID, ref: ref("x"), at: now}}
+		for _, ordered := range []bool{false, true} {
+			var batch []*groupItem[cardSave]
+			for _, in := range items {
+				if ordered {
+					in.ref.ID += "-2"
+				}
+				batch = append(batch, &groupItem[cardSave]{ctx: ctx, in: in, done: make(chan struct{})})
+			}
+			if ordered {
+				// Without the failing card: one statement for the batch.
+				batch = append(batch[:2], batch[3])
+			}
+			s.saveCards(ctx, batch)
+			for i, it := range batch {
+				want := ""
+				if !ordered && i == 2 {
+					want = bot.ENOTFOUND
+				}
+				if got := bot.ErrorCode(it.err); got != want {
+					t.Fatalf("ordered %v item %d: %v, want %q", ordered, i, it.err, want)
+				}
+			}
+			suffix := ""
+			if ordered {
+				suffix = "-2"
+			}
+			for id, want := range map[string]int64{"x": r2.r.ID, "y": r2.r.ID} {
+				got, err := s.FindCard(ctx, bot.PlatformSlack, "T1", "C1", id+suffix)
+				if err != nil || got != want {
+					t.Fatalf("card %s%s: %d, %v; want %d", id, suffix, got, err, want)
+				}
+			}
+		}
+		if _, err := s.FindCard(ctx, bot.PlatformSlack, "T1", "C1", "z"); bot.ErrorCode(err) != bot.ENOTFOUND {
+			t.Fatalf("card of a missing request: %v", err)
+		}
+		// Through the group, concurrently.
+		var wg sync.WaitGroup
+		errs := make(chan error, 50)
+		for i := range 50 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs <- s.SaveCard(ctx, r1.r.ID, ref(fmt.Sprintf("g%d", i)))
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i := range 50 {
+			if got, err := s.FindCard(ctx, bot.PlatformSlack, "T1", "C1", fmt.Sprintf("g%d", i)); err != nil || got != r1.r.ID {
+				t.Fatalf("card g%d: %d, %v", i, got, err)
+			}
+		}
+	})
+}
+
+// SaveCardShown records what a new card shows in the same write; SaveCard
+// leaves what a card shows as it was; both alone and in batches.
+func TestSaveCardShown(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, dsn string) {
+		s := openForTest(t, dsn)
+		ctx := context.Background()
+		c := capture("c1", "u1")
+		if err := s.CreateRequest(ctx, c.r, c.m); err != nil {
+			t.Fatal(err)
+		}
+		ref := func(id string) bot.MessageRef {
+			return bot.MessageRef{Platform: bot.PlatformSlack, Workspace: "T1", Channel: "C1", ID: id}
+		}
+		shownOf := func(id string) string {
+			var v string
+			if err := s.db.Get(&v, s.db.Rebind(`SELECT shown FROM cards WHERE message_id = ?`), id); err != nil {
+				t.Fatal(err)
+			}
+			return v
+		}
+		now := time.Now().UTC()
+		// Alone (a batch of one) and in a batch of several.
+		for _, n := range []int{1, 3} {
+			var first, second []*groupItem[cardSave]
+			for i := range n {
+				id := fmt.Sprintf("n%d-%d", n, i)
+				first = append(first, &groupItem[cardSave]{ctx: ctx, in: cardSave{requestID: c.r.ID, ref: ref(id), at: now, shown: "h1", withShown: true}})
+				second = append(second, &groupItem[cardSave]{ctx: ctx, in: cardSave{requestID: c.r.ID, ref: ref(id), at: now}})
+			}
+			s.saveCards(ctx, first)
+			for i := range n {
+				if got := shownOf(fmt.Sprintf("n%d-%d", n, i)); got != "h1" || first[i].err != nil {
+					t.Fatalf("batch of %d: shown %q after SaveCardShown, %v", n, got, first[i].err)
+				}
+			}
+			s.saveCards(ctx, second)
+			for i := range n {
+				if got := shownOf(fmt.Sprintf("n%d-%d", n, i)); got != "h1" || second[i].err != nil {
+					t.Fatalf("batch of %d: shown %q after SaveCard, want it kept; %v", n, got, second[i].err)
+				}
+			}
+			for _, it := range first {
+				it.in.shown = "h2"
+			}
+			s.saveCards(ctx, first)
+			for i := range n {
+				if got := shownOf(fmt.Sprintf("n%d-%d", n, i)); got != "h2" {
+					t.Fatalf("batch of %d: shown %q after a second SaveCardShown", n, got)
+				}
+			}
+		}
+		if err := s.SaveCardShown(ctx, c.r.ID, ref("pub"), "h3"); err != nil || shownOf("pub") != "h3" {
+			t.Fatalf("SaveCardShown: %v, shown %q", err, shownOf("pub"))
+		}
+	})
+}
