@@ -27,6 +27,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"regexp"
 	"strconv"
 	"strings"
@@ -64,6 +65,10 @@ type Config struct {
 	// FlushEvery, when set, also delivers queued replies in the background
 	// (for work that arrives over HTTP while nobody types).
 	FlushEvery time.Duration
+	// LastNumber is the highest message number an earlier session on the
+	// same database used (store.DB.LastMessageNumber); numbering continues
+	// after it, so a new message never collides with a captured one.
+	LastNumber int64
 }
 
 type message struct {
@@ -84,7 +89,8 @@ type Adapter struct {
 
 	mu       sync.Mutex
 	lineMu   sync.Mutex // held while a line, or a background flush, runs
-	msgs     []*message // msgs[i] has id i+1
+	msgs     []*message // msgs[i] has id base+i+1
+	base     int
 	channel  string
 	team     map[string]bool
 	releases map[string]bool
@@ -109,6 +115,9 @@ func New(cfg Config, h Handler) *Adapter {
 		cfg.BotName = "feedbackbot"
 	}
 	a := &Adapter{cfg: cfg, h: h, channel: strings.TrimPrefix(cfg.Channel, "#")}
+	if cfg.LastNumber > 0 && cfg.LastNumber < math.MaxInt32 {
+		a.base = int(cfg.LastNumber)
+	}
 	if cfg.Team != nil {
 		a.team = set(cfg.Team)
 	}
@@ -369,7 +378,7 @@ func (a *Adapter) answer(u bot.User, resp *bot.Response, err error) {
 func (a *Adapter) add(m *message) *message {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	m.id = len(a.msgs) + 1
+	m.id = a.base + len(a.msgs) + 1
 	a.msgs = append(a.msgs, m)
 	return m
 }
@@ -377,10 +386,11 @@ func (a *Adapter) add(m *message) *message {
 func (a *Adapter) get(n int) *message {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if n < 1 || n > len(a.msgs) {
+	i := n - a.base - 1
+	if i < 0 || i >= len(a.msgs) {
 		return nil
 	}
-	return a.msgs[n-1]
+	return a.msgs[i]
 }
 
 func (a *Adapter) findButton(id string) *message {
@@ -442,10 +452,14 @@ func (a *Adapter) Post(ctx context.Context, out bot.OutMessage) (bot.MessageRef,
 	m := &message{channel: out.Channel, author: a.cfg.BotName, text: out.Text, bot: true, buttons: out.Buttons}
 	if out.ThreadID != "" {
 		n, err := strconv.Atoi(out.ThreadID)
-		if err != nil || a.get(n) == nil {
+		root := a.get(n)
+		// A thread of an earlier session (before LastNumber) is not in memory
+		// but is still where its replies belong.
+		earlier := err == nil && n >= 1 && n <= a.base
+		if err != nil || (root == nil && !earlier) {
 			return bot.MessageRef{}, &bot.PermanentError{Err: fmt.Errorf("no console message %q", out.ThreadID)}
 		}
-		if root := a.get(n); root.thread != 0 {
+		if root != nil && root.thread != 0 {
 			n = root.thread
 		}
 		m.thread = n

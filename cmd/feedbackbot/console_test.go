@@ -251,3 +251,35 @@ func TestConsoleRestartKeepsBoard(t *testing.T) {
 		mustContain(t, out, "1. FB-1 Webhooks for new requests · open · 2 people")
 	})
 }
+
+// TestConsoleNumbersContinueAcrossRestarts: a second session on the same
+// database numbers its messages after the first session's, so a new message
+// is not taken for an old captured one, and a ship reply still lands in the
+// old thread.
+func TestConsoleNumbersContinueAcrossRestarts(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, dsn string) {
+		first := runConsole(t, dsn, script(
+			"#ideas",
+			"alice: /feedback watch",
+			"bob: Dark mode for the board please",
+		))
+		mustContain(t, first, "[2] #ideas bob: Dark mode for the board please")
+		last := regexp.MustCompile(`(?m)^\[(\d+)`).FindAllStringSubmatch(first, -1)
+		if len(last) == 0 {
+			t.Fatalf("no numbered messages:\n%s", first)
+		}
+		n, _ := strconv.Atoi(last[len(last)-1][1])
+
+		second := runConsole(t, dsn, script(
+			"#ideas",
+			"carol: Export the board as CSV",
+			"alice: /feedback ship FB-1 v2",
+		))
+		next := "[" + strconv.Itoa(n+1) + "] #ideas carol: Export the board as CSV"
+		mustContain(t, second, next, "FB-2")
+		mustNotContain(t, second, "already on the board", "[1] #ideas carol")
+		if got := botPostsIn(second, 2, "Shipped in v2"); got != 1 {
+			t.Errorf("ship replies in the first session's thread 2 = %d, want 1\n%s", got, second)
+		}
+	})
+}

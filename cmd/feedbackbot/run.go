@@ -381,8 +381,13 @@ func (m *Main) serve(ctx context.Context) error {
 	}
 
 	if useConsole {
+		last, err := db.LastMessageNumber(runCtx, bot.PlatformConsole, console.DefaultWorkspace)
+		if err != nil {
+			return stopErr(ctx, err)
+		}
 		con := console.New(console.Config{
-			In: m.Stdin, Out: m.Stdout,
+			LastNumber: last,
+			In:         m.Stdin, Out: m.Stdout,
 			Team: splitList(cfg.ConsoleTeam), ReleaseLeads: splitList(cfg.ConsoleReleaseLeads),
 			Channel: cfg.ConsoleChannel, Prompt: isTerminal(m.Stdin), FlushEvery: time.Second,
 		}, eng)
