@@ -27,6 +27,11 @@ const (
 	StatusRolledBack Status = "rolled_back"
 )
 
+// Label is the status as people read it in chat ("in progress", "rolled
+// back"); the API, the board's filters and the command grammar keep the
+// identifiers (in_progress, rolled_back).
+func (s Status) Label() string { return strings.ReplaceAll(string(s), "_", " ") }
+
 // Valid reports whether s is a known status.
 func (s Status) Valid() bool {
 	switch s {

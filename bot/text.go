@@ -85,12 +85,12 @@ func groupThousands(n int) string {
 
 // Card is the compact request card posted on capture and shown by show.
 func (t Text) Card(r *Request) string {
-	return fmt.Sprintf("📌 %s: %s\nStatus: %s · %s · %s", t.Key(r.ID), r.Title, r.Status, peopleCount(r.Demand), orgCount(r.Orgs))
+	return fmt.Sprintf("📌 %s: %s\nStatus: %s · %s · %s", t.Key(r.ID), r.Title, r.Status.Label(), peopleCount(r.Demand), orgCount(r.Orgs))
 }
 
 // RequestLine is the one-line form of a request used in lists.
 func (t Text) RequestLine(r *Request) string {
-	return fmt.Sprintf("%s %s · %s · %s", t.Key(r.ID), r.Title, r.Status, peopleCount(r.Demand))
+	return fmt.Sprintf("%s %s · %s · %s", t.Key(r.ID), r.Title, r.Status.Label(), peopleCount(r.Demand))
 }
 
 // Detail renders a request with its mentions, duplicates, history and
@@ -148,7 +148,7 @@ func (t Text) Detail(d *RequestDetail) string {
 	if len(d.History) > 0 {
 		b.WriteString("\nHistory:")
 		for _, h := range d.History {
-			fmt.Fprintf(&b, "\n  • %s → %s by %s", h.From, h.To, h.Actor)
+			fmt.Fprintf(&b, "\n  • %s → %s by %s", h.From.Label(), h.To.Label(), h.Actor)
 			if h.Version != "" {
 				fmt.Fprintf(&b, " in %s", h.Version)
 			}
@@ -234,14 +234,14 @@ func (t Text) Tracked(r *TrackResult) string {
 	}
 	s := fmt.Sprintf("🔗 Linked %s to %s%s. I'll follow it: when it is done, the request ships and every thread hears about it.", t.Key(r.Request.ID), r.Link.URL, state)
 	if r.Status != nil {
-		s += fmt.Sprintf(" %s is now %s.", t.Key(r.Request.ID), r.Status.To)
+		s += fmt.Sprintf(" %s is now %s.", t.Key(r.Request.ID), r.Status.To.Label())
 	}
 	return s
 }
 
 // Untracked confirms /feedback untrack.
 func (t Text) Untracked(r *TrackResult) string {
-	return fmt.Sprintf("Unlinked %s from %s; its status stays %s.", t.Key(r.Request.ID), r.Link.URL, r.Request.Status)
+	return fmt.Sprintf("Unlinked %s from %s; its status stays %s.", t.Key(r.Request.ID), r.Link.URL, r.Request.Status.Label())
 }
 
 func (t Text) errNotTracked(id int64, url string) error {
@@ -280,7 +280,7 @@ func (t Text) Unmerged(r *UnmergeResult) string {
 
 // StatusSet confirms a status change.
 func (t Text) StatusSet(r *SetStatusResult) string {
-	return fmt.Sprintf("%s is now %s: %s.", t.Key(r.Request.ID), r.Change.To, r.Request.Title)
+	return fmt.Sprintf("%s is now %s: %s.", t.Key(r.Request.ID), r.Change.To.Label(), r.Request.Title)
 }
 
 // ---- channels ----
@@ -314,7 +314,7 @@ func (t Text) suggestionList(reqID int64, reqs []*Request, cands []Candidate) st
 	var b strings.Builder
 	fmt.Fprintf(&b, "🔎 Possible duplicates of %s:", t.Key(reqID))
 	for i, r := range reqs {
-		fmt.Fprintf(&b, "\n%d. %s: %s (%s, %s, score %.2f)", i+1, t.Key(r.ID), r.Title, r.Status, peopleCount(r.Demand), cands[i].Score)
+		fmt.Fprintf(&b, "\n%d. %s: %s (%s, %s, score %.2f)", i+1, t.Key(r.ID), r.Title, r.Status.Label(), peopleCount(r.Demand), cands[i].Score)
 		if why := cands[i].Reason; why != "" {
 			// Why it was suggested, so the team can judge at a glance.
 			b.WriteString(" — " + why)
@@ -489,7 +489,7 @@ func (t Text) errCapturedAs(r *Request) error {
 }
 
 func (t Text) errSameStatus(id int64, to Status) error {
-	return &Error{Code: ECONFLICT, Reason: ReasonSameStatus, IDs: []int64{id}, Message: fmt.Sprintf("%s is already %s.", t.Key(id), to)}
+	return &Error{Code: ECONFLICT, Reason: ReasonSameStatus, IDs: []int64{id}, Message: fmt.Sprintf("%s is already %s.", t.Key(id), to.Label())}
 }
 
 // Errors the use cases return for input they cannot take.

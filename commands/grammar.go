@@ -125,6 +125,9 @@ func Parse(prefix, text string) (*Command, error) {
 	first, rest := cutWord(text)
 	name := strings.ToLower(first)
 	if verb(name) == nil {
+		if err := didYouMean(prefix, text); err != nil {
+			return nil, err
+		}
 		return &Command{Verb: "new", Text: text}, nil
 	}
 	c := &Command{Verb: name}

@@ -176,3 +176,36 @@ func asBotError(err error, target **bot.Error) bool {
 	}
 	return ok
 }
+
+func TestParseDidYouMean(t *testing.T) {
+	for _, tt := range []struct{ in, says string }{
+		{"shw FB-1", "Did you mean `/feedback show`?"},
+		{"lsit planned", "Did you mean `/feedback list`?"},
+		{"serach dark mode", "Did you mean `/feedback search`?"},
+		{"mrege FB-1 into FB-2", "Did you mean `/feedback merge`?"},
+		{"frobnicate FB-1", "Did you mean `/feedback show FB-1`"},
+		{"FB-1 FB-2", "Did you mean `/feedback show FB-1`"},
+		{"frobnicate", "Unknown command \"frobnicate\""},
+	} {
+		t.Run(tt.in, func(t *testing.T) {
+			c, err := commands.Parse("FB", tt.in)
+			if bot.ErrorCode(err) != bot.EINVALID {
+				t.Fatalf("Parse(%q) = %+v, %v; want EINVALID (nothing captured)", tt.in, c, err)
+			}
+			if !strings.Contains(bot.ErrorMessage(err), tt.says) {
+				t.Errorf("Parse(%q) says %q, want %q", tt.in, bot.ErrorMessage(err), tt.says)
+			}
+		})
+	}
+	// Real feedback still becomes a request, also when it starts with a word
+	// one edit from a verb or names a key among other words.
+	for _, in := range []string{
+		"Dark mode please", "note that export fails on Safari", "stop sending emails at night",
+		"few of us need SSO", "like FB-12 but for the mobile app", "👍", "2fa",
+	} {
+		c, err := commands.Parse("FB", in)
+		if err != nil || c.Verb != "new" || c.Text != in {
+			t.Errorf("Parse(%q) = %+v, %v; want feedback text", in, c, err)
+		}
+	}
+}

@@ -22,15 +22,12 @@ func (r *Runner) list(ctx context.Context, c *Command) (*bot.Response, error) {
 		return nil, err
 	}
 	if len(reqs) == 0 {
-		if c.Tag != "" || c.Status != "" {
-			return &bot.Response{Text: "No requests match."}, nil
-		}
-		return &bot.Response{Text: "No requests yet."}, nil
+		return &bot.Response{Text: emptyList(c)}, nil
 	}
 	var b strings.Builder
 	what := "Requests"
 	if c.Status != "" {
-		what = "Requests " + string(c.Status)
+		what = "Requests " + c.Status.Label()
 	}
 	if c.Tag != "" {
 		what += " tagged #" + c.Tag
@@ -40,4 +37,17 @@ func (r *Runner) list(ctx context.Context, c *Command) (*bot.Response, error) {
 		fmt.Fprintf(&b, "\n%d. %s", i+1, r.e.Text().RequestLine(q))
 	}
 	return &bot.Response{Text: b.String()}, nil
+}
+
+// emptyList says that nothing matched, what was asked for and what to do.
+func emptyList(c *Command) string {
+	switch {
+	case c.Status == "" && c.Tag == "":
+		return "No requests yet. Send the first idea with /feedback <text>."
+	case c.Tag == "":
+		return fmt.Sprintf("No %s requests. /feedback list shows every request.", c.Status.Label())
+	case c.Status == "":
+		return fmt.Sprintf("No requests tagged #%s. /feedback list shows every request.", c.Tag)
+	}
+	return fmt.Sprintf("No %s requests tagged #%s. /feedback list shows every request.", c.Status.Label(), c.Tag)
 }

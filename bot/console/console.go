@@ -29,6 +29,7 @@ import (
 	"io"
 	"math"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -80,6 +81,10 @@ type message struct {
 	text    string
 	bot     bool
 	buttons []bot.Button
+	// gone are the ids of buttons an edit took away (a decided
+	// suggestion's): a click on one still reaches the engine, which says
+	// what was decided instead of "there is no button".
+	gone []string
 }
 
 // Adapter is the console platform.
@@ -234,7 +239,11 @@ func (a *Adapter) Line(ctx context.Context, line string) {
 	}
 	m := lineRe.FindStringSubmatch(line)
 	if m == nil {
-		a.printf("? Type \"name: text\" to post, \"#channel\" to switch channel; see /feedback help.\n")
+		if strings.HasPrefix(line, "/") {
+			a.printf("? Say who types it: \"alice: %s\" (\"alice: /feedback help\" lists the commands).\n", clipLine(line))
+			return
+		}
+		a.printf("? Type \"name: text\" to post as name (\"alice: I wish…\"), \"#channel\" to switch channel, \"alice: /feedback help\" for commands.\n")
 		return
 	}
 	user := a.user(m[1], m[2])
@@ -403,6 +412,11 @@ func (a *Adapter) findButton(id string) *message {
 			}
 		}
 	}
+	for i := len(a.msgs) - 1; i >= 0; i-- {
+		if slices.Contains(a.msgs[i].gone, id) {
+			return a.msgs[i]
+		}
+	}
 	return nil
 }
 
@@ -477,6 +491,9 @@ func (a *Adapter) Update(ctx context.Context, ref bot.MessageRef, out bot.OutMes
 		return &bot.PermanentError{Err: fmt.Errorf("no console bot message %q", ref.ID)}
 	}
 	a.mu.Lock()
+	for _, b := range m.buttons {
+		m.gone = append(m.gone, b.ID)
+	}
 	m.text, m.buttons = out.Text, out.Buttons
 	a.mu.Unlock()
 	a.printAs(m, strconv.Itoa(m.id)+" edited")
@@ -501,4 +518,12 @@ func (a *Adapter) FetchByLink(ctx context.Context, link string) (*bot.Message, e
 		return nil, bot.Errorf(bot.EINVALID, "Messages from bots are not captured.")
 	}
 	return a.botMessage(m), nil
+}
+
+// clipLine shortens an echoed input line.
+func clipLine(s string) string {
+	if r := []rune(s); len(r) > 60 {
+		return string(r[:60]) + "…"
+	}
+	return s
 }

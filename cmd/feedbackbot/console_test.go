@@ -283,3 +283,39 @@ func TestConsoleNumbersContinueAcrossRestarts(t *testing.T) {
 		}
 	})
 }
+
+// TestConsoleNewcomerReplies: mistyped commands capture nothing and say what
+// was meant; empty lists, statuses, a bare command and a click on a decided
+// suggestion each say what is true and what to do.
+func TestConsoleNewcomerReplies(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, dsn string) {
+		out := runConsole(t, dsn, script(
+			"alice: /feedback shw FB-1",
+			"alice: /feedback frobnicate",
+			"alice: /feedback FB-1 FB-2",
+			"alice: /feedback list",
+			"/feedback help",
+			"alice: /feedback Export the board as CSV files",
+			"bob: /feedback Export the board to CSV please",
+			"alice: /feedback list planned",
+			"alice: /feedback status FB-1 in_progress",
+			"alice: /feedback show FB-1",
+			"alice: click dismiss:1",
+			"carol: click dismiss:1",
+		))
+		mustContain(t, out,
+			"→ alice: ⚠ Did you mean `/feedback show`? Nothing was captured.",
+			"→ alice: ⚠ Unknown command \"frobnicate\": nothing was captured.",
+			"→ alice: ⚠ Did you mean `/feedback show FB-1`",
+			"→ alice: No requests yet. Send the first idea with /feedback <text>.",
+			"? Say who types it: \"alice: /feedback help\"",
+			"→ alice: No planned requests. /feedback list shows every request.",
+			"FB-1 is now in progress: Export the board as CSV files.",
+			"Status: in progress",
+			"→ carol: Already decided:",
+		)
+		mustNotContain(t, out, "There is no button", "in_progress:", "Status: in_progress", "shw FB-1 · open")
+		// Only the two real ideas became requests.
+		mustNotContain(t, out, "FB-3")
+	})
+}
