@@ -84,7 +84,7 @@ func TestEngineEditModal(t *testing.T) {
 	if r := e.command(t, generalID, tina, "request remove", o("key", "FB-1"), o("reason", "noise")); !strings.Contains(r.Content, "Removed FB-1") {
 		t.Fatalf("remove: %+v", r)
 	}
-	if r := e.command(t, generalID, tina, "list", o("tag", "ui")); r.Content != "No requests match." {
+	if r := e.command(t, generalID, tina, "list", o("tag", "ui")); r.Content != "No requests tagged #ui. /feedback list shows every request." {
 		t.Fatalf("list after remove: %+v", r)
 	}
 	if r := e.command(t, generalID, tina, "request restore", o("key", "FB-1")); !strings.Contains(r.Content, "Restored FB-1") {

@@ -49,7 +49,7 @@ func TestConsoleAnnouncements(t *testing.T) {
 			"🚀 Shipped FB-1, FB-2 in v2.4. Notified 2 threads: 2 delivered, 0 failed.",
 			"→ alice: Rolled back FB-1, FB-2 in v2.4; notifying 2 threads.",
 			"↩️ Rolled back FB-1, FB-2 in v2.4. Notified 2 threads: 2 delivered, 0 failed.",
-			"Status: rolled_back",
+			"Status: rolled back",
 		)
 		if n := countLines(out, "Notified 2 threads"); n != 2 {
 			t.Errorf("final progress edits %d, want one per release\n%s", n, out)

@@ -56,7 +56,7 @@ func TestConsoleCuration(t *testing.T) {
 			"🏷️ FB-1 tags: #ui.",
 			"Requests tagged #ui (1 of 1, by demand):\n    1. FB-1 Dark mode for the dashboard",
 			"Requests open tagged #ui (1 of 1, by demand):",
-			"→ alice: No requests match.",
+			"→ alice: No planned requests tagged #ui. /feedback list shows every request.",
 			"🗑️ Removed FB-2 from the board: Buy cheap watches at example.com. Reason: spam /feedback restore FB-2 puts it back.",
 			"FB-2 is already removed.",
 			"🗑️ FB-2 is removed from the board (/feedback restore FB-2 puts it back).",
