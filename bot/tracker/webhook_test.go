@@ -62,6 +62,27 @@ func TestGitHubSignature(t *testing.T) {
 			t.Fatalf("%d %s", a.Code, a.Body)
 		}
 	})
+	t.Run("no delivery id", func(t *testing.T) {
+		a := e.post("/webhooks/github", closed, map[string]string{"X-GitHub-Event": "issues", "X-Hub-Signature-256": ghSign(ghSecret, closed)})
+		if a.Code != http.StatusBadRequest {
+			t.Fatalf("%d %s", a.Code, a.Body)
+		}
+		e.wantStatus(r.ID, bot.StatusOpen)
+	})
+	t.Run("not that event", func(t *testing.T) {
+		body := []byte(`{"action":"closed","issue":"twelve"}`)
+		a := e.post("/webhooks/github", body, map[string]string{"X-GitHub-Event": "issues", "X-GitHub-Delivery": newDelivery(), "X-Hub-Signature-256": ghSign(ghSecret, body)})
+		if a.Code != http.StatusBadRequest {
+			t.Fatalf("%d %s", a.Code, a.Body)
+		}
+	})
+	t.Run("no event header", func(t *testing.T) {
+		a := e.post("/webhooks/github", closed, map[string]string{"X-GitHub-Delivery": newDelivery(), "X-Hub-Signature-256": ghSign(ghSecret, closed)})
+		if a.Code != http.StatusOK || !a.Out.Ignored {
+			t.Fatalf("%d %s", a.Code, a.Body)
+		}
+		e.wantStatus(r.ID, bot.StatusOpen)
+	})
 	t.Run("unknown event", func(t *testing.T) {
 		a := e.github("star", closed)
 		if !a.Out.Ignored {
