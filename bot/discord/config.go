@@ -45,6 +45,10 @@ type Config struct {
 	// deferred (Discord invalidates interactions not answered within 3 s).
 	// Default 2 s.
 	AckAfter time.Duration
+	// FormAckAfter is AckAfter for a click on a form button (bot.IsFormButton):
+	// a modal must be the first answer, so the handler gets longer before
+	// the click is deferred (and answered with text instead). Default 2.5 s.
+	FormAckAfter time.Duration
 	// HandlerTimeout bounds the handling of one event. Default 5 minutes
 	// (interaction tokens stay valid for 15).
 	HandlerTimeout time.Duration
@@ -88,6 +92,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.AckAfter <= 0 {
 		c.AckAfter = 2 * time.Second
+	}
+	if c.FormAckAfter <= 0 {
+		c.FormAckAfter = 2500 * time.Millisecond
 	}
 	if c.HandlerTimeout <= 0 {
 		c.HandlerTimeout = 5 * time.Minute

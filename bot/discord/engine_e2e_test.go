@@ -33,12 +33,12 @@ func newEngineEnv(t *testing.T) *engineEnv {
 // newEngineEnvWith is newEngineEnv with another duplicate scorer (nil: the
 // real index) and, when log is set, that logger for the engine and the
 // adapter.
-func newEngineEnvWith(t *testing.T, scorer bot.Scorer, log *slog.Logger) *engineEnv {
+func newEngineEnvWith(t *testing.T, scorer bot.Scorer, log *slog.Logger, opts ...envOption) *engineEnv {
 	t.Helper()
 	if log == nil {
 		log = testLogger(t)
 	}
-	e := newEnv(t, func(c *Config, _ *discordtest.Options) { c.Logger = log })
+	e := newEnv(t, append([]envOption{func(c *Config, _ *discordtest.Options) { c.Logger = log }}, opts...)...)
 	e.fake.AddChannel(discordtest.Channel{ID: randomID, Type: discordtest.ChannelText, GuildID: guildID, Name: "random"})
 	ctx, cancel := context.WithCancel(context.Background())
 	db, err := store.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "fb.db"))

@@ -122,7 +122,11 @@ func (a *Adapter) onInteraction(ctx context.Context, i *discordgo.Interaction) {
 		a.log.Info("ignoring unsupported interaction", "type", int(i.Type), "id", i.ID)
 		return
 	}
-	t := time.NewTimer(a.cfg.AckAfter)
+	wait := a.cfg.AckAfter
+	if d, ok := i.Data.(discordgo.MessageComponentInteractionData); ok && bot.IsFormButton(d.CustomID) {
+		wait = max(wait, a.cfg.FormAckAfter)
+	}
+	t := time.NewTimer(wait)
 	defer t.Stop()
 	done := make(chan result, 1)
 	go func() {

@@ -2,6 +2,8 @@ package discord
 
 import (
 	"strings"
+
+	"github.com/feedbackbot/feedbackbot/internal/discordtest"
 	"testing"
 	"time"
 )
@@ -12,7 +14,13 @@ import (
 // submit interaction → the request and its card edited. It also runs the
 // /feedback request group.
 func TestEngineEditModal(t *testing.T) {
-	e := newEngineEnv(t)
+	// The modal must be the first answer to the click: give a loaded test
+	// machine time before the click is deferred (Discord's 3 s is the
+	// product's bound, checked by the fake's default elsewhere).
+	e := newEngineEnvWith(t, nil, nil, func(c *Config, o *discordtest.Options) {
+		c.FormAckAfter = 30 * time.Second
+		o.InteractionDeadline = 60 * time.Second
+	})
 	f := e.fake
 	if r := e.command(t, generalID, tina, "watch"); !strings.Contains(r.Content, "Watching") {
 		t.Fatalf("watch: %+v", r)

@@ -175,7 +175,9 @@ func newHarnessWith(t *testing.T, socket bool, scorer bot.Scorer, logw io.Writer
 	cnt := &counter{h: eng, n: map[string]int{}}
 
 	o := f.Options()
-	acfg := fbslack.Config{BotToken: o.BotToken, APIURL: f.APIURL(), SigningSecret: "s3cret", ReleaseLeads: []string{"U5"}, Logger: log}
+	// FormTimeout: a loaded test machine must not turn a slow save into a
+	// refusal (the product answers within Slack's 3 s by default).
+	acfg := fbslack.Config{BotToken: o.BotToken, APIURL: f.APIURL(), SigningSecret: "s3cret", ReleaseLeads: []string{"U5"}, Logger: log, FormTimeout: 30 * time.Second}
 	if socket {
 		acfg.AppToken = o.AppToken
 	}

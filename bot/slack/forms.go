@@ -12,8 +12,8 @@ import (
 	"github.com/feedbackbot/feedbackbot/bot"
 )
 
-// formTimeout bounds the handling of a view_submission, which Slack needs
-// answered (with its response_action) within 3 s.
+// formTimeout is the default Config.FormTimeout: Slack needs a
+// view_submission answered (with its response_action) within 3 s.
 const formTimeout = 2500 * time.Millisecond
 
 // Slack's limits on a modal: title, submit and close at most 24 characters;
@@ -95,7 +95,11 @@ func formValues(v slack.View) map[string]string {
 // to answer Slack with: nil closes the modal, {"response_action":"errors"}
 // shows field errors and keeps it open.
 func (a *Adapter) submitForm(ctx context.Context, cb slack.InteractionCallback) []byte {
-	ctx, cancel := context.WithTimeout(ctx, formTimeout)
+	limit := a.cfg.FormTimeout
+	if limit <= 0 {
+		limit = formTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
 	ws := a.workspace(ctx, cb.Team.ID)
 	ev := &bot.Event{

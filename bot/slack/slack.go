@@ -94,6 +94,9 @@ type Config struct {
 	// messages per second with bursts of one second's worth (bot.Throttle).
 	// 0, the default, sets no workspace-wide cap: see Adapter.PostRate.
 	PostRate float64
+	// FormTimeout bounds the handling of a view_submission, which Slack
+	// needs answered within 3 s. Default 2.5 s.
+	FormTimeout time.Duration
 }
 
 // People is the part of the store the adapter tells about people
