@@ -103,6 +103,16 @@ func TestVocabularyMatching(t *testing.T) {
 		{"Upgrade Netty", []string{"upgrade"}},
 		{"Bump netty", []string{"upgrade"}},
 		{"a dark room", nil},
+		// Stems of common words are not concepts.
+		{"the page loads slowly when paging", nil},
+		{"access denied", nil},
+		{"a local file", nil},
+		{"set the value in settings", nil},
+		{"the document and its documentation", nil},
+		{"I prefer the old preferences", nil},
+		{"translate the exception", nil},
+		{"Screen readers cannot read it", []string{"accessibility"}},
+		{"docs are wrong", []string{"documentation"}},
 		{"single file", nil},
 	} {
 		got := conceptsOf(tc.text)
