@@ -125,7 +125,7 @@ func (s *Service) Keys(texts ...string) []int64 {
 	return ids
 }
 
-// Change is one status change a delivery made, for the webhook's answer.
+// ChangeMade is one status change a delivery asked for, for the webhook's answer.
 type ChangeMade struct {
 	Key  string     `json:"key"`
 	From bot.Status `json:"from"`
