@@ -44,6 +44,7 @@ Usage:
   feedbackbot migrate up|down|status   apply, roll back one, or list database migrations
   feedbackbot dedup eval --corpus FILE --queries FILE [--baseline bm25|order] [--json]
   feedbackbot bench capture|api|seed|startup   load harness (docs/performance.md)
+  feedbackbot import companies FILE.csv  create or update companies (header name,domains,plan,mrr; domains space-separated)
   feedbackbot healthcheck [--live]     exit 0 if the bot on FEEDBACKBOT_HTTP_ADDR is ready (/readyz; --live: /healthz)
   feedbackbot version                  print the version (also: feedbackbot --version)
 
@@ -147,6 +148,8 @@ func (m *Main) ParseFlags(args []string) error {
 		return nil
 	case "healthcheck":
 		return m.parseHealthcheck(args)
+	case "import":
+		return m.parseImport(args)
 	case "version", "help":
 		if len(args) > 0 {
 			return fmt.Errorf("%w: unexpected argument %q", errUsage, args[0])
@@ -233,6 +236,8 @@ func (m *Main) Run(ctx context.Context) error {
 		return m.bench(ctx, m.args)
 	case "healthcheck":
 		return m.healthcheck(ctx)
+	case "import companies":
+		return m.importCompanies(ctx, m.args[0])
 	}
 	return m.serve(ctx)
 }
