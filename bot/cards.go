@@ -51,7 +51,7 @@ func shownHash(msg OutMessage) string {
 // s is the suggestion the card's message shows, when the caller has it (nil:
 // looked up).
 func (e *Engine) renderCard(ctx context.Context, c *Card, root *Request, s *Suggestion) OutMessage {
-	t := e.Text()
+	t := e.TextFor(ctx, c.Platform, c.Workspace, c.Channel)
 	var b strings.Builder
 	b.WriteString(t.Card(root))
 	if len(root.Tags) > 0 {

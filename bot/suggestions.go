@@ -67,7 +67,7 @@ func (e *Engine) candidates(ctx context.Context, req *Request) ([]Candidate, []*
 // afterCreate indexes a new request, runs the duplicate check and posts the
 // card (with the suggestion, if any) in the mention's thread.
 func (e *Engine) afterCreate(ctx context.Context, req *Request, m *Mention, card bool) (*CaptureResult, error) {
-	t := e.Text()
+	t := e.TextFor(ctx, m.Platform, m.Workspace, m.Channel)
 	cands, candReqs, err := e.candidates(ctx, req)
 	if err != nil {
 		return nil, err

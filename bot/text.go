@@ -19,6 +19,11 @@ import (
 type Text struct {
 	// Prefix is the request key prefix ("FB").
 	Prefix string
+	// Shared is set for a channel shared with other organisations (Slack
+	// Connect): cards and replies there show the title, key, status and
+	// number of people, never organisation or company names, counts of
+	// them, values or internal notes (see Engine.TextFor).
+	Shared bool
 }
 
 // Text returns the presenter for the engine's key prefix.
@@ -85,6 +90,9 @@ func groupThousands(n int) string {
 
 // Card is the compact request card posted on capture and shown by show.
 func (t Text) Card(r *Request) string {
+	if t.Shared {
+		return fmt.Sprintf("📌 %s: %s\nStatus: %s · %s", t.Key(r.ID), r.Title, r.Status.Label(), peopleCount(r.Demand))
+	}
 	return fmt.Sprintf("📌 %s: %s\nStatus: %s · %s · %s", t.Key(r.ID), r.Title, r.Status.Label(), peopleCount(r.Demand), orgCount(r.Orgs))
 }
 
@@ -105,6 +113,11 @@ func (t Text) Detail(d *RequestDetail) string {
 		fmt.Fprintf(&b, "🗑️ %s is removed from the board (/feedback restore %s puts it back).\n", t.Key(r.ID), t.Key(r.ID))
 	}
 	b.WriteString(t.Card(r))
+	if t.Shared {
+		// A shared channel sees the card only: no mentions (authors and
+		// their organisations), history notes or links.
+		return b.String()
+	}
 	fmt.Fprintf(&b, " · %s", plural(r.Mentions, "mention"))
 	if len(r.Tags) > 0 {
 		fmt.Fprintf(&b, "\nTags: %s", t.TagList(r.Tags))
@@ -270,6 +283,9 @@ func (t Text) Unvoted(r *VoteResult) string {
 
 // Merged confirms a merge.
 func (t Text) Merged(r *MergeResult) string {
+	if t.Shared {
+		return fmt.Sprintf("🔗 Merged %s into %s: %s (%s).", t.Key(r.Merged), t.Key(r.Into.ID), r.Into.Title, peopleCount(r.Into.Demand))
+	}
 	return fmt.Sprintf("🔗 Merged %s into %s: %s (%s, %s).", t.Key(r.Merged), t.Key(r.Into.ID), r.Into.Title, peopleCount(r.Into.Demand), orgCount(r.Into.Orgs))
 }
 

@@ -12,5 +12,5 @@ func (r *Runner) merge(ctx context.Context, ev *bot.Event, c *Command) (*bot.Res
 	if err != nil {
 		return nil, err
 	}
-	return reply(r.e.Text().Merged(res)), nil
+	return reply(r.e.TextFor(ctx, ev.Platform, ev.Workspace, ev.Channel).Merged(res)), nil
 }

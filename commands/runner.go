@@ -39,7 +39,7 @@ func (r *Runner) Run(ctx context.Context, ev *bot.Event) (*bot.Response, error) 
 	case "list", "top":
 		return r.list(ctx, c)
 	case "show":
-		return r.show(ctx, c)
+		return r.show(ctx, ev, c)
 	case "search":
 		return r.search(ctx, c)
 	case "vote":

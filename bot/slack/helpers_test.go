@@ -32,6 +32,7 @@ type fakeAPI struct {
 	reacts   []string
 	permaErr error
 	views    []slack.ModalViewRequest
+	shared   map[string]bool // channels shared with other organisations
 }
 
 // sent is a message call decoded with slack.UnsafeApplyMsgOptions.
@@ -295,4 +296,14 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+func (f *fakeAPI) GetConversationInfoContext(_ context.Context, in *slack.GetConversationInfoInput) (*slack.Channel, error) {
+	f.record("conversations.info")
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ch := &slack.Channel{}
+	ch.ID = in.ChannelID
+	ch.IsExtShared = f.shared[in.ChannelID]
+	return ch, nil
 }

@@ -18,7 +18,7 @@ func TestManifest(t *testing.T) {
 		"/slack/events", "/slack/interactions", "/slack/commands",
 		"- app_mention\n", "- message.channels\n", "- message.groups\n", "- reaction_added\n", "- reaction_removed\n",
 		"- app_mentions:read", "- channels:history", "- groups:history", "- chat:write", "- commands",
-		"- reactions:read", "- reactions:write", "- users:read", "- users:read.email", "- usergroups:read",
+		"- reactions:read", "- reactions:write", "- users:read", "- users:read.email", "- channels:read", "- groups:read", "- usergroups:read",
 	} {
 		if !strings.Contains(m, want) {
 			t.Errorf("manifest.yaml lacks %q", want)

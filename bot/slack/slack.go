@@ -120,6 +120,7 @@ type Adapter struct {
 
 	self   selfCache
 	users  *lru.Cache[string, slack.User]
+	shared *lru.Cache[string, bool] // channel id → shared with other organisations
 	groups *lru.Cache[string, map[string]bool]
 	seen   *lru.Cache[string, struct{}]
 
@@ -139,6 +140,8 @@ var (
 	_ bot.Reactor  = (*Adapter)(nil)
 	_ bot.Pacer    = (*Adapter)(nil)
 	_ bot.Throttle = (*Adapter)(nil)
+
+	_ bot.SharedChannels = (*Adapter)(nil)
 )
 
 // New returns an adapter. It does no I/O. It returns EINVALID when the bot
@@ -190,6 +193,7 @@ func newAdapter(cfg Config, api slackAPI, h Handler, log *slog.Logger) *Adapter 
 		apiURL: DefaultAPIURL,
 		now:    time.Now,
 		users:  lru.New[string, slack.User](maxUsers, userTTL),
+		shared: lru.New[string, bool](maxUsers, userTTL),
 		groups: lru.New[string, map[string]bool](64, groupTTL),
 		seen:   lru.New[string, struct{}](dedupSize, dedupTTL),
 		jobs:   newJobRunner(maxWorkers, log),

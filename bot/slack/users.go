@@ -125,3 +125,24 @@ func (a *Adapter) linkEmail(ctx context.Context, u slack.User) {
 		a.log.Warn("linking a Slack profile email failed", "user", u.ID, "err", bot.ErrorMessage(err))
 	}
 }
+
+// IsSharedChannel reports whether a channel is shared with other
+// organisations (Slack Connect: conversations.info is_ext_shared or
+// is_pending_ext_shared), cached like users. When Slack cannot say, the
+// channel counts as shared: redaction fails closed.
+func (a *Adapter) IsSharedChannel(ctx context.Context, workspace, channel string) bool {
+	if channel == "" {
+		return false
+	}
+	if v, ok := a.shared.GetAt(channel, a.now()); ok {
+		return v
+	}
+	ch, err := a.api.GetConversationInfoContext(ctx, &slack.GetConversationInfoInput{ChannelID: channel})
+	if err != nil {
+		a.log.Warn("slack conversations.info failed; treating the channel as shared", "channel", channel, "err", err)
+		return true
+	}
+	v := ch.IsExtShared || ch.IsPendingExtShared
+	a.shared.PutAt(channel, v, a.now())
+	return v
+}

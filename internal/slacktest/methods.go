@@ -54,6 +54,10 @@ var DefaultMethods = map[string]MethodSpec{
 		Required: []string{"channel"},
 		Known:    []string{"channel", "latest", "oldest", "inclusive", "limit", "cursor", "include_all_metadata"},
 	},
+	"conversations.info": {
+		Required: []string{"channel"},
+		Known:    []string{"channel", "include_locale", "include_num_members"},
+	},
 	"conversations.replies": {
 		Required: []string{"channel", "ts"},
 		Known:    []string{"channel", "ts", "latest", "oldest", "inclusive", "limit", "cursor", "include_all_metadata"},

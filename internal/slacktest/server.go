@@ -45,6 +45,8 @@ type User struct {
 	// guest.
 	Restricted      bool
 	UltraRestricted bool
+	// Email is profile.email (what users:read.email shows); "" for none.
+	Email string
 }
 
 // Button is a button of a Block Kit actions block.
@@ -105,26 +107,27 @@ type Server struct {
 	methods map[string]MethodSpec
 	start   time.Time
 
-	mu         sync.Mutex
-	users      map[string]User
-	groups     map[string][]string
-	msgs       map[string]*Message // channel + "/" + ts
-	order      []*Message          // every message, in creation order
-	posts      []Message           // chat.postMessage results, in order
-	updates    []Message           // state after each chat.update
-	ephemerals []Ephemeral
-	responses  []Response
-	reactions  []Reaction
-	calls      []Call
-	violations []string
-	rateLimits map[string]*rateLimit
-	failNext   map[string][]string
-	chanErrs   map[string]string
-	respURLs   map[string]int // response_url id -> uses
-	triggers   map[string]*trigger
-	views      []*View
-	tsSeq      int
-	idSeq      int
+	mu             sync.Mutex
+	users          map[string]User
+	groups         map[string][]string
+	msgs           map[string]*Message // channel + "/" + ts
+	sharedChannels map[string]bool     // conversations.info is_ext_shared
+	order          []*Message          // every message, in creation order
+	posts          []Message           // chat.postMessage results, in order
+	updates        []Message           // state after each chat.update
+	ephemerals     []Ephemeral
+	responses      []Response
+	reactions      []Reaction
+	calls          []Call
+	violations     []string
+	rateLimits     map[string]*rateLimit
+	failNext       map[string][]string
+	chanErrs       map[string]string
+	respURLs       map[string]int // response_url id -> uses
+	triggers       map[string]*trigger
+	views          []*View
+	tsSeq          int
+	idSeq          int
 
 	sock *socketState
 }
@@ -507,6 +510,7 @@ func (s *Server) handlers() map[string]apiHandler {
 		"usergroups.users.list": s.usergroupMembers,
 		"conversations.history": s.history,
 		"conversations.replies": s.replies,
+		"conversations.info":    s.conversationInfo,
 		"reactions.add":         s.reactionsAdd,
 		"views.open":            s.viewsOpen,
 		"views.update":          s.viewsUpdate,
@@ -605,7 +609,33 @@ func (s *Server) usersInfo(p url.Values) (map[string]any, *apiError) {
 	return map[string]any{"user": map[string]any{
 		"id": u.ID, "team_id": u.TeamID, "name": u.Name, "real_name": u.DisplayName,
 		"is_restricted": u.Restricted, "is_ultra_restricted": u.UltraRestricted,
-		"profile": map[string]any{"display_name": u.DisplayName, "real_name": u.DisplayName, "team": u.TeamID},
+		"profile": profile(u),
+	}}, nil
+}
+
+func profile(u User) map[string]any {
+	p := map[string]any{"display_name": u.DisplayName, "real_name": u.DisplayName, "team": u.TeamID}
+	if u.Email != "" {
+		p["email"] = u.Email
+	}
+	return p
+}
+
+// ShareChannel marks a channel as shared with other organisations (Slack
+// Connect): conversations.info answers is_ext_shared true.
+func (s *Server) ShareChannel(channel string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.sharedChannels == nil {
+		s.sharedChannels = map[string]bool{}
+	}
+	s.sharedChannels[channel] = true
+}
+
+func (s *Server) conversationInfo(p url.Values) (map[string]any, *apiError) {
+	ch := p.Get("channel")
+	return map[string]any{"channel": map[string]any{
+		"id": ch, "is_channel": true, "is_ext_shared": s.sharedChannels[ch], "is_shared": s.sharedChannels[ch],
 	}}, nil
 }
 
