@@ -37,7 +37,7 @@ func (m *Main) parseImport(args []string) error {
 	m.Config = DefaultConfig()
 	fs, err := m.Config.load("import companies", rest, m.Getenv, m.Stderr, func(fs *flag.FlagSet) {
 		fs.Usage = func() {
-			fmt.Fprintln(fs.Output(), importUsage+"\n")
+			fmt.Fprint(fs.Output(), importUsage+"\n\n")
 			fs.PrintDefaults()
 		}
 	})
