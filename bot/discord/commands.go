@@ -44,6 +44,16 @@ const (
 // describe|tag|untag|remove|restore|track|untrack.
 const GroupRequest = "request"
 
+// GroupPerson is the subcommand group of the person verbs: /feedback person
+// link|split|show (the text verbs same-person, split-person and person).
+const GroupPerson = "person"
+
+// Options of the person group.
+const (
+	optUser  = "user"
+	optOther = "other"
+)
+
 func strOpt(name, desc string, required bool, choices ...string) *discordgo.ApplicationCommandOption {
 	o := &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionString, Name: name, Description: desc, Required: required}
 	for _, c := range choices {
@@ -81,7 +91,7 @@ func applicationCommands() []*discordgo.ApplicationCommand {
 				sub("new", "Capture feedback", text),
 				sub("list", "List requests",
 					strOpt(optStatus, "Only requests in this status", false, "open", "planned", "in_progress", "shipped", "declined", "rolled_back"),
-					strOpt(optSort, "Order", false, "demand", "new"),
+					strOpt(optSort, "Order", false, "demand", "new", "value"),
 					strOpt(optTag, "Only requests with this tag", false)),
 				sub("top", "Most wanted requests", &discordgo.ApplicationCommandOption{
 					Type: discordgo.ApplicationCommandOptionInteger, Name: optCount, Description: "How many", MinValue: &minCount, MaxValue: 50}),
@@ -103,6 +113,7 @@ func applicationCommands() []*discordgo.ApplicationCommand {
 				sub("releases", "Read release announcements in a channel (team)", channel("Channel (default: this one)")),
 				sub("help", "How to use feedbackbot"),
 				requestGroup(key),
+				personGroup(),
 			},
 		},
 		{
@@ -137,13 +148,66 @@ func requestGroup(key func(string) *discordgo.ApplicationCommandOption) *discord
 	}
 }
 
+// personGroup is the "person" subcommand group: the team links, splits and
+// looks up people.
+func personGroup() *discordgo.ApplicationCommandOption {
+	user := func(desc string) *discordgo.ApplicationCommandOption {
+		return &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionUser, Name: optUser, Description: desc, Required: true}
+	}
+	return &discordgo.ApplicationCommandOption{
+		Type: discordgo.ApplicationCommandOptionSubCommandGroup, Name: GroupPerson, Description: "Link, split and look up people (team)",
+		Options: []*discordgo.ApplicationCommandOption{
+			sub("link", "Count two accounts as one person (team)", user("A member"),
+				strOpt(optOther, "The same person elsewhere: a mention, email:jane@example.com, slack:U123, api:<source>:<user>", true)),
+			sub("split", "Make an account a person of its own again (team)", user("A member")),
+			sub("show", "A person's accounts and requests (team)", user("A member")),
+		},
+	}
+}
+
+// personText rebuilds the text command of a "person" group subcommand:
+// "same-person <@1> email:jane@example.com", "split-person <@1>",
+// "person <@1>".
+func personText(s *discordgo.ApplicationCommandInteractionDataOption) (string, error) {
+	vals := make(map[string]string, len(s.Options))
+	for _, o := range s.Options {
+		if o != nil {
+			vals[o.Name] = optionString(o)
+		}
+	}
+	u := strings.Fields(vals[optUser])
+	if len(u) != 1 {
+		return "", bot.Errorf(bot.EINVALID, "Pick a member.")
+	}
+	who := u[0]
+	if !strings.HasPrefix(who, "<@") {
+		who = "<@" + who + ">"
+	}
+	switch s.Name {
+	case "link":
+		o := strings.Fields(vals[optOther])
+		if len(o) != 1 {
+			return "", bot.Errorf(bot.EINVALID, "Name the other account in one word: a mention, email:…, slack:U123 or api:<source>:<user>.")
+		}
+		return "same-person " + who + " " + o[0], nil
+	case "split":
+		return "split-person " + who, nil
+	case "show":
+		return "person " + who, nil
+	}
+	return "", bot.Errorf(bot.EINVALID, "Unknown subcommand %q.", s.Name)
+}
+
 // commandText rebuilds the text command the core parses from a /feedback
 // subcommand and its options, e.g. "ship FB-1 FB-2 v2.4 -- note".
 func commandText(opts []*discordgo.ApplicationCommandInteractionDataOption) (string, error) {
 	if len(opts) == 1 && opts[0] != nil && opts[0].Type == discordgo.ApplicationCommandOptionSubCommandGroup {
 		g := opts[0]
-		if g.Name != GroupRequest || len(g.Options) != 1 || g.Options[0] == nil || g.Options[0].Type != discordgo.ApplicationCommandOptionSubCommand {
+		if (g.Name != GroupRequest && g.Name != GroupPerson) || len(g.Options) != 1 || g.Options[0] == nil || g.Options[0].Type != discordgo.ApplicationCommandOptionSubCommand {
 			return "", bot.Errorf(bot.EINVALID, "Pick a /%s %s subcommand.", CommandName, g.Name)
+		}
+		if g.Name == GroupPerson {
+			return personText(g.Options[0])
 		}
 		return groupText(g.Options[0])
 	}

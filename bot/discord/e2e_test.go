@@ -65,7 +65,7 @@ func TestE2EConnectAndRegister(t *testing.T) {
 	}
 	subs := map[string][]string{}
 	for _, s := range cmds[0].Options {
-		if s.Type == 2 && s.Name == "request" { // the curation group, checked in TestE2ECurationCommands
+		if s.Type == 2 && (s.Name == "request" || s.Name == "person") { // the groups, checked in TestE2ECurationCommands and TestPersonGroupText
 			continue
 		}
 		if s.Type != 1 {

@@ -852,3 +852,56 @@ func TestGatewayDialerIdleTimeout(t *testing.T) {
 		t.Fatalf("read from a silent gateway failed only after %v", d)
 	}
 }
+
+// TestPersonGroupText: /feedback person link|split|show become the text
+// verbs same-person, split-person and person.
+func TestPersonGroupText(t *testing.T) {
+	s := func(name string, v any) *discordgo.ApplicationCommandInteractionDataOption {
+		return &discordgo.ApplicationCommandInteractionDataOption{Name: name, Value: v}
+	}
+	group := func(name string, opts ...*discordgo.ApplicationCommandInteractionDataOption) []*discordgo.ApplicationCommandInteractionDataOption {
+		return []*discordgo.ApplicationCommandInteractionDataOption{{Type: discordgo.ApplicationCommandOptionSubCommandGroup, Name: GroupPerson,
+			Options: []*discordgo.ApplicationCommandInteractionDataOption{{Type: discordgo.ApplicationCommandOptionSubCommand, Name: name, Options: opts}}}}
+	}
+	for _, tt := range []struct {
+		opts []*discordgo.ApplicationCommandInteractionDataOption
+		want string
+	}{
+		{group("link", s("user", "111"), s("other", " email:jane@example.com ")), "same-person <@111> email:jane@example.com"},
+		{group("link", s("user", "111"), s("other", "<@222>")), "same-person <@111> <@222>"},
+		{group("split", s("user", "111")), "split-person <@111>"},
+		{group("show", s("user", "111")), "person <@111>"},
+	} {
+		got, err := commandText(tt.opts)
+		if err != nil || got != tt.want {
+			t.Errorf("got %q, %v; want %q", got, err, tt.want)
+		}
+	}
+	if _, err := commandText(group("link", s("user", "111"), s("other", "two words"))); bot.ErrorCode(err) != bot.EINVALID {
+		t.Errorf("two-word other: %v", err)
+	}
+	if _, err := commandText(group("nope", s("user", "111"))); bot.ErrorCode(err) != bot.EINVALID {
+		t.Errorf("unknown person subcommand: %v", err)
+	}
+	// The registered group has link (user, other), split (user), show (user).
+	var found bool
+	for _, o := range applicationCommands()[0].Options {
+		if o.Name == GroupPerson {
+			found = true
+			var got []string
+			for _, sc := range o.Options {
+				names := []string{}
+				for _, x := range sc.Options {
+					names = append(names, x.Name)
+				}
+				got = append(got, sc.Name+"("+strings.Join(names, ",")+")")
+			}
+			if strings.Join(got, " ") != "link(user,other) split(user) show(user)" {
+				t.Errorf("person group = %v", got)
+			}
+		}
+	}
+	if !found {
+		t.Error("no person group registered")
+	}
+}
