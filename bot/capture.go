@@ -126,6 +126,7 @@ func (e *Engine) Link(ctx context.Context, a Actor, in LinkInput) (*LinkResult, 
 		return nil, err
 	}
 	e.metrics.Captured(m.Platform, ViaLink)
+	e.learn(mentionDecision(mention))
 	if req, err = e.store.FindRequestByID(ctx, req.ID); err != nil {
 		return nil, err
 	}
@@ -330,6 +331,7 @@ func (e *Engine) capture(ctx context.Context, a Actor, m *Message, via string) (
 				return nil, err
 			}
 			e.metrics.Captured(m.Platform, via)
+			e.learn(mentionDecision(mention))
 			req, err := e.store.ResolveRequest(ctx, root.RequestID)
 			if err != nil {
 				return nil, err

@@ -92,3 +92,15 @@ func MergeDecisionKey(src, dst int64) string {
 func DismissDecisionKey(suggestion, candidate int64) string {
 	return "dismiss:" + strconv.FormatInt(suggestion, 10) + ":" + strconv.FormatInt(candidate, 10)
 }
+
+// MentionDecisionKey is the Decision.Key of mention id attached to a
+// request.
+func MentionDecisionKey(id int64) string {
+	return "mention:" + strconv.FormatInt(id, 10)
+}
+
+// mentionDecision is what a mention someone attached to an existing
+// request teaches the duplicate index (store.DecisionsSince gives the same).
+func mentionDecision(m *Mention) Decision {
+	return Decision{Key: MentionDecisionKey(m.ID), B: m.RequestID, Text: m.Text, Same: true}
+}

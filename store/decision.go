@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/feedbackbot/feedbackbot/bot"
@@ -91,7 +90,7 @@ func (s *DB) DecisionsSince(ctx context.Context, since time.Time, limit int) ([]
 		case "dismiss":
 			out = append(out, bot.Decision{Key: bot.DismissDecisionKey(r.ID, r.B), A: r.A, B: r.B})
 		case "mention":
-			out = append(out, bot.Decision{Key: "mention:" + strconv.FormatInt(r.ID, 10), B: r.B, Text: r.Text, Same: true})
+			out = append(out, bot.Decision{Key: bot.MentionDecisionKey(r.ID), B: r.B, Text: r.Text, Same: true})
 		}
 	}
 	return out, nil
