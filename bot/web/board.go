@@ -341,6 +341,10 @@ func (s *Server) boardPage(w http.ResponseWriter, r *http.Request) {
 	if q.Q != "" {
 		sorts = append([]struct{ key, label string }{{sortRelevance, "Best match"}}, sorts...)
 	}
+	if q.Sort == bot.SortValue || s.isTeam(r) {
+		// The order is no secret, the value is (shown to the team only).
+		sorts = append(sorts, struct{ key, label string }{bot.SortValue, "Top value"})
+	}
 	for _, so := range sorts {
 		t := q
 		t.Sort, t.Offset = so.key, 0

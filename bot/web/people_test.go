@@ -112,6 +112,21 @@ func TestAPI_Companies(t *testing.T) {
 	if r := env.do("GET", "/api/v1/requests?sort=bogus", ""); r.Code != http.StatusBadRequest || !strings.Contains(r.Body, "value") {
 		t.Errorf("bad sort: %d %s", r.Code, r.Body)
 	}
+	// The board: the team gets a "Top value" order and the value on the
+	// request page; the public board neither.
+	cookie := env.tokenLogin()
+	if r := env.do("GET", "/?sort=value", "", withHeader("Cookie", cookie)); !strings.Contains(r.Body, "Top value") {
+		t.Errorf("team board lacks the value order")
+	}
+	if r := env.do("GET", "/", ""); strings.Contains(r.Body, "Top value") {
+		t.Errorf("public board offers the value order")
+	}
+	if r := env.do("GET", "/requests/FB-1", "", withHeader("Cookie", cookie)); !strings.Contains(r.Body, "value 1800.00 a month") || !strings.Contains(r.Body, "Globex") {
+		t.Errorf("team request page lacks value or companies")
+	}
+	if r := env.do("GET", "/requests/FB-1", ""); strings.Contains(r.Body, "1800") || strings.Contains(r.Body, "Globex") {
+		t.Errorf("public request page shows value or company names")
+	}
 }
 
 func TestAPI_FeedbackAuthorEmailLinks(t *testing.T) {
