@@ -81,6 +81,8 @@ type Store interface {
 	CurationStore
 	// LinkStore: links to tracker items and webhook deliveries (bot/link.go).
 	LinkStore
+	// PortalStore: releases, roadmap and demand timelines (bot/portal.go).
+	PortalStore
 
 	// CreateRequest inserts r (status open, not merged) together with its
 	// first mention m and m's author as a voter (kind author). It sets r.ID,
