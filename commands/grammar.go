@@ -67,6 +67,7 @@ var Verbs = []Verb{
 	{"same-person", "/feedback same-person <who> <who>", "team", "count two accounts as one person (<who>: a mention, a console name, email:…, slack:U…, discord:…, api:<source>:<user>)"},
 	{"split-person", "/feedback split-person <who>", "team", "make an account a person of its own again (undoes same-person)"},
 	{"person", "/feedback person <who>", "team", "a person's accounts and requests"},
+	{"changelog", "/feedback changelog [version]", "anyone", "the last 5 ships and rollbacks, or every one of a version"},
 	{"help", "/feedback help", "anyone", "this help"},
 }
 
@@ -140,6 +141,13 @@ func Parse(prefix, text string) (*Command, error) {
 	switch name {
 	case "help":
 		return c, nil
+	case "changelog":
+		if len(args) > 1 || hasNote {
+			return nil, usage(name, prefix)
+		}
+		if len(args) == 1 {
+			c.Version = args[0]
+		}
 	case "new":
 		c.Text = strings.TrimSpace(rest)
 		if c.Text == "" {

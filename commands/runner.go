@@ -40,6 +40,8 @@ func (r *Runner) Run(ctx context.Context, ev *bot.Event) (*bot.Response, error) 
 		return r.list(ctx, c)
 	case "show":
 		return r.show(ctx, ev, c)
+	case "changelog":
+		return r.changelog(ctx, c)
 	case "search":
 		return r.search(ctx, c)
 	case "vote":

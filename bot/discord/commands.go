@@ -111,6 +111,7 @@ func applicationCommands() []*discordgo.ApplicationCommand {
 				sub("watch", "Capture every message of a channel (team)", channel("Channel (default: this one)")),
 				sub("unwatch", "Stop capturing a channel (team)", channel("Channel (default: this one)")),
 				sub("releases", "Read release announcements in a channel (team)", channel("Channel (default: this one)")),
+				sub("changelog", "Recent ships and rollbacks, or those of a version", strOpt(optVersion, "Version", false)),
 				sub("help", "How to use feedbackbot"),
 				requestGroup(key),
 				personGroup(),
@@ -255,6 +256,12 @@ func commandText(opts []*discordgo.ApplicationCommandInteractionDataOption) (str
 		}
 	case "top":
 		add(one(optCount))
+	case "changelog":
+		v, err := word(optVersion)
+		if err != nil {
+			return "", err
+		}
+		add(v)
 	case "show", "vote", "unvote", "unmerge":
 		k, err := word(optKey)
 		if err != nil {

@@ -146,7 +146,7 @@ var funcs = template.FuncMap{
 
 func (s *Server) loadTemplates() {
 	s.pages = map[string]*template.Template{}
-	for _, name := range []string{"board", "request", "login", "error"} {
+	for _, name := range []string{"board", "request", "login", "error", "roadmap", "changelog"} {
 		s.pages[name] = template.Must(template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/base.html", "templates/"+name+".html"))
 	}
 }
@@ -160,10 +160,21 @@ type pageBase struct {
 	Team     bool   // the signed-in person is on the team
 	CSRF     string // the session's form token
 	SignIn   string // where "Sign in" goes ("" when there is no sign-in)
+	Nav      string // the section the page belongs to: board, roadmap, changelog
+	Feed     string // the page's Atom feed, linked from <head>
+	// OpenGraph preview tags, on public boards only (a private board's
+	// pages say nothing to link previewers).
+	OG *ogTags
 }
 
+// ogTags are a page's OpenGraph properties.
+type ogTags struct{ Title, Description, URL string }
+
 func (s *Server) base(r *http.Request, title string) pageBase {
-	b := pageBase{Title: title, CSS: "/static/style.css?v=" + cssVersion}
+	b := pageBase{Title: title, CSS: "/static/style.css?v=" + cssVersion, Nav: "board"}
+	if s.cfg.BoardPublic {
+		b.OG = &ogTags{Title: title, URL: s.baseURL(r) + r.URL.RequestURI()}
+	}
 	if sess := s.session(r); sess != nil {
 		b.SignedIn, b.Who, b.Team, b.CSRF = true, sess.Name, sess.Team, sess.CSRF
 	} else if s.oidc != nil {
@@ -434,6 +445,9 @@ func (s *Server) requestPage(w http.ResponseWriter, r *http.Request) {
 		MergedFrom:  j.MergedFrom,
 		History:     j.History,
 		Deliveries:  j.Deliveries,
+	}
+	if v.OG != nil {
+		v.OG.Description = fmt.Sprintf("%s · %s · %d %s", statusLabel(d.Request.Status), row.Key, row.Demand, map[bool]string{true: "person", false: "people"}[row.Demand == 1])
 	}
 	for _, e := range d.Edits {
 		v.Edits = append(v.Edits, editView{editJSON: editJSON{Actor: e.Actor, Kind: e.Kind, From: e.From, To: e.To, Note: e.Note, At: e.CreatedAt},

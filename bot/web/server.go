@@ -44,7 +44,11 @@ type Config struct {
 	// Sessions keeps board sessions; nil means the engine's store when it
 	// implements bot.SessionStore, else memory.
 	Sessions bot.SessionStore
-	// Now is the clock of sessions and sign-ins; nil means time.Now.
+	// PublicURL is the board's address as people reach it
+	// (FEEDBACKBOT_PUBLIC_URL), used in the Atom feed and link previews;
+	// "" means the address each request came to.
+	PublicURL string
+	// Now is the clock of sessions, sign-ins and the roadmap; nil means time.Now.
 	Now func() time.Time
 }
 
@@ -128,6 +132,7 @@ func (s *Server) routes() {
 		{"POST", "/api/v1/requests/{key}/links", s.apiTrack},
 		{"DELETE", "/api/v1/requests/{key}/links", s.apiUntrack},
 		{"POST", "/api/v1/releases", s.apiRelease},
+		{"GET", "/api/v1/releases", s.apiListReleases},
 		{"GET", "/api/v1/companies", s.apiListCompanies},
 		{"POST", "/api/v1/companies", s.apiUpsertCompany},
 		{"GET", "/api/v1/openapi.json", s.apiOpenAPI},
@@ -139,6 +144,9 @@ func (s *Server) routes() {
 
 	s.mux.HandleFunc("GET /{$}", s.boardPage)
 	s.mux.HandleFunc("GET /requests/{key}", s.requestPage)
+	s.mux.HandleFunc("GET /roadmap", s.roadmapPage)
+	s.mux.HandleFunc("GET /changelog", s.changelogPage)
+	s.mux.HandleFunc("GET /changelog.atom", s.changelogAtom)
 	s.mux.HandleFunc("GET /login", s.loginPage)
 	s.mux.HandleFunc("POST /login", s.login)
 	s.mux.HandleFunc("POST /logout", s.logout)

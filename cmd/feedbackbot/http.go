@@ -24,7 +24,7 @@ func (m *Main) startHTTP(ctx context.Context, cfg Config, eng *bot.Engine, db *s
 	reg := prometheus.NewRegistry()
 	metrics := web.NewMetrics(reg)
 	eng.SetMetrics(metrics)
-	wc := web.Config{APIToken: cfg.APIToken, BoardPublic: cfg.BoardPublic, Ready: ready.check,
+	wc := web.Config{APIToken: cfg.APIToken, BoardPublic: cfg.BoardPublic, Ready: ready.check, PublicURL: cfg.PublicURL,
 		SessionTTL: cfg.SessionTTL, TeamEmails: splitList(cfg.TeamEmails), TeamDomains: splitList(cfg.TeamDomains), Sessions: db}
 	if cfg.OIDCIssuer != "" {
 		wc.OIDC = &web.OIDCConfig{Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID, ClientSecret: cfg.OIDCClientSecret, PublicURL: cfg.PublicURL}
