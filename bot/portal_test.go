@@ -47,4 +47,3 @@ func TestChangelogCommand(t *testing.T) {
 		}
 	})
 }
-
