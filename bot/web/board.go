@@ -400,6 +400,8 @@ type requestView struct {
 	Edits        []editView
 	Links        []linkView
 	Deliveries   deliveriesJSON
+	// Chart is the demand-over-time SVG (drawn here, escaped text only).
+	Chart template.HTML
 }
 
 // editView is one entry of the edit history on the request page.
@@ -445,6 +447,11 @@ func (s *Server) requestPage(w http.ResponseWriter, r *http.Request) {
 		MergedFrom:  j.MergedFrom,
 		History:     j.History,
 		Deliveries:  j.Deliveries,
+	}
+	if ts, err := s.e.DemandTimeline(r.Context(), d.Request.ID); err == nil {
+		v.Chart = demandChart(row.Key, ts, s.now())
+	} else {
+		s.log.Warn("demand timeline", "err", err)
 	}
 	if v.OG != nil {
 		v.OG.Description = fmt.Sprintf("%s · %s · %d %s", statusLabel(d.Request.Status), row.Key, row.Demand, map[bool]string{true: "person", false: "people"}[row.Demand == 1])
