@@ -308,6 +308,46 @@ func TestBrowser(t *testing.T) {
 	}
 	dmu.Unlock()
 
+	// The demand chart is drawn on the request page.
+	step("chart on FB-1", chromedp.Navigate(ts.URL+"/requests/FB-1"), chromedp.WaitVisible(chromedp.CSS("svg.chart")))
+	if got := eval(`[String(document.querySelector("svg.chart").getBoundingClientRect().width > 300), document.querySelector("svg.chart desc").textContent]`); got[0] != "true" || !strings.HasPrefix(got[1], "4 people by ") {
+		t.Errorf("chart %v", got)
+	}
+
+	// The roadmap and the changelog, after a rollback of v2.4 and FB-5
+	// shipped again in v2.5.
+	for _, c := range []bot.ReleaseCommand{
+		{Action: bot.ActionRolledBack, Keys: []string{"FB-5"}, Version: "v2.4", Note: "It broke vim mode."},
+		{Action: bot.ActionShipped, Keys: []string{"FB-5"}, Version: "v2.5"},
+	} {
+		if _, err := env.e.Release(context.Background(), teamLead, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := env.db.UpdateRequest(context.Background(), 8, bot.RequestUpdate{AddTags: []string{"mobile"}}, "pm"); err != nil {
+		t.Fatal(err)
+	}
+	step("open the roadmap", chromedp.EmulateViewport(1000, 800), chromedp.Navigate(ts.URL+"/"),
+		chromedp.Click(chromedp.CSS(`nav.sections a[href="/roadmap"]`)), chromedp.WaitVisible(chromedp.CSS(".roadmap")))
+	cols := eval(`[...document.querySelectorAll(".roadmap section.column")].map(c => c.querySelector("h2").textContent + ":" + [...c.querySelectorAll(".key")].map(k => k.textContent).join(","))`)
+	if !slices.Equal(cols, []string{"Planned:FB-2", "In progress:FB-8", "Shipped:FB-5"}) {
+		t.Errorf("roadmap columns %v", cols)
+	}
+	roadmapPNG := shot("roadmap")
+	step("roadmap tag", chromedp.Click(chromedp.CSS(`.roadmap a.chip[href="/roadmap?tag=mobile"]`)), chromedp.WaitVisible(chromedp.CSS(".count .chip")))
+	if got := eval(`[...document.querySelectorAll(".roadmap .key")].map(k => k.textContent)`); !slices.Equal(got, []string{"FB-8"}) {
+		t.Errorf("roadmap tagged mobile %v", got)
+	}
+	step("open the changelog", chromedp.Click(chromedp.CSS(`nav.sections a[href="/changelog"]`)), chromedp.WaitVisible(chromedp.CSS("ol.releases")))
+	rels := eval(`[...document.querySelectorAll("li.release h2")].map(h => h.textContent.replace(/\s+/g, " ").trim())`)
+	if !slices.Equal(rels, []string{"Shipped v2.5", "Rolled back v2.4", "Shipped v2.4"}) {
+		t.Errorf("changelog %v", rels)
+	}
+	if h := eval(`[document.querySelector("p.health").textContent]`)[0]; !strings.Contains(h, "1 of 2 releases rolled back (50%)") {
+		t.Errorf("health %q", h)
+	}
+	changelogPNG := shot("changelog")
+
 	// Readable on a phone: no horizontal scrolling at 390 px.
 	step("phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateScale(2)),
 		chromedp.Navigate(ts.URL+"/requests/FB-5"), chromedp.WaitVisible(chromedp.CSS("article.request")))
@@ -319,9 +359,16 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("board is %s px wide on a 390 px phone", w)
 	}
 	shot("board-phone")
+	for _, p := range []string{"/roadmap", "/changelog"} {
+		step("phone "+p, chromedp.Navigate(ts.URL+p), chromedp.WaitVisible(chromedp.CSS("main h1")))
+		if w := eval(`[String(document.documentElement.scrollWidth)]`)[0]; w != "390" {
+			t.Errorf("%s is %s px wide on a 390 px phone", p, w)
+		}
+	}
+	shot("changelog-phone")
 
 	if os.Getenv("FEEDBACKBOT_UPDATE_DOCS") == "1" && !t.Failed() {
-		for name, b := range map[string][]byte{"board.png": boardPNG, "request.png": requestPNG} {
+		for name, b := range map[string][]byte{"board.png": boardPNG, "request.png": requestPNG, "roadmap.png": roadmapPNG, "changelog.png": changelogPNG} {
 			path := filepath.Join("..", "..", "docs", name)
 			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 				t.Fatal(err)
