@@ -300,6 +300,12 @@ func (e *Engine) handle(ctx context.Context, ev *Event) (*Response, error) {
 		return e.onReaction(ctx, ev, true)
 	case EventReactionRemoved:
 		return e.onReaction(ctx, ev, false)
+	case EventHomeOpened:
+		h, err := e.Home(ctx, ChatActor(ev))
+		if err != nil {
+			return nil, err
+		}
+		return &Response{Home: h}, nil
 	case EventCapture:
 		res, err := e.CaptureMessage(ctx, ChatActor(ev), CaptureMessageInput{Message: ev.Message, Via: ViaShortcut})
 		if err != nil {

@@ -31,6 +31,9 @@ const (
 	// EventForumPost: a new post (thread) in a forum channel; Message.Title
 	// holds its title and Message.Text its first message.
 	EventForumPost EventKind = "forum_post"
+	// EventHomeOpened: someone opened the bot's home tab (Slack App Home);
+	// the Response carries Home.
+	EventHomeOpened EventKind = "home_opened"
 )
 
 // User is a person on a platform, with the roles the adapter determined.
@@ -108,4 +111,6 @@ type Response struct {
 	// FieldErrors answers a form submit whose values were refused, by
 	// field id; the form stays open where the platform allows.
 	FieldErrors map[string]string
+	// Home is the answer to EventHomeOpened.
+	Home *Home
 }

@@ -33,6 +33,10 @@ type PortalStore interface {
 	// ShippedSince returns, for every request whose status is shipped and
 	// whose latest ship was at or after t, the time of that ship.
 	ShippedSince(ctx context.Context, t time.Time) (map[int64]time.Time, error)
+	// RequestsOf returns the canonical requests the identity asked for or
+	// voted on (directly or through a merged duplicate), newest first, at
+	// most limit.
+	RequestsOf(ctx context.Context, who Identity, limit int) ([]*Request, error)
 	// DemandTimeline returns, for request id and everything merged into it,
 	// the time each distinct person first counted (asked or voted), oldest
 	// first.
@@ -225,4 +229,40 @@ func (e *Engine) Roadmap(ctx context.Context, tag string, now time.Time) (*Roadm
 // what is merged into it) first counted, oldest first.
 func (e *Engine) DemandTimeline(ctx context.Context, id int64) ([]time.Time, error) {
 	return e.store.DemandTimeline(ctx, id)
+}
+
+// HomeLimit bounds each list of the home tab.
+const HomeLimit = 10
+
+// Home is what a person's home tab shows: their own requests (asked or
+// voted) and the top requests.
+type Home struct {
+	Mine, Top []HomeItem
+}
+
+// HomeItem is one request on the home tab.
+type HomeItem struct {
+	Key, Title string
+	Status     Status
+	Demand     int
+}
+
+// Home returns the home tab of actor a.
+func (e *Engine) Home(ctx context.Context, a Actor) (*Home, error) {
+	mine, err := e.store.RequestsOf(ctx, a.Identity, HomeLimit)
+	if err != nil {
+		return nil, err
+	}
+	top, _, err := e.store.FindRequests(ctx, RequestFilter{Sort: SortDemand, Limit: HomeLimit})
+	if err != nil {
+		return nil, err
+	}
+	items := func(rs []*Request) []HomeItem {
+		out := []HomeItem{}
+		for _, r := range rs {
+			out = append(out, HomeItem{Key: e.Key(r.ID), Title: r.Title, Status: r.Status, Demand: r.Demand})
+		}
+		return out
+	}
+	return &Home{Mine: items(mine), Top: items(top)}, nil
 }

@@ -140,3 +140,28 @@ func (s *DB) DemandTimeline(ctx context.Context, id int64) ([]time.Time, error) 
 	}
 	return ts, nil
 }
+
+// RequestsOf returns the canonical requests who asked for or voted on,
+// newest first.
+func (s *DB) RequestsOf(ctx context.Context, who bot.Identity, limit int) ([]*bot.Request, error) {
+	if limit <= 0 {
+		limit = 10
+	}
+	tx, err := s.beginReadTx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var ids []int64
+	err = tx.SelectContext(ctx, &ids, tx.Rebind(`
+		SELECT DISTINCT r.root_id FROM voters v JOIN requests r ON r.id = v.request_id
+		WHERE v.platform = ? AND v.workspace = ? AND v.user_id = ?`), who.Platform, who.Workspace, who.UserID)
+	tx.Rollback()
+	if err != nil {
+		return nil, fmt.Errorf("requests of %s: %w", who.UserID, err)
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	rs, _, err := s.FindRequests(ctx, bot.RequestFilter{IDs: ids, Sort: bot.SortNew, Limit: limit})
+	return rs, err
+}

@@ -77,6 +77,19 @@ func TestPortalReads(t *testing.T) {
 				t.Fatalf("shipped since now: %v %v", got, err)
 			}
 		})
+		t.Run("RequestsOf", func(t *testing.T) {
+			// u2 voted on a; u3 asked for d, merged into a: one request.
+			for user, want := range map[string]string{"u2": fmt.Sprint(a.ID), "u3": fmt.Sprint(a.ID), "u6": fmt.Sprint(c.ID), "nobody": ""} {
+				rs, err := db.RequestsOf(ctx, bot.Identity{Platform: bot.PlatformSlack, Workspace: "T1", UserID: user}, 10)
+				got := ""
+				for _, r := range rs {
+					got += fmt.Sprint(r.ID)
+				}
+				if err != nil || got != want {
+					t.Errorf("requests of %s: %q %v; want %q", user, got, err, want)
+				}
+			}
+		})
 		t.Run("DemandTimeline", func(t *testing.T) {
 			ts, err := db.DemandTimeline(ctx, a.ID)
 			start := time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC)

@@ -177,7 +177,7 @@ func newHarnessWith(t *testing.T, socket bool, scorer bot.Scorer, logw io.Writer
 	o := f.Options()
 	// FormTimeout: a loaded test machine must not turn a slow save into a
 	// refusal (the product answers within Slack's 3 s by default).
-	acfg := fbslack.Config{BotToken: o.BotToken, APIURL: f.APIURL(), SigningSecret: "s3cret", ReleaseLeads: []string{"U5"}, Logger: log, FormTimeout: 30 * time.Second}
+	acfg := fbslack.Config{BotToken: o.BotToken, APIURL: f.APIURL(), SigningSecret: "s3cret", ReleaseLeads: []string{"U5"}, Logger: log, FormTimeout: 30 * time.Second, BoardURL: "https://feedback.example.com"}
 	if socket {
 		acfg.AppToken = o.AppToken
 	}

@@ -191,6 +191,11 @@ func (f *fakeAPI) AddReactionContext(_ context.Context, name string, item slack.
 	return nil
 }
 
+func (f *fakeAPI) PublishViewContext(_ context.Context, req slack.PublishViewContextRequest) (*slack.ViewResponse, error) {
+	f.record("views.publish")
+	return &slack.ViewResponse{}, nil
+}
+
 func (f *fakeAPI) OpenViewContext(_ context.Context, triggerID string, view slack.ModalViewRequest) (*slack.ViewResponse, error) {
 	f.record("views.open")
 	f.mu.Lock()

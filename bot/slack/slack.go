@@ -97,6 +97,9 @@ type Config struct {
 	// FormTimeout bounds the handling of a view_submission, which Slack
 	// needs answered within 3 s. Default 2.5 s.
 	FormTimeout time.Duration
+	// BoardURL is the board's public address (FEEDBACKBOT_PUBLIC_URL); the
+	// home tab links requests to it. "" shows keys without links.
+	BoardURL string
 }
 
 // People is the part of the store the adapter tells about people

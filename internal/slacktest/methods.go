@@ -66,6 +66,10 @@ var DefaultMethods = map[string]MethodSpec{
 		Required: []string{"trigger_id", "view"},
 		Known:    []string{"trigger_id", "view"},
 	},
+	"views.publish": {
+		Required: []string{"user_id", "view"},
+		Known:    []string{"user_id", "view", "hash"},
+	},
 	"views.update": {
 		Required: []string{"view"},
 		Known:    []string{"view_id", "external_id", "view", "hash"},

@@ -126,6 +126,7 @@ type Server struct {
 	respURLs       map[string]int // response_url id -> uses
 	triggers       map[string]*trigger
 	views          []*View
+	homes          []HomeView
 	tsSeq          int
 	idSeq          int
 
@@ -514,6 +515,7 @@ func (s *Server) handlers() map[string]apiHandler {
 		"reactions.add":         s.reactionsAdd,
 		"views.open":            s.viewsOpen,
 		"views.update":          s.viewsUpdate,
+		"views.publish":         s.viewsPublish,
 	}
 }
 
