@@ -300,6 +300,19 @@ func (e *Engine) handle(ctx context.Context, ev *Event) (*Response, error) {
 		return e.onReaction(ctx, ev, true)
 	case EventReactionRemoved:
 		return e.onReaction(ctx, ev, false)
+	case EventUnfurl:
+		id, err := e.ParseKey(ev.Text)
+		if err != nil {
+			return nil, err
+		}
+		r, err := e.store.ResolveRequest(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if r.Removed() {
+			return nil, e.Text().errNoRequest(id)
+		}
+		return &Response{Text: e.TextFor(ctx, ev.Platform, ev.Workspace, ev.Channel).Card(r), RequestID: r.ID}, nil
 	case EventHomeOpened:
 		h, err := e.Home(ctx, ChatActor(ev))
 		if err != nil {

@@ -34,6 +34,9 @@ const (
 	// EventHomeOpened: someone opened the bot's home tab (Slack App Home);
 	// the Response carries Home.
 	EventHomeOpened EventKind = "home_opened"
+	// EventUnfurl: a link to request Text (a key) was pasted in Channel;
+	// the Response's Text is its card, as that channel may see it.
+	EventUnfurl EventKind = "unfurl"
 )
 
 // User is a person on a platform, with the roles the adapter determined.

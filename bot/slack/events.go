@@ -84,6 +84,9 @@ func (a *Adapter) handleEvent(ctx context.Context, team string, data any) {
 		ev = a.reactionEvent(ctx, team, bot.EventReactionAdded, e.User, e.Reaction, e.ItemUser, e.Item)
 	case *slackevents.ReactionRemovedEvent:
 		ev = a.reactionEvent(ctx, team, bot.EventReactionRemoved, e.User, e.Reaction, e.ItemUser, e.Item)
+	case *slackevents.LinkSharedEvent:
+		a.unfurl(ctx, team, e)
+		return
 	case *slackevents.AppHomeOpenedEvent:
 		if e.Tab == "home" {
 			a.publishHome(ctx, team, e.User)

@@ -191,6 +191,11 @@ func (f *fakeAPI) AddReactionContext(_ context.Context, name string, item slack.
 	return nil
 }
 
+func (f *fakeAPI) UnfurlMessageContext(_ context.Context, channelID, timestamp string, unfurls map[string]slack.Attachment, options ...slack.MsgOption) (string, string, string, error) {
+	f.record("chat.unfurl")
+	return channelID, timestamp, "", nil
+}
+
 func (f *fakeAPI) PublishViewContext(_ context.Context, req slack.PublishViewContextRequest) (*slack.ViewResponse, error) {
 	f.record("views.publish")
 	return &slack.ViewResponse{}, nil

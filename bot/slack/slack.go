@@ -100,6 +100,9 @@ type Config struct {
 	// BoardURL is the board's public address (FEEDBACKBOT_PUBLIC_URL); the
 	// home tab links requests to it. "" shows keys without links.
 	BoardURL string
+	// BoardPublic is FEEDBACKBOT_BOARD_PUBLIC: a private board's links
+	// unfurl only in channels not shared with other organisations.
+	BoardPublic bool
 }
 
 // People is the part of the store the adapter tells about people

@@ -64,7 +64,7 @@ func (m *Main) startAdapters(ctx context.Context, cfg Config, eng *bot.Engine, p
 		sa, err := slack.New(slack.Config{
 			BotToken: cfg.SlackBotToken, AppToken: cfg.SlackAppToken, SigningSecret: cfg.SlackSigningSecret,
 			APIURL: cfg.SlackAPIURL, TeamUsergroup: cfg.SlackTeamUsergroup, ReleaseLeads: splitList(cfg.SlackReleaseLeads),
-			Logger: log.With("platform", "slack"), People: people, BoardURL: cfg.PublicURL,
+			Logger: log.With("platform", "slack"), People: people, BoardURL: cfg.PublicURL, BoardPublic: cfg.BoardPublic,
 		}, eng)
 		if err != nil {
 			return fmt.Errorf("slack: %w", err)

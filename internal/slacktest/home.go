@@ -3,6 +3,7 @@ package slacktest
 import (
 	"encoding/json"
 	"net/url"
+	"strings"
 )
 
 // HomeView is a home tab the bot published (views.publish).
@@ -71,4 +72,44 @@ func (s *Server) AppHomeOpenedEvent(user, tab string) []byte {
 	ts := s.nextTSLocked()
 	s.mu.Unlock()
 	return s.eventCallback(map[string]any{"type": "app_home_opened", "user": user, "channel": "D" + user, "tab": tab, "event_ts": ts})
+}
+
+// Unfurl is one chat.unfurl call: the previews by URL.
+type Unfurl struct {
+	Channel, TS string
+	Unfurls     map[string]map[string]any
+}
+
+// Unfurls returns the chat.unfurl calls, oldest first.
+func (s *Server) Unfurls() []Unfurl {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Unfurl(nil), s.unfurls...)
+}
+
+func (s *Server) chatUnfurl(p url.Values) (map[string]any, *apiError) {
+	var u map[string]map[string]any
+	if err := json.Unmarshal([]byte(p.Get("unfurls")), &u); err != nil || len(u) == 0 {
+		s.violate("chat.unfurl: unfurls is not a JSON object of previews: %q", p.Get("unfurls"))
+		return nil, &apiError{code: "invalid_unfurls"}
+	}
+	s.unfurls = append(s.unfurls, Unfurl{Channel: p.Get("channel"), TS: p.Get("ts"), Unfurls: u})
+	return map[string]any{}, nil
+}
+
+// LinkSharedEvent is the link_shared event of user posting urls in message
+// ts of channel.
+func (s *Server) LinkSharedEvent(user, channel, ts string, urls ...string) []byte {
+	var links []map[string]any
+	for _, u := range urls {
+		host := u
+		if i := strings.Index(u, "://"); i >= 0 {
+			host = u[i+3:]
+		}
+		if i := strings.IndexByte(host, '/'); i >= 0 {
+			host = host[:i]
+		}
+		links = append(links, map[string]any{"domain": host, "url": u})
+	}
+	return s.eventCallback(map[string]any{"type": "link_shared", "user": user, "channel": channel, "message_ts": ts, "links": links, "event_ts": ts})
 }

@@ -66,6 +66,10 @@ var DefaultMethods = map[string]MethodSpec{
 		Required: []string{"trigger_id", "view"},
 		Known:    []string{"trigger_id", "view"},
 	},
+	"chat.unfurl": {
+		Required: []string{"channel", "ts", "unfurls"},
+		Known:    []string{"channel", "ts", "unfurls", "user_auth_message", "user_auth_required", "user_auth_url"},
+	},
 	"views.publish": {
 		Required: []string{"user_id", "view"},
 		Known:    []string{"user_id", "view", "hash"},

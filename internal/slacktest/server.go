@@ -127,6 +127,7 @@ type Server struct {
 	triggers       map[string]*trigger
 	views          []*View
 	homes          []HomeView
+	unfurls        []Unfurl
 	tsSeq          int
 	idSeq          int
 
@@ -516,6 +517,7 @@ func (s *Server) handlers() map[string]apiHandler {
 		"views.open":            s.viewsOpen,
 		"views.update":          s.viewsUpdate,
 		"views.publish":         s.viewsPublish,
+		"chat.unfurl":           s.chatUnfurl,
 	}
 }
 
