@@ -222,3 +222,75 @@ func TestProgressAcrossReplicas(t *testing.T) {
 		t.Logf("replica a delivered %d, b %d", byA, byB)
 	})
 }
+
+// limited is a paced platform that answers 429 to the first post of the
+// progress message (unless postOK) and to the first final edit of it.
+type limited struct {
+	paced
+	postOK             bool
+	lmu                sync.Mutex
+	postTries, edTries int
+	progressPosts      int
+}
+
+func (l *limited) Post(ctx context.Context, m bot.OutMessage) (bot.MessageRef, error) {
+	if strings.Contains(m.Text, "Notif") {
+		l.lmu.Lock()
+		l.postTries++
+		first := l.postTries == 1 && !l.postOK
+		if !first {
+			l.progressPosts++
+		}
+		l.lmu.Unlock()
+		if first {
+			return bot.MessageRef{}, &bot.RetryAfterError{After: 200 * time.Millisecond, Err: errors.New("429")}
+		}
+	}
+	return l.paced.Post(ctx, m)
+}
+
+func (l *limited) Update(ctx context.Context, ref bot.MessageRef, m bot.OutMessage) error {
+	l.lmu.Lock()
+	if strings.Contains(m.Text, "Notified") {
+		l.edTries++
+	}
+	first := l.edTries == 1 && strings.Contains(m.Text, "Notified")
+	l.lmu.Unlock()
+	if first {
+		return &bot.RetryAfterError{After: 200 * time.Millisecond, Err: errors.New("429")}
+	}
+	return l.paced.Update(ctx, ref, m)
+}
+
+// TestProgressRetriedAfter429: a progress message whose post is answered
+// 429 is posted after Retry-After, and a final edit answered 429 is made
+// after Retry-After: the release lead sees the final counts.
+func TestProgressRetriedAfter429(t *testing.T) {
+	for _, postOK := range []bool{false, true} {
+		t.Run(fmt.Sprintf("postOK=%v", postOK), func(t *testing.T) {
+			db := openDB(t, storetest.SQLiteDSN(t))
+			// The channel interval keeps the fan-out running long enough
+			// for the progress message to be posted before it ends.
+			p := &limited{paced: paced{interval: 300 * time.Millisecond}, postOK: postOK}
+			cfg := bot.DefaultConfig()
+			cfg.DeliveryPoll = 20 * time.Millisecond
+			e := bot.NewEngine(db, &noScorer{docs: map[int64]bot.Doc{}}, cfg, nil)
+			e.SetCommands(commands.New(e))
+			e.AddPlatform(p)
+			shipThreads(t, e, []string{"a"}, 3)
+			runEngine(t, e)
+			final := "Notified 3 threads: 3 delivered, 0 failed."
+			waitFor(t, "final progress text after 429s", 60*time.Second, func() bool {
+				return p.edits(final) == 1 || p.posted(final)
+			})
+			p.lmu.Lock()
+			defer p.lmu.Unlock()
+			if p.progressPosts != 1 {
+				t.Fatalf("progress message posted %d times, want 1", p.progressPosts)
+			}
+			if postOK && p.edTries < 2 {
+				t.Fatalf("final edit tried %d times, want a retry after the 429", p.edTries)
+			}
+		})
+	}
+}

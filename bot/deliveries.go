@@ -97,29 +97,62 @@ func (e *Engine) delivered(platform, outcome string) { e.metrics.Delivered(platf
 type progress struct {
 	platform string
 	ref      MessageRef
+	posted   bool // ref is set: the message is in the channel
 	msg      OutMessage
 	outcome  ReleaseOutcome
 	last     time.Time
+	retryAt  time.Time // a post or edit failed: not before then
+	failures int       // consecutive failures other than 429
 	done     bool
 }
 
+// progressRetries is how many times in a row a progress post or edit may
+// fail other than with a 429 before the message is given up. A 429 is
+// retried after its Retry-After for as long as it takes.
+const progressRetries = 5
+
 // Track posts a release's progress message at where on platform ("Notifying
 // N threads…") and edits it as the event's deliveries are posted, by this
-// or any other replica, until they are all settled.
+// or any other replica, until they are all settled. A post or edit answered
+// with 429 is retried after Retry-After (by the worker's housekeeping, or
+// the next Flush); other failures a few times with backoff.
 func (o *Outbox) Track(ctx context.Context, platform string, where OutMessage, out *ReleaseOutcome) {
 	p := o.speak.platform(platform)
 	if p == nil {
 		return
 	}
+	pr := &progress{platform: platform, msg: where, outcome: *out, last: time.Now()}
 	where.Text = o.text.progressStart(out)
 	ref, err := o.speak.post(ctx, p, where)
-	if err != nil {
+	if err == nil {
+		pr.ref, pr.posted = ref, true
+	} else if !pr.failed(err) {
 		o.log.Warn("post progress", "err", err)
 		return
 	}
 	o.mu.Lock()
-	o.progress[out.EventID] = &progress{platform: platform, ref: ref, msg: where, outcome: *out, last: time.Now()}
+	o.progress[out.EventID] = pr
 	o.mu.Unlock()
+}
+
+// failed records a failed post or edit of pr and reports whether it is
+// worth retrying (pr.retryAt is then set).
+func (pr *progress) failed(err error) bool {
+	var ra *RetryAfterError
+	if errors.As(err, &ra) {
+		pr.retryAt = time.Now().Add(max(ra.After, 100*time.Millisecond))
+		return true
+	}
+	var pe *PermanentError
+	if errors.As(err, &pe) {
+		return false
+	}
+	pr.failures++
+	if pr.failures >= progressRetries {
+		return false
+	}
+	pr.retryAt = time.Now().Add(time.Duration(1<<pr.failures) * 250 * time.Millisecond)
+	return true
 }
 
 // progressEvery is the shortest time between two edits of a progress
@@ -129,7 +162,8 @@ const progressEvery = 2 * time.Second
 // updateProgress edits the progress messages this engine posted: when their
 // event's deliveries are finished (once), or at most every progressEvery
 // meanwhile. The counts come from the store, so deliveries made by other
-// replicas count too.
+// replicas count too. A progress message whose first post was rate limited
+// is posted here, with the text of the moment.
 func (o *Outbox) updateProgress(ctx context.Context) {
 	o.mu.Lock()
 	ids := make([]int64, 0, len(o.progress))
@@ -142,7 +176,7 @@ func (o *Outbox) updateProgress(ctx context.Context) {
 		o.mu.Lock()
 		pr := o.progress[id]
 		o.mu.Unlock()
-		if pr == nil || pr.done {
+		if pr == nil || pr.done || time.Now().Before(pr.retryAt) {
 			continue
 		}
 		st, err := o.store.EventDeliveryStats(ctx, id)
@@ -150,24 +184,53 @@ func (o *Outbox) updateProgress(ctx context.Context) {
 			continue
 		}
 		finished := st.Pending+st.Running == 0
-		if !finished && time.Since(pr.last) < progressEvery {
+		if pr.posted && !finished && time.Since(pr.last) < progressEvery {
 			continue
 		}
 		msg := pr.msg
 		msg.Text = o.text.progressLine(&pr.outcome, st, finished)
-		if p := o.speak.platform(pr.platform); p != nil {
-			if err := o.speak.update(ctx, p, pr.ref, msg); err != nil {
-				o.log.Warn("update progress", "err", err)
+		p := o.speak.platform(pr.platform)
+		if p == nil {
+			continue
+		}
+		if !pr.posted {
+			if st.Done+st.Failed == 0 && !finished {
+				msg.Text = o.text.progressStart(&pr.outcome)
 			}
+			ref, err := o.speak.post(ctx, p, msg)
+			err = o.progressSettled(id, pr, err, finished)
+			if err == nil {
+				o.mu.Lock()
+				pr.ref, pr.posted = ref, true
+				o.mu.Unlock()
+			}
+			continue
 		}
-		o.mu.Lock()
-		pr.last = time.Now()
-		if finished {
-			pr.done = true
-			delete(o.progress, id)
-		}
-		o.mu.Unlock()
+		_ = o.progressSettled(id, pr, o.speak.update(ctx, p, pr.ref, msg), finished)
 	}
+}
+
+// progressSettled records the outcome err of a post or edit of pr: on
+// success it is done when finished; a failure is retried later or, when
+// retrying cannot help, the message is given up.
+func (o *Outbox) progressSettled(id int64, pr *progress, err error, finished bool) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	pr.last = time.Now()
+	if err != nil {
+		if pr.failed(err) {
+			return err
+		}
+		o.log.Warn("progress message given up", "err", err)
+		finished = true
+	} else {
+		pr.failures = 0
+	}
+	if finished {
+		pr.done = true
+		delete(o.progress, id)
+	}
+	return err
 }
 
 // Kick tells a running worker that deliveries were enqueued, so that it
