@@ -271,7 +271,7 @@ func TestIndexFollowsOtherReplicas(t *testing.T) {
 
 		command(t, a, lead, "c", "watch")
 		post(t, a, "c", "m1", "u1", "Export the roadmap to a PDF file")
-		deadline := time.Now().Add(10 * time.Second)
+		deadline := time.Now().Add(60 * time.Second)
 		for {
 			resp := command(t, b, bot.User{ID: "u2"}, "c", "search roadmap pdf export")
 			if strings.Contains(resp.Text, "FB-1") {

@@ -171,7 +171,7 @@ func TestFault_PostgresUnavailable(t *testing.T) {
 	proxy.restore()
 	// The platform redelivers what was not acknowledged; a message already
 	// captured (none here) would be refused as a duplicate.
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for _, id := range failed {
 		for {
 			err := send(id)

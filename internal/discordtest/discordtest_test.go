@@ -255,7 +255,7 @@ func TestGatewayStalledBotCannotWedge(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.WriteJSON(map[string]any{"op": 2, "d": map[string]any{"token": "Bot tok", "intents": 1}})
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for !s.Gateway().Connected {
 		if time.Now().After(deadline) {
 			t.Fatal("not identified")
