@@ -57,6 +57,9 @@ type Config struct {
 	// Nil takes the default (planned, in_progress); an empty, non-nil slice
 	// turns notices off.
 	NotifyStatuses []Status
+	// DigestPoll is how often Engine.Run looks for due digests; 0 turns
+	// the scheduler off (RunDigests still posts when called).
+	DigestPoll time.Duration
 }
 
 // DefaultConfig returns the engine defaults.
@@ -78,6 +81,7 @@ func DefaultConfig() Config {
 		CardSettle:          time.Second,
 		NotifyStatuses:      []Status{StatusPlanned, StatusInProgress},
 		CardPoll:            500 * time.Millisecond,
+		DigestPoll:          30 * time.Second,
 	}
 }
 
@@ -249,6 +253,8 @@ func (e *Engine) Run(ctx context.Context) error {
 	go func() { defer wg.Done(); e.outbox.Run(ctx) }()
 	wg.Add(1)
 	go func() { defer wg.Done(); e.runCards(ctx) }()
+	wg.Add(1)
+	go func() { defer wg.Done(); e.runDigests(ctx) }()
 	wg.Wait()
 	return nil
 }

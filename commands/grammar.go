@@ -68,6 +68,7 @@ var Verbs = []Verb{
 	{"split-person", "/feedback split-person <who>", "team", "make an account a person of its own again (undoes same-person)"},
 	{"person", "/feedback person <who>", "team", "a person's accounts and requests"},
 	{"changelog", "/feedback changelog [version]", "anyone", "the last 5 ships and rollbacks, or every one of a version"},
+	{"digest", "/feedback digest [#channel] daily|weekly|off|now", "team", "post new and rising requests and what shipped in a channel on a schedule, or now"},
 	{"help", "/feedback help", "anyone", "this help"},
 }
 
@@ -304,6 +305,20 @@ func Parse(prefix, text string) (*Command, error) {
 			return nil, err
 		}
 		c.Link = args[1]
+	case "digest":
+		for _, a := range args {
+			switch l := strings.ToLower(a); {
+			case c.Text == "" && (l == bot.DigestDaily || l == bot.DigestWeekly || l == bot.DigestOff || l == "now"):
+				c.Text = l
+			case c.Channel == "" && c.Text == "" && looksLikeChannel(a):
+				c.Channel = ChannelID(a)
+			default:
+				return nil, usage(name, prefix)
+			}
+		}
+		if c.Text == "" || hasNote {
+			return nil, usage(name, prefix)
+		}
 	case "watch", "unwatch", "releases":
 		for _, a := range args {
 			switch {

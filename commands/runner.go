@@ -78,6 +78,8 @@ func (r *Runner) Run(ctx context.Context, ev *bot.Event) (*bot.Response, error) 
 		return r.untrack(ctx, ev, c)
 	case "watch", "unwatch", "releases":
 		return r.channel(ctx, ev, c)
+	case "digest":
+		return r.digest(ctx, ev, c)
 	case "same-person":
 		return r.samePerson(ctx, ev, c)
 	case "split-person":

@@ -37,6 +37,8 @@ const (
 	optSort    = "sort"
 	optTag     = "tag"
 	optTags    = "tags"
+	// optInterval is digest's daily, weekly, off or now.
+	optInterval = "interval"
 )
 
 // GroupRequest is the subcommand group of the curation verbs (Discord
@@ -112,6 +114,9 @@ func applicationCommands() []*discordgo.ApplicationCommand {
 				sub("unwatch", "Stop capturing a channel (team)", channel("Channel (default: this one)")),
 				sub("releases", "Read release announcements in a channel (team)", channel("Channel (default: this one)")),
 				sub("changelog", "Recent ships and rollbacks, or those of a version", strOpt(optVersion, "Version", false)),
+				sub("digest", "Post new and rising requests and what shipped in a channel (team)",
+					strOpt(optInterval, "How often (now: post one at once)", true, "daily", "weekly", "off", "now"),
+					channel("Channel (default: this one)")),
 				sub("help", "How to use feedbackbot"),
 				requestGroup(key),
 				personGroup(),
@@ -317,6 +322,15 @@ func commandText(opts []*discordgo.ApplicationCommandInteractionDataOption) (str
 		if c := one(optChannel); c != "" {
 			add("<#" + c + ">")
 		}
+	case "digest":
+		if c := one(optChannel); c != "" {
+			add("<#" + c + ">")
+		}
+		v, err := word(optInterval)
+		if err != nil {
+			return "", err
+		}
+		add(v)
 	case "help":
 	default:
 		return "", bot.Errorf(bot.EINVALID, "Unknown subcommand %q.", s.Name)

@@ -88,7 +88,7 @@ func TestE2EConnectAndRegister(t *testing.T) {
 		"new": "text", "list": "status,sort,tag", "top": "count", "show": "key", "search": "query", "vote": "key",
 		"unvote": "key", "merge": "key,into", "unmerge": "key", "status": "key,status,note", "ship": "keys,version,note",
 		"rollback": "keys,version,reason", "link": "key,link", "watch": "channel", "unwatch": "channel",
-		"releases": "channel", "changelog": "version", "help": "",
+		"releases": "channel", "changelog": "version", "digest": "interval,channel", "help": "",
 	}
 	if len(subs) != len(wantSubs)-1 { // help has no options
 		t.Fatalf("subcommands = %v", subs)
