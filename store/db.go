@@ -132,9 +132,12 @@ func connect(ctx context.Context, dsn string, forMigrations bool) (*DB, error) {
 	} else {
 		// As many idle connections as open ones: under load a smaller idle
 		// pool closes and reopens connections (and their prepared
-		// statements) all the time.
-		db.SetMaxOpenConns(32)
-		db.SetMaxIdleConns(32)
+		// statements) all the time. 16 is plenty for two cores (captures
+		// share transactions through group commit) and leaves room under
+		// PostgreSQL's default 100 connections for replicas and tests that
+		// open several stores at once.
+		db.SetMaxOpenConns(16)
+		db.SetMaxIdleConns(16)
 		db.SetConnMaxIdleTime(5 * time.Minute)
 	}
 	pctx, cancel := context.WithTimeout(ctx, pgConnectTimeout+5*time.Second)
