@@ -119,15 +119,20 @@ func TestClaimDeliveries_LeaseExpiry(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *store.DB) {
 		ctx := t.Context()
 		mustEnqueue(t, db, "a", 1)
-		ds, err := db.ClaimDeliveries(ctx, "w1", 10, 20*time.Millisecond)
+		// The store's clock is moved by hand, so a slow machine cannot make
+		// the lease expire early or late.
+		now := time.Now().UTC()
+		db.SetClock(func() time.Time { return now })
+		ds, err := db.ClaimDeliveries(ctx, "w1", 10, time.Minute)
 		if err != nil || len(ds) != 1 {
 			t.Fatalf("claimed %d, %v", len(ds), err)
 		}
 		// While the lease holds, nobody else gets it.
+		now = now.Add(59 * time.Second)
 		if got, err := db.ClaimDeliveries(ctx, "w2", 10, time.Minute); err != nil || len(got) != 0 {
 			t.Fatalf("w2 claimed %d during lease, %v", len(got), err)
 		}
-		time.Sleep(40 * time.Millisecond)
+		now = now.Add(2 * time.Second)
 		got, err := db.ClaimDeliveries(ctx, "w2", 10, time.Minute)
 		if err != nil || len(got) != 1 || got[0].ID != ds[0].ID || got[0].Attempts != 2 || got[0].LockedBy != "w2" {
 			t.Fatalf("re-claim %+v, %v", got, err)
