@@ -203,7 +203,9 @@ func TestExtendAndReleaseDeliveries(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *store.DB) {
 		ctx := t.Context()
 		ev := mustEnqueue(t, db, "a", 3)
-		ds, err := db.ClaimDeliveries(ctx, "w1", 3, 30*time.Millisecond)
+		now := time.Now().UTC()
+		db.SetClock(func() time.Time { return now }) // moved by hand, not by the machine's speed
+		ds, err := db.ClaimDeliveries(ctx, "w1", 3, 30*time.Second)
 		if err != nil || len(ds) != 3 {
 			t.Fatalf("claimed %d, %v", len(ds), err)
 		}
@@ -216,7 +218,7 @@ func TestExtendAndReleaseDeliveries(t *testing.T) {
 			if err != nil || len(held) != 2 {
 				t.Fatalf("held %v, %v; want the two unfinished", held, err)
 			}
-			time.Sleep(50 * time.Millisecond) // past the first lease, not the renewed one
+			now = now.Add(50 * time.Second) // past the first lease, not the renewed one
 			if got, err := db.ClaimDeliveries(ctx, "w2", 10, time.Minute); err != nil || len(got) != 0 {
 				t.Fatalf("w2 claimed %d renewed deliveries, %v", len(got), err)
 			}
