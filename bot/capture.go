@@ -205,6 +205,10 @@ func (e *Engine) joinThread(ctx context.Context, m *Message) error {
 			e.log.Warn("react to joined reply", "platform", m.Platform, "err", err)
 		}
 	}
+	// A reply after a ship may report a regression.
+	if err := e.checkRegression(ctx, root.RequestID, mention); err != nil {
+		e.log.Warn("regression check", "err", err)
+	}
 	return nil
 }
 

@@ -702,7 +702,7 @@ func (o *Outbox) deliverOne(ctx context.Context, w *worker, d *Delivery) outcome
 	// stopping, so a graceful stop never leaves a posted reply unrecorded.
 	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.cfg.CommandTimeout)
 	defer cancel()
-	ref, err := o.speak.post(pctx, p, OutMessage{Workspace: d.Workspace, Channel: d.Channel, ThreadID: d.ThreadID, Text: d.Text, IdempotencyKey: IdempotencyKey(d.ID)})
+	ref, err := o.speak.post(pctx, p, OutMessage{Workspace: d.Workspace, Channel: d.Channel, ThreadID: d.ThreadID, Text: d.Text, Buttons: parseButtons(d.Buttons), IdempotencyKey: IdempotencyKey(d.ID)})
 	if err == nil {
 		if err := o.store.FinishDelivery(pctx, d.ID, o.cfg.Worker, ref.ID); err != nil {
 			o.log.Warn("finish delivery", "id", d.ID, "err", err)

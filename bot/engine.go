@@ -19,6 +19,9 @@ type Config struct {
 	// (dedup.DefaultSuggestThreshold; bot cannot import dedup, so the value
 	// is repeated here; a test in bot/dedup keeps them equal).
 	SuggestThreshold float64
+	// RegressionReports is how many distinct people reporting problems in
+	// a shipped request's threads within 7 days raise a regression alert.
+	RegressionReports int
 	// AutoMergeThreshold merges new feedback into its best candidate
 	// directly when the score reaches it; 0 turns auto-merge off.
 	AutoMergeThreshold float64
@@ -69,6 +72,7 @@ func DefaultConfig() Config {
 		CaptureEmoji:        "bulb",
 		VoteEmoji:           "+1",
 		SuggestThreshold:    0.20, // = dedup.DefaultSuggestThreshold
+		RegressionReports:   2,
 		AutoMergeThreshold:  0,
 		MaxSuggestions:      3,
 		CommandTimeout:      30 * time.Second,
@@ -95,6 +99,9 @@ func (c *Config) fill() {
 	}
 	if c.VoteEmoji == "" {
 		c.VoteEmoji = d.VoteEmoji
+	}
+	if c.RegressionReports <= 0 {
+		c.RegressionReports = d.RegressionReports
 	}
 	if c.SuggestThreshold <= 0 {
 		c.SuggestThreshold = d.SuggestThreshold

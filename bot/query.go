@@ -19,6 +19,9 @@ type RequestDetail struct {
 	Deliveries []*Delivery
 	// AskedFor is set when the key asked for was merged into Request.
 	AskedFor int64
+	// Problems are the replies that reported a problem after its latest
+	// ship (README "Regression signal").
+	Problems []ProblemReport
 }
 
 // Detail loads a request (resolved through merges) with its mentions,
@@ -63,6 +66,7 @@ func (e *Engine) Detail(ctx context.Context, id int64) (*RequestDetail, error) {
 		}
 		d.Deliveries = append(d.Deliveries, ds...)
 	}
+	d.Problems = postShipProblems(d.History, d.Mentions)
 	return d, nil
 }
 

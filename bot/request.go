@@ -255,6 +255,25 @@ type Delivery struct {
 	MessageID   string     `db:"message_id"`
 	CreatedAt   time.Time  `db:"created_at"`
 	DoneAt      *time.Time `db:"done_at"`
+	// Buttons, one "action id|label" a line, go with the post (a regression
+	// alert's "Roll back" button); "" for a plain reply.
+	Buttons string `db:"buttons"`
+}
+
+// RegressionAlert is the one alert raised for (Version, RequestID) when
+// enough people reported problems after the ship (README "Regression signal").
+type RegressionAlert struct {
+	ID        int64     `db:"id"`
+	RequestID int64     `db:"request_id"`
+	Version   string    `db:"version"`
+	EventID   int64     `db:"event_id"`
+	People    int       `db:"people"`
+	Links     string    `db:"links"` // the reports' links, one a line
+	Platform  string    `db:"platform"`
+	Workspace string    `db:"workspace"`
+	Channel   string    `db:"channel"`
+	ShippedAt time.Time `db:"shipped_at"`
+	CreatedAt time.Time `db:"created_at"`
 }
 
 // Thread identifies a conversation where replies about a request go.

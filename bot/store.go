@@ -154,6 +154,17 @@ type Store interface {
 	// whose latest ship was in version.
 	FindShippedIn(ctx context.Context, version string) ([]int64, error)
 
+	// CreateRegressionAlert writes the alert and its delivery d (d.EventID
+	// is set to a.EventID) in one transaction. False, and nothing written,
+	// when (a.Version, a.RequestID) already has an alert.
+	CreateRegressionAlert(ctx context.Context, a *RegressionAlert, d *Delivery) (bool, error)
+	// FindRegressionAlert returns alert id. ENOTFOUND.
+	FindRegressionAlert(ctx context.Context, id int64) (*RegressionAlert, error)
+	// FindRegressionAlerts returns the alerts about request ids, oldest first.
+	FindRegressionAlerts(ctx context.Context, requestIDs []int64) ([]*RegressionAlert, error)
+	// FindChannelsOfKind returns the channels of a workspace with setting kind.
+	FindChannelsOfKind(ctx context.Context, platform, workspace, kind string) ([]string, error)
+
 	// SetChannel adds (on) or removes a channel setting; false when nothing changed.
 	SetChannel(ctx context.Context, c ChannelSetting, on bool) (bool, error)
 	HasChannel(ctx context.Context, platform, workspace, channel, kind string) (bool, error)

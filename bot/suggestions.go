@@ -208,6 +208,12 @@ func (e *Engine) onButton(ctx context.Context, ev *Event) (*Response, error) {
 			return nil, err
 		}
 		return &Response{Text: e.Text().Voted(res)}, nil
+	case parts[0] == actionRollback && len(nums) == 1:
+		out, err := e.RollbackAlert(ctx, a, RollbackAlertInput{Alert: nums[0], Platform: ev.Platform})
+		if err != nil {
+			return nil, err
+		}
+		return &Response{Text: e.Text().ReleaseSummary(out)}, nil
 	case parts[0] == actionMerge && len(nums) == 2:
 		in = DecideInput{Suggestion: nums[0], State: SuggestionMerged, Into: nums[1], Clicked: clicked}
 	case parts[0] == actionDismiss && len(nums) == 1:

@@ -170,6 +170,9 @@ func (t Text) Detail(d *RequestDetail) string {
 			}
 		}
 	}
+	if len(d.Problems) > 0 {
+		b.WriteString("\n" + t.ProblemReports(d.Problems))
+	}
 	if len(d.Edits) > 0 {
 		b.WriteString("\nEdits:")
 		for _, ed := range d.Edits {

@@ -13,7 +13,7 @@ import (
 )
 
 const deliveryColumns = `id, event_id, platform, workspace, channel, thread_id, text, state, attempts, next_at,
-	locked_by, locked_until, last_error, message_id, created_at, done_at`
+	locked_by, locked_until, last_error, message_id, created_at, done_at, buttons`
 
 // ClaimDeliveries leases up to limit due deliveries (pending with next_at
 // passed, or running with an expired lease) to worker until now+lease,

@@ -384,6 +384,11 @@ type mentionView struct {
 	Deleted                                                        bool
 }
 
+type problemView struct {
+	Version, Author, Platform, Text, Permalink string
+	At                                         time.Time
+}
+
 type requestView struct {
 	pageBase
 	Statuses     []bot.Status
@@ -400,6 +405,8 @@ type requestView struct {
 	Edits        []editView
 	Links        []linkView
 	Deliveries   deliveriesJSON
+	// Problems are the post-ship problem reports (README "Regression signal").
+	Problems []problemView
 	// Chart is the demand-over-time SVG (drawn here, escaped text only).
 	Chart template.HTML
 }
@@ -455,6 +462,14 @@ func (s *Server) requestPage(w http.ResponseWriter, r *http.Request) {
 	}
 	if v.OG != nil {
 		v.OG.Description = fmt.Sprintf("%s · %s · %d %s", statusLabel(d.Request.Status), row.Key, row.Demand, map[bool]string{true: "person", false: "people"}[row.Demand == 1])
+	}
+	for _, p := range d.Problems {
+		m := p.Mention
+		pv := problemView{Version: p.Version, Author: m.AuthorName, Platform: m.Platform, Text: m.Text, Permalink: webLink(m.Permalink), At: m.CreatedAt}
+		if pv.Author == "" {
+			pv.Author = m.AuthorID
+		}
+		v.Problems = append(v.Problems, pv)
 	}
 	for _, e := range d.Edits {
 		v.Edits = append(v.Edits, editView{editJSON: editJSON{Actor: e.Actor, Kind: e.Kind, From: e.From, To: e.To, Note: e.Note, At: e.CreatedAt},

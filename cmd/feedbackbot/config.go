@@ -37,6 +37,7 @@ type Config struct {
 	CaptureEmoji       string
 	VoteEmoji          string
 	SuggestThreshold   float64
+	RegressionReports  int
 	AutoMergeThreshold float64
 
 	SlackBotToken      string
@@ -104,6 +105,7 @@ func DefaultConfig() Config {
 		CaptureEmoji:       ec.CaptureEmoji,
 		VoteEmoji:          ec.VoteEmoji,
 		SuggestThreshold:   ec.SuggestThreshold,
+		RegressionReports:  ec.RegressionReports,
 		AutoMergeThreshold: ec.AutoMergeThreshold,
 		SlackAPIURL:        slack.DefaultAPIURL,
 		EmbeddingsWeight:   0.3,
@@ -140,6 +142,7 @@ func (c *Config) vars() []envVar {
 		{env: "FEEDBACKBOT_CAPTURE_EMOJI", flag: "capture-emoji", help: "reaction that captures a message (Slack name)", str: &c.CaptureEmoji},
 		{env: "FEEDBACKBOT_VOTE_EMOJI", flag: "vote-emoji", help: "reaction that votes (Slack name)", str: &c.VoteEmoji},
 		{env: "FEEDBACKBOT_SUGGEST_THRESHOLD", flag: "suggest-threshold", help: "lowest duplicate score suggested", f64: &c.SuggestThreshold},
+		{env: "FEEDBACKBOT_REGRESSION_REPORTS", flag: "regression-reports", help: "distinct people reporting problems after a ship that raise a regression alert", num: &c.RegressionReports},
 		{env: "FEEDBACKBOT_AUTOMERGE_THRESHOLD", flag: "automerge-threshold", help: "score from which new feedback is merged without asking (0 = off)", f64: &c.AutoMergeThreshold},
 		{env: "FEEDBACKBOT_EMBEDDINGS_URL", flag: "embeddings-url", help: "OpenAI-compatible embeddings endpoint base URL (unset: lexical duplicate detection only)", str: &c.EmbeddingsURL},
 		{env: "FEEDBACKBOT_EMBEDDINGS_MODEL", flag: "embeddings-model", help: "embeddings model name", str: &c.EmbeddingsModel},

@@ -316,6 +316,7 @@ func (m *Main) engineConfig(cfg Config) bot.Config {
 	ec.CaptureEmoji = cfg.CaptureEmoji
 	ec.VoteEmoji = cfg.VoteEmoji
 	ec.SuggestThreshold = cfg.SuggestThreshold // 0 or less: the engine's default
+	ec.RegressionReports = cfg.RegressionReports
 	ec.AutoMergeThreshold = cfg.AutoMergeThreshold
 	if st, err := bot.ParseStatuses(cfg.NotifyStatuses); err == nil {
 		ec.NotifyStatuses = st
