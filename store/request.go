@@ -277,6 +277,11 @@ func (s *DB) createRequestsTx(ctx context.Context, batch []*groupItem[newCapture
 		if it.err != nil {
 			it.err = storageError(it.err)
 			if _, err := tx.ExecContext(ctx, `ROLLBACK TO capture`); err != nil {
+				// A full SQLite database may roll the whole transaction
+				// back itself (savepoint gone): report the cause.
+				if bot.ErrorCode(it.err) == bot.EUNAVAILABLE {
+					return it.err
+				}
 				return fmt.Errorf("rollback to savepoint: %w", err)
 			}
 		}
