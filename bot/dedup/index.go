@@ -976,11 +976,20 @@ func (ix *Index) tfPartAvg(p posting, lens *[numFields]uint16, avg *[numFields]f
 // (within Config.MaxPostings) and returns the best depth active slots.
 func (ix *Index) firstPass(q *query, sc *scratch, depth int) []uint32 {
 	budget := ix.cfg.MaxPostings
+	// Learned words (the last terms) read at most a tenth of the
+	// postings: they are translations of query words, often common words
+	// (cost).
+	lbudget := budget / learnedPostingsShare
 	acc := sc.acc
 	touched := sc.touched[:0]
 	for i := range q.terms {
 		qt := &q.terms[i]
-		if i > 0 && qt.df > budget {
+		if qt.kind == termLearned {
+			if qt.df > lbudget || qt.df > budget {
+				continue
+			}
+			lbudget -= qt.df
+		} else if i > 0 && qt.df > budget {
 			continue
 		}
 		budget -= qt.df
@@ -1019,6 +1028,10 @@ func (ix *Index) firstPass(q *query, sc *scratch, depth int) []uint32 {
 	sc.cands = out
 	return out
 }
+
+// learnedPostingsShare: learned words read at most 1/learnedPostingsShare
+// of Config.MaxPostings in the first pass.
+const learnedPostingsShare = 10
 
 // scorer computes full scores for one query.
 type scorer struct {

@@ -164,6 +164,25 @@ func TestLearnBounded(t *testing.T) {
 	if grown := int64(m1.HeapAlloc) - int64(m0.HeapAlloc); grown > 4<<20 {
 		t.Errorf("heap grew by %d bytes learning 10,000 decisions (200 kept)", grown)
 	}
+	// A query reads at most maxPartners associations per word, the
+	// strongest ones.
+	l := ix.learned
+	for a, bs := range l.adj {
+		ps := l.top[a]
+		if len(ps) == 0 || len(ps) > maxPartners || len(ps) != min(len(bs), maxPartners) {
+			t.Fatalf("word %d: %d partners read of %d", a, len(ps), len(bs))
+		}
+		best := int32(0)
+		for _, b := range bs {
+			best = max(best, l.assoc[uint64(a)<<32|uint64(b)])
+		}
+		if ps[0].count != best || ps[len(ps)-1].count > ps[0].count {
+			t.Fatalf("word %d: partners %v, strongest count %d", a, ps, best)
+		}
+	}
+	if len(l.top) != len(l.adj) || len(l.dirty) != 0 {
+		t.Errorf("%d partner lists for %d words, %d stale", len(l.top), len(l.adj), len(l.dirty))
+	}
 	// The same state as learning only the last 200 decisions.
 	fresh := New(cfg)
 	fresh.Load(docs)
@@ -187,6 +206,20 @@ func sameLearned(a, b *Index) bool {
 	for k, v := range la.sides {
 		if lb.sides[k] != v {
 			return false
+		}
+	}
+	if len(la.top) != len(lb.top) {
+		return false
+	}
+	for k, ps := range la.top {
+		qs := lb.top[k]
+		if len(ps) != len(qs) {
+			return false
+		}
+		for i := range ps {
+			if ps[i].count != qs[i].count || a.terms[ps[i].id].text != b.terms[qs[i].id].text {
+				return false
+			}
 		}
 	}
 	for id, ts := range la.misled {

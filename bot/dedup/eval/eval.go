@@ -136,6 +136,8 @@ type Options struct {
 	// (foldOf), and each part is ranked by an index that learned the other
 	// parts (and Train).
 	Folds int
+	// Config, when set, replaces dedup.DefaultConfig() (experiments).
+	Config *dedup.Config
 }
 
 // Run ranks every query with the index the bot uses (and the baseline, if
@@ -150,7 +152,11 @@ func Run(ctx context.Context, c *corpus, qs []labelledQuery, opt Options) (*Resu
 	fold := foldOf(qs, folds)
 	rankings := make([][]rankedItem, len(qs))
 	for f := 0; f < folds; f++ {
-		ix := dedup.New(dedup.DefaultConfig())
+		cfg := dedup.DefaultConfig()
+		if opt.Config != nil {
+			cfg = *opt.Config
+		}
+		ix := dedup.New(cfg)
 		ix.Load(docs)
 		ds := Decisions(c, opt.Train, "train")
 		if folds > 1 {
