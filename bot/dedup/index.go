@@ -566,9 +566,10 @@ type scratch struct {
 	matched []bool      // coverage: query terms the request contains
 	best    []float64   // learnedCoverage
 	counts  countTable  // gramVariant
-	// Full score: query terms in term id order, and per query term the
-	// request's posting (or -1).
+	// Full score: query terms in term id order (and their ids), and per
+	// query term the request's posting (or -1).
 	byID []int32
+	ids  []uint32
 	hit  []int32
 	// idfMemo caches idf by df (0: not computed) for a board of idfN
 	// requests.
@@ -1040,7 +1041,23 @@ type scorer struct {
 	sc   *scratch
 	avg  [numFields]float64
 	qmax float64
+	// ids are the ids of the query terms in sc.byID order; terms and
+	// bigrams are Bloom filters of the query's term ids and bigram keys
+	// (bloomBit), so that coverage reads a request's terms and bigrams
+	// once and looks up only the few the query may have.
+	ids            []uint32
+	terms, bigrams bloom
 }
+
+// bloom is a 4,096-bit set of term ids or bigram keys.
+type bloom [64]uint64
+
+func (b *bloom) add(bit uint32)      { b[bit>>6&63] |= 1 << (bit & 63) }
+func (b *bloom) has(bit uint32) bool { return b[bit>>6&63]&(1<<(bit&63)) != 0 }
+
+// bigramBit is the Bloom filter bit of a bigram key (its low bits hold the
+// field).
+func bigramBit(key uint32) uint32 { return key >> 2 }
 
 func (ix *Index) newScorer(q *query, sc *scratch) *scorer {
 	z := &scorer{ix: ix, q: q, sc: sc, avg: ix.avgLens(), qmax: q.self}
@@ -1057,7 +1074,17 @@ func (ix *Index) newScorer(q *query, sc *scratch) *scorer {
 		hit = append(hit, -1)
 	}
 	slices.SortFunc(byID, func(a, b int32) int { return cmp.Compare(q.terms[a].id, q.terms[b].id) })
-	sc.byID, sc.hit = byID, hit
+	ids := sc.ids[:0]
+	for _, qi := range byID {
+		id := q.terms[qi].id
+		ids = append(ids, id)
+		z.terms.add(id)
+	}
+	for _, qb := range q.bigrams {
+		z.bigrams.add(bigramBit(qb.h &^ bigramFieldMask))
+	}
+	sc.byID, sc.hit, sc.ids = byID, hit, ids
+	z.ids = ids
 	return z
 }
 
@@ -1083,18 +1110,18 @@ func (z *scorer) coverage(s uint32) (qcov, inQuery float64) {
 	lens := &ix.lens[s]
 	fwd := m.fwd
 	hit := z.sc.hit
-	// Find the query terms in the request's terms (both sorted by id).
-	j := 0
-	for _, qi := range z.sc.byID {
-		id := q.terms[qi].id
-		for j < len(fwd) && fwd[j].slot() < id {
-			j++
+	// Find the query terms in the request's terms: each request term the
+	// query may have (Bloom filter) is looked up among the query's ids
+	// (sorted, a term id may occur more than once).
+	ids, byID := z.ids, z.sc.byID
+	for j, p := range fwd {
+		id := p.slot()
+		if !z.terms.has(id) {
+			continue
 		}
-		if j == len(fwd) {
-			break
-		}
-		if fwd[j].slot() == id {
-			hit[qi] = int32(j)
+		k, _ := slices.BinarySearch(ids, id)
+		for ; k < len(ids) && ids[k] == id; k++ {
+			hit[byID[k]] = int32(j)
 		}
 	}
 	// Sum in query order (rarest first), as always.
@@ -1172,17 +1199,25 @@ func (z *scorer) coverage(s uint32) (qcov, inQuery float64) {
 		}
 	}
 	if ix.cfg.BigramWeight > 0 && len(q.bigrams) > 0 {
+		// Each query bigram counts with the request's first bigram of the
+		// same key (the lowest field), in query order: both are sorted by
+		// key, so the request's bigrams are read in order and each key the
+		// query may have (Bloom filter) is looked up among the query's.
 		bw := ix.cfg.BigramWeight
-		mb := m.bigrams
-		j := 0
-		for _, qb := range q.bigrams {
-			key := qb.h &^ bigramFieldMask
-			for j < len(mb) && mb[j] < key {
-				j++
+		qbs := q.bigrams
+		last := uint32(0)
+		for j, b := range m.bigrams {
+			key := b &^ bigramFieldMask
+			if j > 0 && key == last || !z.bigrams.has(bigramBit(key)) {
+				continue
 			}
-			if j < len(mb) && mb[j]&^bigramFieldMask == key {
-				dw := ix.fieldWeight(int(mb[j] & bigramFieldMask))
-				raw += bw * qb.v * dw / (ix.cfg.K1 + dw)
+			last = key
+			k, _ := slices.BinarySearchFunc(qbs, key, func(qb qbigram, key uint32) int {
+				return cmp.Compare(qb.h&^bigramFieldMask, key)
+			})
+			dw := ix.fieldWeight(int(b & bigramFieldMask))
+			for ; k < len(qbs) && qbs[k].h&^bigramFieldMask == key; k++ {
+				raw += bw * qbs[k].v * dw / (ix.cfg.K1 + dw)
 			}
 		}
 	}
