@@ -147,6 +147,19 @@ func (f *fakeAPI) InteractionRespond(_ *discordgo.Interaction, resp *discordgo.I
 	return nil
 }
 
+// waitResponses waits (up to 30 s) until n interaction responses were sent.
+func (f *fakeAPI) waitResponses(t *testing.T, n int) {
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		f.mu.Lock()
+		got := len(f.responses)
+		f.mu.Unlock()
+		if got >= n {
+			return
+		}
+	}
+	t.Errorf("%d interaction responses never arrived", n)
+}
+
 func (f *fakeAPI) InteractionResponseEdit(_ *discordgo.Interaction, e *discordgo.WebhookEdit, _ ...discordgo.RequestOption) (*discordgo.Message, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -303,6 +316,12 @@ func TestInteractionReplies(t *testing.T) {
 			Data: discordgo.ApplicationCommandInteractionData{Name: CommandName, CommandType: discordgo.ChatApplicationCommand,
 				Options: []*discordgo.ApplicationCommandInteractionDataOption{{Type: discordgo.ApplicationCommandOptionSubCommand, Name: sub}}}}
 	}
+	// Deferral is driven by conditions, not timing: a fast handler has a
+	// minute before the adapter would defer, and a slow one (AckAfter 1 ms)
+	// returns only once the deferral has been sent.
+	fast := func() { a.cfg.AckAfter, a.cfg.FormAckAfter = time.Minute, time.Minute }
+	slow := func() { a.cfg.AckAfter, a.cfg.FormAckAfter = time.Millisecond, time.Millisecond }
+	fast()
 	// Fast: one CHANNEL_MESSAGE_WITH_SOURCE, ephemeral.
 	rec.setFn(func(context.Context, *bot.Event) (*bot.Response, error) { return &bot.Response{Text: "hi"}, nil })
 	a.onInteraction(ctx, slash("help"))
@@ -313,8 +332,9 @@ func TestInteractionReplies(t *testing.T) {
 		t.Fatalf("event = %+v (a command in a thread belongs to its parent channel)", ev)
 	}
 	// Slow: deferred, then the original response is edited.
+	slow()
 	rec.setFn(func(context.Context, *bot.Event) (*bot.Response, error) {
-		time.Sleep(250 * time.Millisecond)
+		api.waitResponses(t, 2)
 		return nil, errors.New("boom")
 	})
 	a.onInteraction(ctx, slash("help"))
@@ -326,10 +346,11 @@ func TestInteractionReplies(t *testing.T) {
 		Message: &discordgo.Message{ID: "bm", ChannelID: "c1"},
 		Data:    discordgo.MessageComponentInteractionData{CustomID: "merge:1:2", ComponentType: discordgo.ButtonComponent}}
 	rec.setFn(func(_ context.Context, ev *bot.Event) (*bot.Response, error) {
-		time.Sleep(250 * time.Millisecond)
+		api.waitResponses(t, 3)
 		return &bot.Response{Text: "merged " + ev.ActionID}, nil
 	})
 	a.onInteraction(ctx, button)
+	fast()
 	if api.responses[2].Type != discordgo.InteractionResponseDeferredMessageUpdate || len(api.followups) != 1 || api.followups[0].Content != "merged merge:1:2" || api.followups[0].Flags != discordgo.MessageFlagsEphemeral {
 		t.Fatalf("slow button = %+v %+v", api.responses, api.followups)
 	}
