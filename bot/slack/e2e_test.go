@@ -41,7 +41,7 @@ type socketTransport struct{ f *slacktest.Server }
 
 func (s socketTransport) send(t *testing.T, typ string, payload []byte) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	if err := s.f.WaitAck(ctx, s.f.Send(typ, payload)); err != nil {
 		t.Fatalf("envelope not acked: %v", err)
@@ -58,7 +58,7 @@ func (s socketTransport) interaction(t *testing.T, p []byte) {
 }
 func (s socketTransport) submit(t *testing.T, p []byte) []byte {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	id := s.f.Send(slacktest.EnvelopeInteractive, p)
 	if err := s.f.WaitAck(ctx, id); err != nil {

@@ -65,7 +65,7 @@ func (h *HTTPSender) PostResponse(ctx context.Context, path, contentType string,
 	}
 	c := h.Client
 	if c == nil {
-		c = &http.Client{Timeout: 10 * time.Second}
+		c = &http.Client{Timeout: 60 * time.Second} // generous: a loaded test machine is slow, and the bound is only against a hang
 	}
 	resp, err := c.Do(req)
 	if err != nil {
