@@ -151,9 +151,12 @@ func (r *recorder) waitKinds(tb testing.TB, n int, kinds ...bot.EventKind) []*bo
 	return got
 }
 
+// eventually waits for cond. timeout is what the wait normally needs; a
+// loaded CI machine gets at least a minute, since the bound only guards
+// against a hang and a longer one costs nothing when cond comes true.
 func eventually(tb testing.TB, timeout time.Duration, cond func() bool, format string, args ...any) {
 	tb.Helper()
-	deadline := time.Now().Add(timeout)
+	deadline := time.Now().Add(max(timeout, time.Minute))
 	for !cond() {
 		if time.Now().After(deadline) {
 			tb.Fatalf("timed out: "+format, args...)
