@@ -86,6 +86,15 @@ func (a *analyzer) stem(w string) string {
 
 // term returns the indexed form of a token, or false if it is dropped.
 func (a *analyzer) term(t Token) (string, bool) {
+	if t.Kind == KindIdent && isPlainLower(t.Text) {
+		// A camelCase identifier without separators is a word written
+		// with capitals: "ZooKeeper" is the same term as "Zookeeper"
+		// (stemmed), and also yields its parts.
+		if s := a.stem(t.Text); s != stopMark {
+			return s, true
+		}
+		return t.Text, true
+	}
 	if t.Kind != KindWord {
 		return t.Text, true
 	}

@@ -32,7 +32,8 @@ var (
 )
 
 // Tokenize splits chat text into tokens. Markup is stripped first
-// (StripMarkup). URLs become one KindURL token and their host and path words.
+// (StripMarkup). URLs become one KindURL token and their host and path words,
+// then the words of their query values.
 // Versions (v2.4, 1.2.3) stay whole. A code identifier such as
 // ensureElementIsVisible, max_retry_count or org.apache.FileSystem yields
 // the whole identifier (KindIdent) followed by its parts (KindWord), so that
@@ -57,14 +58,36 @@ func forEachToken(text string, fn func(t Token, seq bool)) {
 	last := 0
 	for _, loc := range reURL.FindAllStringIndex(text, -1) {
 		scanWords(text[last:loc[0]], fn)
-		u := urlToken(text[loc[0]:loc[1]])
+		raw := text[loc[0]:loc[1]]
+		u := urlToken(raw)
 		if u != "" {
 			fn(Token{Text: u, Kind: KindURL}, false)
 			scanWords(u, fn)
+			scanQueryValues(raw, fn)
 		}
 		last = loc[1]
 	}
 	scanWords(text[last:], fn)
+}
+
+// scanQueryValues emits the words of the values of a URL's query string
+// (cvename.cgi?name=CVE-2022-41881, show_bug.cgi?id=1234): they often name
+// what the link is about, while the host and path are shared by every link
+// to the same site.
+func scanQueryValues(u string, fn func(Token, bool)) {
+	i := strings.IndexByte(u, '?')
+	if i < 0 {
+		return
+	}
+	qs := u[i+1:]
+	if j := strings.IndexByte(qs, '#'); j >= 0 {
+		qs = qs[:j]
+	}
+	for _, kv := range strings.Split(qs, "&") {
+		if _, v, ok := strings.Cut(kv, "="); ok && v != "" {
+			scanWords(v, fn)
+		}
+	}
 }
 
 // urlToken returns host/path of a URL, lower-cased, without scheme, "www.",

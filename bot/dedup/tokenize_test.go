@@ -81,6 +81,7 @@ func TestTokenize(t *testing.T) {
 		{"CVE", "CVE-2022-41881", []Token{id("cve-2022-41881"), w("cve"), n("2022"), n("41881")}},
 		{"Apostrophe", "doesn't work", []Token{w("doesnt"), w("work")}},
 		{"URL", "see https://www.Example.com/docs/Page?x=1.", []Token{w("see"), u("example.com/docs/page"), id("example.com"), w("example"), w("com"), w("docs"), w("page")}},
+		{"URLQueryValues", "https://cve.mitre.org/cgi-bin/cvename.cgi?name=CVE-2022-41881#x", []Token{u("cve.mitre.org/cgi-bin/cvename.cgi"), id("cve.mitre.org"), w("cve"), w("mitre"), w("org"), w("cgibin"), w("cgi"), w("bin"), id("cvename.cgi"), w("cvename"), w("cgi"), id("cve-2022-41881"), w("cve"), n("2022"), n("41881")}},
 		{"SlackLink", "<https://x.io/a|Export guide>", []Token{u("x.io/a"), id("x.io"), w("x"), w("io"), w("a"), w("export"), w("guide")}},
 		{"SlackMentions", "<@U123> wants <#C1|general>", []Token{w("wants"), w("general")}},
 		{"DiscordMarkup", "<@123> <:emoji:123> export", []Token{w("export")}},
@@ -105,7 +106,11 @@ func TestAnalyze(t *testing.T) {
 	}{
 		{"StopWordsAndStems", "Hi, I would like the exports to be faster please", []string{"export", "faster"}},
 		{"Stemming", "crashing crashed crashes", []string{"crash", "crash", "crash"}},
-		{"IdentifierKeepsWhole", "getUserName fails", []string{"getusername", "user", "name", "fail"}},
+		{"IdentifierKeepsWhole", "getUserName fails", []string{"getusernam", "user", "name", "fail"}},
+		// A camelCase word is the word (stemmed) and its parts; a snake_case or
+		// dotted identifier stays as written.
+		{"CamelCaseIsTheWord", "ZooKeeper / Zookeeper", []string{"zookeep", "zoo", "keeper", "zookeep"}},
+		{"SnakeCaseStaysWhole", "max_retries", []string{"max_retries", "max", "retri"}},
 		{"OneLetterDropped", "a b c plan", []string{"plan"}},
 		{"Empty", "  🚀 ", nil},
 	}
