@@ -53,7 +53,7 @@ func TestSIGTERMShutsDownGracefully(t *testing.T) {
 		}
 		close(logs)
 	}()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(2 * time.Minute) // a -race build on a loaded machine starts slowly
 	for {
 		resp, err := http.Get("http://" + addr + "/healthz")
 		if err == nil {
@@ -77,9 +77,9 @@ func TestSIGTERMShutsDownGracefully(t *testing.T) {
 		if err != nil {
 			t.Fatalf("exit after SIGTERM: %v", err)
 		}
-	case <-time.After(10 * time.Second):
+	case <-time.After(time.Minute): // against a hang; the time taken is logged below
 		cmd.Process.Kill()
-		t.Fatal("bot did not stop within 10 s of SIGTERM")
+		t.Fatal("bot did not stop within a minute of SIGTERM")
 	}
 	t.Logf("stopped %v after SIGTERM", time.Since(start).Round(time.Millisecond))
 	var all []string

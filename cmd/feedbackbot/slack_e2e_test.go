@@ -52,8 +52,8 @@ func startBot(t *testing.T, env map[string]string) string {
 			if err != nil {
 				t.Errorf("bot stopped with %v\n%s", err, logs.String())
 			}
-		case <-time.After(20 * time.Second):
-			t.Errorf("bot did not stop within 20 s\n%s", logs.String())
+		case <-time.After(time.Minute):
+			t.Errorf("bot did not stop within a minute\n%s", logs.String())
 		}
 	})
 	select {
@@ -61,7 +61,7 @@ func startBot(t *testing.T, env map[string]string) string {
 		return "http://" + addr
 	case err := <-done:
 		t.Fatalf("bot exited: %v\n%s", err, logs.String())
-	case <-time.After(20 * time.Second):
+	case <-time.After(2 * time.Minute):
 		t.Fatalf("bot did not listen\n%s", logs.String())
 	}
 	return ""
