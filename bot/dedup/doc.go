@@ -9,10 +9,14 @@
 // StripMarkup removes Slack and Discord markup (user, role and channel ids,
 // custom emoji, shortcodes, timestamps, code fences) but keeps link labels,
 // URLs, channel names and code. Fold applies NFKC, strips accents and folds
-// case. Tokenize keeps versions whole (v2.4 and 2.4 are the same token;
-// 1.2.3 also yields 1.2), turns URLs into host/path tokens, and yields both
-// the whole identifier and its parts for camelCase, snake_case, dotted and
-// hyphenated names. Analyze drops stop words (the Snowball list,
+// case. Tokenize drops the Java stack frames of the runtime and of test
+// frameworks (at java.lang..., at org.junit...: shared by every failing
+// test's report, like the frames crash reporters skip), keeps versions
+// whole (v2.4 and 2.4 are the same token; 1.2.3 also yields 1.2), turns
+// URLs into host/path tokens plus the words of their query values, and
+// yields both the whole identifier and its parts for camelCase,
+// snake_case, dotted and hyphenated names (a camelCase word is stemmed as
+// the word: ZooKeeper = Zookeeper). Analyze drops stop words (the Snowball list,
 // contractions and chat filler such as "hi" and "thanks") and stems words
 // with the Snowball English stemmer.
 //

@@ -28,11 +28,13 @@ type Token struct {
 
 var (
 	reURL     = regexp.MustCompile(`(?i)\b(?:https?://|www\.)[^\s<>"'()\[\]{}|]+`)
+	reFrame   = regexp.MustCompile(`\bat\s+((?:[A-Za-z_$][\w$]*\.)+[\w$<>]+)\s*\([^()]*\)`)
 	reVersion = regexp.MustCompile(`^[vV]?([0-9]+(?:\.[0-9]+)+)((?:[-+.]?[a-zA-Z][a-zA-Z0-9]*)*)$`)
 )
 
 // Tokenize splits chat text into tokens. Markup is stripped first
-// (StripMarkup). URLs become one KindURL token and their host and path words,
+// (StripMarkup), and so are the Java stack frames of the runtime and of test
+// frameworks (dropRuntimeFrames). URLs become one KindURL token and their host and path words,
 // then the words of their query values.
 // Versions (v2.4, 1.2.3) stay whole. A code identifier such as
 // ensureElementIsVisible, max_retry_count or org.apache.FileSystem yields
@@ -51,6 +53,7 @@ func Tokenize(text string) []Token {
 // whole identifiers, URLs or joined forms).
 func forEachToken(text string, fn func(t Token, seq bool)) {
 	text = foldKeepCase(StripMarkup(text))
+	text = dropRuntimeFrames(text)
 	if !strings.Contains(text, "://") && !strings.Contains(text, "www.") && !strings.Contains(text, "WWW.") {
 		scanWords(text, fn)
 		return
@@ -347,4 +350,31 @@ func isPlainLower(w string) bool {
 		}
 	}
 	return true
+}
+
+// runtimePrefixes are the packages of the Java runtime and of test
+// frameworks: a stack frame in them says how the failing code was called
+// (reflection, the test runner), and is the same in every report of a
+// failing test.
+var runtimePrefixes = []string{"java.", "javax.", "jdk.", "sun.", "com.sun.", "org.junit.", "junit.", "org.testng.", "org.apache.maven.surefire.", "kotlin.", "scala."}
+
+// dropRuntimeFrames removes the Java stack frames ("at
+// java.lang.Thread.run(Thread.java:750)") of runtimePrefixes from text,
+// the way crash reporters skip runtime frames when they sign a crash: they
+// are shared by unrelated reports and, a report holding dozens of them,
+// outweighed its own words.
+func dropRuntimeFrames(text string) string {
+	if !strings.Contains(text, "at ") || !(strings.Contains(text, ".java:") || strings.Contains(text, "Native Method") ||
+		strings.Contains(text, "Unknown Source") || strings.Contains(text, ".kt:") || strings.Contains(text, ".scala:")) {
+		return text
+	}
+	return reFrame.ReplaceAllStringFunc(text, func(m string) string {
+		name := reFrame.FindStringSubmatch(m)[1]
+		for _, p := range runtimePrefixes {
+			if strings.HasPrefix(name, p) {
+				return " "
+			}
+		}
+		return m
+	})
 }
