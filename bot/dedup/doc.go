@@ -11,7 +11,8 @@
 // URLs, channel names and code. Fold applies NFKC, strips accents and folds
 // case. Tokenize drops the Java stack frames of the runtime and of test
 // frameworks (at java.lang..., at org.junit...: shared by every failing
-// test's report, like the frames crash reporters skip), keeps versions
+// test's report, like the frames crash reporters skip) and log-level
+// markers ([INFO], [ERROR]), keeps versions
 // whole (v2.4 and 2.4 are the same token; 1.2.3 also yields 1.2), turns
 // URLs into host/path tokens plus the words of their query values, and
 // yields both the whole identifier and its parts for camelCase,

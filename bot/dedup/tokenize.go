@@ -27,14 +27,15 @@ type Token struct {
 }
 
 var (
-	reURL     = regexp.MustCompile(`(?i)\b(?:https?://|www\.)[^\s<>"'()\[\]{}|]+`)
-	reFrame   = regexp.MustCompile(`\bat\s+((?:[A-Za-z_$][\w$]*\.)+[\w$<>]+)\s*\([^()]*\)`)
-	reVersion = regexp.MustCompile(`^[vV]?([0-9]+(?:\.[0-9]+)+)((?:[-+.]?[a-zA-Z][a-zA-Z0-9]*)*)$`)
+	reURL      = regexp.MustCompile(`(?i)\b(?:https?://|www\.)[^\s<>"'()\[\]{}|]+`)
+	reFrame    = regexp.MustCompile(`\bat\s+((?:[A-Za-z_$][\w$]*\.)+[\w$<>]+)\s*\([^()]*\)`)
+	reLogLevel = regexp.MustCompile(`\[(?:INFO|ERROR|WARNING|WARN|DEBUG|TRACE|FATAL)\]`)
+	reVersion  = regexp.MustCompile(`^[vV]?([0-9]+(?:\.[0-9]+)+)((?:[-+.]?[a-zA-Z][a-zA-Z0-9]*)*)$`)
 )
 
 // Tokenize splits chat text into tokens. Markup is stripped first
 // (StripMarkup), and so are the Java stack frames of the runtime and of test
-// frameworks (dropRuntimeFrames). URLs become one KindURL token and their host and path words,
+// frameworks (dropRuntimeFrames) and log-level markers such as [INFO]. URLs become one KindURL token and their host and path words,
 // then the words of their query values.
 // Versions (v2.4, 1.2.3) stay whole. A code identifier such as
 // ensureElementIsVisible, max_retry_count or org.apache.FileSystem yields
@@ -54,6 +55,11 @@ func Tokenize(text string) []Token {
 func forEachToken(text string, fn func(t Token, seq bool)) {
 	text = foldKeepCase(StripMarkup(text))
 	text = dropRuntimeFrames(text)
+	if strings.IndexByte(text, '[') >= 0 {
+		// Log-level markers of pasted logs ([INFO], [ERROR]) are on every
+		// line of a build log, whatever failed.
+		text = reLogLevel.ReplaceAllString(text, " ")
+	}
 	if !strings.Contains(text, "://") && !strings.Contains(text, "www.") && !strings.Contains(text, "WWW.") {
 		scanWords(text, fn)
 		return

@@ -84,6 +84,7 @@ func TestTokenize(t *testing.T) {
 		{"URLQueryValues", "https://cve.mitre.org/cgi-bin/cvename.cgi?name=CVE-2022-41881#x", []Token{u("cve.mitre.org/cgi-bin/cvename.cgi"), id("cve.mitre.org"), w("cve"), w("mitre"), w("org"), w("cgibin"), w("cgi"), w("bin"), id("cvename.cgi"), w("cvename"), w("cgi"), id("cve-2022-41881"), w("cve"), n("2022"), n("41881")}},
 		{"RuntimeFramesDropped", "NPE at org.apache.hadoop.fs.Foo.bar(Foo.java:12) at sun.reflect.NativeMethodAccessorImpl.invoke0(Native Method) at org.junit.runners.ParentRunner.run(ParentRunner.java:363) look at (this)",
 			[]Token{w("npe"), w("at"), id("org.apache.hadoop.fs.foo.bar"), w("org"), w("apache"), w("hadoop"), w("fs"), w("foo"), w("bar"), id("foo.java"), w("foo"), w("java"), n("12"), w("look"), w("at"), w("this")}},
+		{"LogLevelsDropped", "[INFO] BUILD FAILURE [ERROR] Failed [x]", []Token{w("build"), w("failure"), w("failed"), w("x")}},
 		{"SlackLink", "<https://x.io/a|Export guide>", []Token{u("x.io/a"), id("x.io"), w("x"), w("io"), w("a"), w("export"), w("guide")}},
 		{"SlackMentions", "<@U123> wants <#C1|general>", []Token{w("wants"), w("general")}},
 		{"DiscordMarkup", "<@123> <:emoji:123> export", []Token{w("export")}},
