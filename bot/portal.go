@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -41,6 +42,8 @@ type PortalStore interface {
 	// the time each distinct person first counted (asked or voted), oldest
 	// first.
 	DemandTimeline(ctx context.Context, id int64) ([]time.Time, error)
+	// ListRegressionAlerts returns every regression alert, oldest first.
+	ListRegressionAlerts(ctx context.Context) ([]*RegressionAlert, error)
 }
 
 // maxReleaseRequests bounds the requests shown per release event.
@@ -88,23 +91,45 @@ type ReleaseHealth struct {
 	// the time from the version's first ship to its first rollback after
 	// it, in seconds; nil when nothing was rolled back.
 	MedianTimeToRollbackS *float64 `json:"median_time_to_rollback_s"`
+	// Detected is how many releases raised a regression alert.
+	Detected int `json:"detected"`
+	// MedianTimeToDetection is the median, over the detected releases, of
+	// the time from the release's first ship to its first regression
+	// alert, in seconds; nil when no release raised an alert.
+	MedianTimeToDetectionS *float64 `json:"median_time_to_detection_s"`
+	// Detections are the detected releases, newest first.
+	Detections []Detection `json:"detections"`
 }
 
-// Health computes the release health over every ship and rollback event,
-// and for each rollback event id the time since the ship it undid.
-func Health(rels []*Release) (ReleaseHealth, map[int64]time.Duration) {
+// Detection is the time to detection of one release: from its first ship
+// (event EventID) to its first regression alert.
+type Detection struct {
+	EventID          int64   `json:"event_id"` // the release's first ship
+	Version          string  `json:"version"`
+	TimeToDetectionS float64 `json:"time_to_detection_s"`
+}
+
+// Health computes the release health over every ship and rollback event
+// and the regression alerts, and for each rollback event id the time since
+// the ship it undid.
+func Health(rels []*Release, alerts []*RegressionAlert) (ReleaseHealth, map[int64]time.Duration) {
 	// oldest first
 	evs := make([]*Release, len(rels))
 	copy(evs, rels)
 	sort.Slice(evs, func(i, j int) bool { return evs[i].Event.ID < evs[j].Event.ID })
 	type rel struct {
+		first    int64 // the first ship's event id
+		version  string
 		shipped  time.Time
 		rolled   bool
 		duration time.Duration
+		detected bool
+		toDetect time.Duration
 	}
 	byKey := map[string]*rel{}
 	var order []string
 	lastShip := map[int64]string{} // request id -> key of the release that last shipped it
+	shipKey := map[int64]string{}  // ship event id -> key of its release
 	since := map[int64]time.Duration{}
 	for _, r := range evs {
 		ev := r.Event
@@ -118,9 +143,10 @@ func Health(rels []*Release) (ReleaseHealth, map[int64]time.Duration) {
 		switch ev.Action {
 		case ActionShipped:
 			if byKey[key] == nil {
-				byKey[key] = &rel{shipped: ev.CreatedAt}
+				byKey[key] = &rel{first: ev.ID, version: ev.Version, shipped: ev.CreatedAt}
 				order = append(order, key)
 			}
+			shipKey[ev.ID] = key
 			for _, id := range r.RequestIDs {
 				lastShip[id] = key
 			}
@@ -147,35 +173,64 @@ func Health(rels []*Release) (ReleaseHealth, map[int64]time.Duration) {
 			}
 		}
 	}
-	h := ReleaseHealth{Releases: len(order)}
-	var ds []float64
+	// An alert belongs to the release of the ship it names.
+	for _, a := range alerts {
+		x := byKey[shipKey[a.EventID]]
+		if x == nil {
+			continue
+		}
+		if d := a.CreatedAt.Sub(x.shipped); !x.detected || d < x.toDetect {
+			x.detected, x.toDetect = true, d
+		}
+	}
+	h := ReleaseHealth{Releases: len(order), Detections: []Detection{}}
+	var ds, dd []float64
 	for _, k := range order {
-		if x := byKey[k]; x.rolled {
+		x := byKey[k]
+		if x.rolled {
 			h.RolledBack++
 			ds = append(ds, x.duration.Seconds())
 		}
+		if x.detected {
+			h.Detected++
+			dd = append(dd, x.toDetect.Seconds())
+			h.Detections = append(h.Detections, Detection{EventID: x.first, Version: x.version, TimeToDetectionS: x.toDetect.Seconds()})
+		}
 	}
+	slices.Reverse(h.Detections)
 	if h.Releases > 0 {
 		h.RollbackRate = float64(h.RolledBack) / float64(h.Releases)
 	}
-	if len(ds) > 0 {
-		sort.Float64s(ds)
-		m := ds[len(ds)/2]
-		if len(ds)%2 == 0 {
-			m = (ds[len(ds)/2-1] + ds[len(ds)/2]) / 2
-		}
-		h.MedianTimeToRollbackS = &m
-	}
+	h.MedianTimeToRollbackS = median(ds)
+	h.MedianTimeToDetectionS = median(dd)
 	return h, since
 }
 
-// ReleaseHealth reads every ship and rollback event and measures them.
+// median of xs (sorted in place); nil when xs is empty.
+func median(xs []float64) *float64 {
+	if len(xs) == 0 {
+		return nil
+	}
+	sort.Float64s(xs)
+	m := xs[len(xs)/2]
+	if len(xs)%2 == 0 {
+		m = (xs[len(xs)/2-1] + xs[len(xs)/2]) / 2
+	}
+	return &m
+}
+
+// ReleaseHealth reads every ship and rollback event and every regression
+// alert and measures them.
 func (e *Engine) ReleaseHealth(ctx context.Context) (ReleaseHealth, map[int64]time.Duration, error) {
 	rels, _, err := e.store.ListReleases(ctx, ReleaseFilter{})
 	if err != nil {
 		return ReleaseHealth{}, nil, err
 	}
-	h, since := Health(rels)
+	alerts, err := e.store.ListRegressionAlerts(ctx)
+	if err != nil {
+		return ReleaseHealth{}, nil, err
+	}
+	h, since := Health(rels, alerts)
 	return h, since, nil
 }
 

@@ -80,9 +80,18 @@ func (s *DB) FindRegressionAlerts(ctx context.Context, requestIDs []int64) ([]*b
 	if err != nil {
 		return nil, err
 	}
+	return s.selectAlerts(ctx, s.db.Rebind(q), args...)
+}
+
+// ListRegressionAlerts returns every regression alert, oldest first.
+func (s *DB) ListRegressionAlerts(ctx context.Context) ([]*bot.RegressionAlert, error) {
+	return s.selectAlerts(ctx, `SELECT `+regressionColumns+` FROM regression_alerts ORDER BY id`)
+}
+
+func (s *DB) selectAlerts(ctx context.Context, q string, args ...any) ([]*bot.RegressionAlert, error) {
 	var as []*bot.RegressionAlert
-	if err := s.db.SelectContext(ctx, &as, s.db.Rebind(q), args...); err != nil {
-		return nil, fmt.Errorf("find regression alerts: %w", err)
+	if err := s.db.SelectContext(ctx, &as, q, args...); err != nil {
+		return nil, fmt.Errorf("regression alerts: %w", err)
 	}
 	for _, a := range as {
 		a.ShippedAt, a.CreatedAt = a.ShippedAt.UTC(), a.CreatedAt.UTC()

@@ -85,6 +85,9 @@ type releaseView struct {
 	Requests   []rowView
 	// Since is how long after its ship a rollback came ("" when unknown).
 	Since string
+	// Detected is how long after this first ship of a release its first
+	// regression alert came ("" when none).
+	Detected string
 }
 
 type changelogView struct {
@@ -93,6 +96,8 @@ type changelogView struct {
 	Health     bot.ReleaseHealth
 	RatePct    string
 	MedianText string
+	// DetectText is the median time to detection ("" when no alert).
+	DetectText string
 	Prev, Next string
 	Total      int
 }
@@ -114,6 +119,9 @@ func humanDuration(d time.Duration) string {
 	return plural(int(d/(24*time.Hour)), "day")
 }
 
+// seconds is s seconds as a duration.
+func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+
 func plural(n int, unit string) string {
 	if n == 1 {
 		return "1 " + unit
@@ -121,7 +129,11 @@ func plural(n int, unit string) string {
 	return strconv.Itoa(n) + " " + unit + "s"
 }
 
-func (s *Server) releaseViews(rels []*bot.Release, since map[int64]time.Duration) []releaseView {
+func (s *Server) releaseViews(rels []*bot.Release, h bot.ReleaseHealth, since map[int64]time.Duration) []releaseView {
+	detected := map[int64]time.Duration{}
+	for _, d := range h.Detections {
+		detected[d.EventID] = seconds(d.TimeToDetectionS)
+	}
 	var out []releaseView
 	for _, rel := range rels {
 		ev := rel.Event
@@ -132,6 +144,9 @@ func (s *Server) releaseViews(rels []*bot.Release, since map[int64]time.Duration
 		}
 		if d, ok := since[ev.ID]; ok && v.RolledBack {
 			v.Since = humanDuration(d)
+		}
+		if d, ok := detected[ev.ID]; ok && !v.RolledBack {
+			v.Detected = humanDuration(d)
 		}
 		out = append(out, v)
 	}
@@ -162,12 +177,15 @@ func (s *Server) changelogPage(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, err)
 		return
 	}
-	v := &changelogView{pageBase: s.base(r, "Changelog"), Health: h, Total: total, Releases: s.releaseViews(rels, since)}
+	v := &changelogView{pageBase: s.base(r, "Changelog"), Health: h, Total: total, Releases: s.releaseViews(rels, h, since)}
 	v.Nav = "changelog"
 	v.Feed = "/changelog.atom"
 	v.RatePct = strconv.FormatFloat(h.RollbackRate*100, 'f', 0, 64) + "%"
 	if h.MedianTimeToRollbackS != nil {
-		v.MedianText = humanDuration(time.Duration(*h.MedianTimeToRollbackS * float64(time.Second)))
+		v.MedianText = humanDuration(seconds(*h.MedianTimeToRollbackS))
+	}
+	if h.MedianTimeToDetectionS != nil {
+		v.DetectText = humanDuration(seconds(*h.MedianTimeToDetectionS))
 	}
 	if offset > 0 {
 		v.Prev = changelogURL(offset - changelogPageSize)
@@ -253,7 +271,7 @@ func (s *Server) changelogAtom(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	_, since, err := s.e.ReleaseHealth(r.Context())
+	health, since, err := s.e.ReleaseHealth(r.Context())
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -265,7 +283,7 @@ func (s *Server) changelogAtom(w http.ResponseWriter, r *http.Request) {
 		Author: atomPerson{Name: "feedbackbot"},
 	}
 	updated := time.Unix(0, 0).UTC()
-	for _, v := range s.releaseViews(rels, since) {
+	for _, v := range s.releaseViews(rels, health, since) {
 		if v.At.After(updated) {
 			updated = v.At
 		}

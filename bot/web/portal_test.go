@@ -8,10 +8,12 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/feedbackbot/feedbackbot/bot"
+	"github.com/feedbackbot/feedbackbot/store/storetest"
 )
 
 // seedPortal is seed plus a rollback of v2.4 and FB-5 shipped again in
@@ -284,7 +286,8 @@ func TestReleasesAPI(t *testing.T) {
 	}
 	empty := newEnv(t).do("GET", "/api/v1/releases", "")
 	checkSchema(t, "ReleaseList", empty.Body)
-	if !strings.Contains(empty.Body, `"median_time_to_rollback_s": null`) || !strings.Contains(empty.Body, `"releases": []`) {
+	if !strings.Contains(empty.Body, `"median_time_to_rollback_s": null`) || !strings.Contains(empty.Body, `"releases": []`) ||
+		!strings.Contains(empty.Body, `"median_time_to_detection_s": null`) || !strings.Contains(empty.Body, `"detections": []`) {
 		t.Errorf("empty: %s", empty.Body)
 	}
 	if r := env.do("GET", "/api/v1/releases?limit=0", ""); r.Code != 400 {
@@ -306,14 +309,107 @@ func TestHealth(t *testing.T) {
 		ev(2, bot.ActionShipped, "v2", 1, 2),    // v2 first ship
 		ev(1, bot.ActionShipped, "v1", 0, 1),    // never rolled back
 	}
-	h, since := bot.Health(rels)
+	alert := func(id, event int64, version string, h int, minute int) *bot.RegressionAlert {
+		return &bot.RegressionAlert{ID: id, EventID: event, Version: version, CreatedAt: at(h).Add(time.Duration(minute) * time.Minute)}
+	}
+	alerts := []*bot.RegressionAlert{ // oldest first, as the store gives them
+		alert(1, 3, "v2", 3, 0),  // about v2's second ship: counts from v2's first ship (2 h)
+		alert(2, 2, "v2", 2, 30), // another request of v2, earlier: v2's first alert (1.5 h)
+		alert(3, 6, "", 11, 0),   // the versionless release: 1 h
+		alert(4, 99, "v9", 1, 0), // a ship not among the events: ignored
+	}
+	h, since := bot.Health(rels, alerts)
 	if h.Releases != 3 || h.RolledBack != 2 || fmt.Sprintf("%.3f", h.RollbackRate) != "0.667" || h.MedianTimeToRollbackS == nil || *h.MedianTimeToRollbackS != 3*3600 {
 		t.Fatalf("health %+v median %v", h, *h.MedianTimeToRollbackS)
 	}
 	if since[4] != 4*time.Hour || since[5] != 8*time.Hour || since[7] != 2*time.Hour || len(since) != 3 {
 		t.Fatalf("since %v", since)
 	}
-	if h, _ := bot.Health(nil); h.Releases != 0 || h.RollbackRate != 0 || h.MedianTimeToRollbackS != nil {
+	// v2 after 1.5 h, the versionless release after 1 h, v1 never: the
+	// median of two is their mean.
+	if h.Detected != 2 || h.MedianTimeToDetectionS == nil || *h.MedianTimeToDetectionS != 1.25*3600 {
+		t.Fatalf("detection %+v", h)
+	}
+	if got := fmt.Sprint(h.Detections); got != "[{6  3600} {2 v2 5400}]" {
+		t.Errorf("detections %s, want newest first, each at its release's first ship", got)
+	}
+	if h, _ := bot.Health(rels, nil); h.Detected != 0 || h.MedianTimeToDetectionS != nil || h.Detections == nil || len(h.Detections) != 0 {
+		t.Fatalf("no alerts %+v", h)
+	}
+	if h, _ := bot.Health(nil, nil); h.Releases != 0 || h.RollbackRate != 0 || h.MedianTimeToRollbackS != nil || h.MedianTimeToDetectionS != nil {
 		t.Fatalf("empty %+v", h)
 	}
+}
+
+// TestReleasesAPI_Detection: on both databases with the store's clock moved
+// by hand, FB-1 ships in v3.0, two people report problems in its thread 1 h
+// and 2 h later (the second raises the alert), v3.0 is rolled back 5 h after
+// the ship, and v3.1 ships without an alert. The releases API (checked
+// against the OpenAPI document) and the changelog (golden) say 2 hours to
+// detection and 5 hours to rollback.
+func TestReleasesAPI_Detection(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, dsn string) {
+		env := newEnvDSN(t, dsn)
+		var mu sync.Mutex
+		clock := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+		env.db.SetClock(func() time.Time { mu.Lock(); defer mu.Unlock(); return clock })
+		at := func(h int) { mu.Lock(); clock = time.Date(2026, 3, 2, 9+h, 0, 0, 0, time.UTC); mu.Unlock() }
+		ctx := context.Background()
+		release := func(action, key, version string) {
+			t.Helper()
+			if _, err := env.e.Release(ctx, teamLead, bot.ReleaseCommand{Action: action, Keys: []string{key}, Version: version}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		reply := func(id, who, text string) {
+			t.Helper()
+			m := &bot.Message{Platform: "slack", Workspace: "T1", Channel: "C1", ID: id, ThreadID: "1.1",
+				Author: bot.User{ID: "U-" + who, Name: who}, Text: text, Permalink: "https://acme.slack.com/archives/C1/p" + id}
+			if _, err := env.e.Handle(ctx, &bot.Event{Kind: bot.EventMessage, Platform: "slack", Workspace: "T1", Channel: "C1", User: m.Author, Message: m}); err != nil {
+				t.Fatalf("reply %q: %v", text, err)
+			}
+		}
+		env.capture("slack", "T1", "C1", "1.1", "alice", "", "Single sign-on with Okta", "")
+		env.capture("slack", "T1", "C1", "1.9", "bob", "", "Dark mode", "")
+		at(1)
+		release(bot.ActionShipped, "FB-1", "v3.0")
+		at(2)
+		reply("1.2", "carol", "SSO is broken since v3.0")
+		at(3)
+		reply("1.3", "dave", "login fails for me too")
+		at(4)
+		reply("1.4", "erin", "still broken") // a third person: no second alert
+		at(6)
+		release(bot.ActionRolledBack, "FB-1", "v3.0")
+		at(7)
+		release(bot.ActionShipped, "FB-2", "v3.1")
+
+		alerts, err := env.db.ListRegressionAlerts(ctx)
+		if err != nil || len(alerts) != 1 {
+			t.Fatalf("alerts %v %v, want one", alerts, err)
+		}
+		r := env.do("GET", "/api/v1/releases", "")
+		if r.Code != 200 {
+			t.Fatalf("releases: %d %s", r.Code, r.Body)
+		}
+		checkSchema(t, "ReleaseList", r.Body)
+		var got releasesJSON
+		if err := json.Unmarshal([]byte(r.Body), &got); err != nil {
+			t.Fatal(err)
+		}
+		h := got.Health
+		if h.Releases != 2 || h.RolledBack != 1 || h.MedianTimeToRollbackS == nil || *h.MedianTimeToRollbackS != 5*3600 ||
+			h.Detected != 1 || h.MedianTimeToDetectionS == nil || *h.MedianTimeToDetectionS != 2*3600 {
+			t.Fatalf("health %s", r.Body)
+		}
+		ship := got.Releases[len(got.Releases)-1]
+		if len(h.Detections) != 1 || h.Detections[0] != (bot.Detection{EventID: ship.ID, Version: "v3.0", TimeToDetectionS: 2 * 3600}) || ship.Version != "v3.0" {
+			t.Fatalf("detections %+v, first ship %+v", h.Detections, ship)
+		}
+		page := env.do("GET", "/changelog", "")
+		if page.Code != 200 {
+			t.Fatalf("changelog: %d", page.Code)
+		}
+		golden(t, "changelog_detection", page.Body)
+	})
 }
