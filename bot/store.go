@@ -154,9 +154,11 @@ type Store interface {
 	// whose latest ship was in version.
 	FindShippedIn(ctx context.Context, version string) ([]int64, error)
 
-	// CreateRegressionAlert writes the alert and its delivery d (d.EventID
-	// is set to a.EventID) in one transaction. False, and nothing written,
-	// when (a.Version, a.RequestID) already has an alert.
+	// CreateRegressionAlert writes the alert and its delivery d in one
+	// transaction; d belongs to an event of its own (d.EventID is set), so
+	// alerts of two requests of one ship may post in the same channel.
+	// False, and nothing written, when (a.Version, a.RequestID) already has
+	// an alert.
 	CreateRegressionAlert(ctx context.Context, a *RegressionAlert, d *Delivery) (bool, error)
 	// FindRegressionAlert returns alert id. ENOTFOUND.
 	FindRegressionAlert(ctx context.Context, id int64) (*RegressionAlert, error)

@@ -13,11 +13,21 @@ import (
 	"github.com/feedbackbot/feedbackbot/bot"
 )
 
+// alertEventNote is the note of the event an alert's delivery belongs to.
+const alertEventNote = "regression alert"
+
 const regressionColumns = `id, request_id, version, event_id, people, links, platform, workspace, channel, shipped_at, created_at`
 
 // CreateRegressionAlert writes alert a and its delivery d in one transaction;
 // false, and nothing written, when (a.Version, a.RequestID) already has an
 // alert (the unique index decides, so two replicas never both alert).
+//
+// The delivery belongs to an event of its own (action 'status', note
+// "regression alert"), not to the ship a.EventID: deliveries are unique per
+// (event, channel, thread), and two requests of one ship alerting in the
+// same release channel would otherwise collide. ('status' because the
+// action CHECK cannot gain a value from a migration numbered before 00080,
+// whose SQLite rebuild of release_events would drop it again.)
 func (s *DB) CreateRegressionAlert(ctx context.Context, a *bot.RegressionAlert, d *bot.Delivery) (bool, error) {
 	tx, err := s.beginTx(ctx)
 	if err != nil {
@@ -40,7 +50,11 @@ func (s *DB) CreateRegressionAlert(ctx context.Context, a *bot.RegressionAlert, 
 	a.ID, a.CreatedAt = id, now
 	if d != nil {
 		d.Buttons = strings.ReplaceAll(d.Buttons, "{alert}", strconv.FormatInt(id, 10))
-		d.EventID = a.EventID
+		if err := tx.GetContext(ctx, &d.EventID, tx.Rebind(`
+			INSERT INTO release_events (action, version, note, actor, idempotency_key, result, created_at)
+			VALUES (?, ?, ?, ?, '', '', ?) RETURNING id`), bot.ActionStatus, a.Version, alertEventNote, "feedbackbot", now); err != nil {
+			return false, fmt.Errorf("insert alert event: %w", err)
+		}
 		if d.NextAt.IsZero() {
 			d.NextAt = now
 		}

@@ -259,18 +259,26 @@ func TestPortal_Private(t *testing.T) {
 	}
 }
 
-func TestReleasesAPI(t *testing.T) {
-	env := newEnv(t)
-	seedPortal(env)
-	r := env.do("GET", "/api/v1/releases?limit=2", "")
+// getReleases GETs path, checks the answer against the OpenAPI document's
+// ReleaseList and decodes it.
+func getReleases(t *testing.T, env *testEnv, path string) releasesJSON {
+	t.Helper()
+	r := env.do("GET", path, "")
 	if r.Code != 200 {
-		t.Fatalf("releases: %d %s", r.Code, r.Body)
+		t.Fatalf("GET %s: %d %s", path, r.Code, r.Body)
 	}
 	checkSchema(t, "ReleaseList", r.Body)
 	var got releasesJSON
 	if err := json.Unmarshal([]byte(r.Body), &got); err != nil {
 		t.Fatal(err)
 	}
+	return got
+}
+
+func TestReleasesAPI(t *testing.T) {
+	env := newEnv(t)
+	seedPortal(env)
+	got := getReleases(t, env, "/api/v1/releases?limit=2")
 	if got.Total != 3 || len(got.Releases) != 2 || got.Releases[0].Version != "v2.5" || got.Releases[1].Action != bot.ActionRolledBack ||
 		got.Releases[1].Note != "It broke vim mode." || len(got.Releases[1].Requests) != 1 || got.Releases[1].Requests[0].Key != "FB-5" {
 		t.Fatalf("releases %+v", got)
@@ -279,7 +287,7 @@ func TestReleasesAPI(t *testing.T) {
 	if h.Releases != 2 || h.RolledBack != 1 || h.RollbackRate != 0.5 || h.MedianTimeToRollbackS == nil || *h.MedianTimeToRollbackS < 0 {
 		t.Fatalf("health %+v", h)
 	}
-	r = env.do("GET", "/api/v1/releases?offset=2", "")
+	r := env.do("GET", "/api/v1/releases?offset=2", "")
 	checkSchema(t, "ReleaseList", r.Body)
 	if !strings.Contains(r.Body, `"total": 3`) || strings.Count(r.Body, `"action"`) != 1 {
 		t.Errorf("offset 2: %s", r.Body)
@@ -388,19 +396,11 @@ func TestReleasesAPI_Detection(t *testing.T) {
 		if err != nil || len(alerts) != 1 {
 			t.Fatalf("alerts %v %v, want one", alerts, err)
 		}
-		r := env.do("GET", "/api/v1/releases", "")
-		if r.Code != 200 {
-			t.Fatalf("releases: %d %s", r.Code, r.Body)
-		}
-		checkSchema(t, "ReleaseList", r.Body)
-		var got releasesJSON
-		if err := json.Unmarshal([]byte(r.Body), &got); err != nil {
-			t.Fatal(err)
-		}
+		got := getReleases(t, env, "/api/v1/releases")
 		h := got.Health
 		if h.Releases != 2 || h.RolledBack != 1 || h.MedianTimeToRollbackS == nil || *h.MedianTimeToRollbackS != 5*3600 ||
 			h.Detected != 1 || h.MedianTimeToDetectionS == nil || *h.MedianTimeToDetectionS != 2*3600 {
-			t.Fatalf("health %s", r.Body)
+			t.Fatalf("health %+v", h)
 		}
 		ship := got.Releases[len(got.Releases)-1]
 		if len(h.Detections) != 1 || h.Detections[0] != (bot.Detection{EventID: ship.ID, Version: "v3.0", TimeToDetectionS: 2 * 3600}) || ship.Version != "v3.0" {
