@@ -136,6 +136,7 @@ func (c *counter) count(kind bot.EventKind, id string) int {
 type harness struct {
 	f   *slacktest.Server
 	eng *bot.Engine
+	db  *store.DB
 	cnt *counter
 	tr  transport
 }
@@ -146,8 +147,9 @@ func newHarness(t *testing.T, socket bool) *harness {
 }
 
 // newHarnessWith is newHarness with another duplicate scorer (nil: the
-// real index) and the engine's and adapter's logs written to logw.
-func newHarnessWith(t *testing.T, socket bool, scorer bot.Scorer, logw io.Writer) *harness {
+// real index), the engine's and adapter's logs written to logw, and opts
+// applied to the adapter's configuration.
+func newHarnessWith(t *testing.T, socket bool, scorer bot.Scorer, logw io.Writer, opts ...func(*fbslack.Config)) *harness {
 	t.Helper()
 	// Slack expires a trigger_id after 3 s (the fake's default); the bot
 	// opens views at once, but a loaded CI machine must not fail the test.
@@ -181,6 +183,9 @@ func newHarnessWith(t *testing.T, socket bool, scorer bot.Scorer, logw io.Writer
 	if socket {
 		acfg.AppToken = o.AppToken
 	}
+	for _, opt := range opts {
+		opt(&acfg)
+	}
 	a, err := fbslack.New(acfg, cnt)
 	if err != nil {
 		t.Fatal(err)
@@ -196,7 +201,7 @@ func newHarnessWith(t *testing.T, socket bool, scorer bot.Scorer, logw io.Writer
 			t.Errorf("adapter Run: %v", err)
 		}
 	})
-	h := &harness{f: f, eng: eng, cnt: cnt}
+	h := &harness{f: f, eng: eng, db: db, cnt: cnt}
 	var srv *httptest.Server
 	if socket {
 		h.tr = socketTransport{f}
