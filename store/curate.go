@@ -55,18 +55,11 @@ func (s *DB) UpdateRequest(ctx context.Context, id int64, u bot.RequestUpdate, a
 		return nil, err
 	}
 
-	tx, err := s.beginTx(ctx)
+	tx, r, err := s.beginRequestTx(ctx, id)
 	if err != nil {
 		return nil, err
 	}
 	defer tx.Rollback()
-	if _, err := lockGroups(ctx, tx, id); err != nil {
-		return nil, err
-	}
-	r, err := findRequestByID(ctx, tx, id)
-	if err != nil {
-		return nil, err
-	}
 	tags := slices.Clone(r.Tags)
 	if u.Tags != nil {
 		tags = set
@@ -171,18 +164,11 @@ func (s *DB) RestoreRequest(ctx context.Context, id int64, actor string) (*bot.E
 }
 
 func (s *DB) setRemoved(ctx context.Context, id int64, remove bool, actor, reason string) (*bot.Edit, error) {
-	tx, err := s.beginTx(ctx)
+	tx, r, err := s.beginRequestTx(ctx, id)
 	if err != nil {
 		return nil, err
 	}
 	defer tx.Rollback()
-	if _, err := lockGroups(ctx, tx, id); err != nil {
-		return nil, err
-	}
-	r, err := findRequestByID(ctx, tx, id)
-	if err != nil {
-		return nil, err
-	}
 	if r.Removed() == remove {
 		if remove {
 			return nil, bot.Errorf(bot.ECONFLICT, "Request %d is already removed.", id)

@@ -108,24 +108,11 @@ func (s *DB) RemoveLink(ctx context.Context, requestID int64, item string) (bool
 // FindLinks returns the links of request id and of everything merged into
 // it, oldest first. ENOTFOUND when the request does not exist.
 func (s *DB) FindLinks(ctx context.Context, requestID int64) ([]*bot.Link, error) {
-	tx, err := s.beginReadTx(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
-	if _, err := findRequestByID(ctx, tx, requestID); err != nil {
-		return nil, err
-	}
-	var ls []*bot.Link
-	err = tx.SelectContext(ctx, &ls, tx.Rebind(subtreeCTE+`SELECT `+linkColumns+` FROM tracker_links
-		WHERE request_id IN (SELECT id FROM sub) ORDER BY created_at, id`), requestID)
-	if err != nil {
-		return nil, fmt.Errorf("find links of %d: %w", requestID, err)
-	}
+	ls, err := subtreeRows[bot.Link](ctx, s, requestID, "links", linkColumns, "tracker_links")
 	for _, l := range ls {
 		l.CreatedAt, l.UpdatedAt = l.CreatedAt.UTC(), l.UpdatedAt.UTC()
 	}
-	return ls, nil
+	return ls, err
 }
 
 // FindLinkedRequests returns the canonical requests, in id order, linked to

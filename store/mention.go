@@ -116,24 +116,32 @@ func (s *DB) findMention(ctx context.Context, cond string, args ...any) (*bot.Me
 // FindMentions returns the mentions of requestID and of everything merged
 // into it, oldest first. ENOTFOUND when the request does not exist.
 func (s *DB) FindMentions(ctx context.Context, requestID int64) ([]*bot.Mention, error) {
+	ms, err := subtreeRows[bot.Mention](ctx, s, requestID, "mentions", mentionColumns, "mentions")
+	for _, m := range ms {
+		m.CreatedAt = m.CreatedAt.UTC()
+	}
+	return ms, err
+}
+
+// subtreeRows reads, in one read transaction, the rows of table (columns
+// cols) of request id and of everything merged into it, oldest first
+// (created_at, id). ENOTFOUND when the request does not exist; what names
+// the rows in other errors.
+func subtreeRows[T any](ctx context.Context, s *DB, id int64, what, cols, table string) ([]*T, error) {
 	tx, err := s.beginReadTx(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer tx.Rollback()
-	if _, err := findRequestByID(ctx, tx, requestID); err != nil {
+	if _, err := findRequestByID(ctx, tx, id); err != nil {
 		return nil, err
 	}
-	var ms []*bot.Mention
-	err = tx.SelectContext(ctx, &ms, tx.Rebind(subtreeCTE+`SELECT `+mentionColumns+` FROM mentions
-		WHERE request_id IN (SELECT id FROM sub) ORDER BY created_at, id`), requestID)
-	if err != nil {
-		return nil, fmt.Errorf("find mentions of %d: %w", requestID, err)
+	var rows []*T
+	if err := tx.SelectContext(ctx, &rows, tx.Rebind(subtreeCTE+`SELECT `+cols+` FROM `+table+`
+		WHERE request_id IN (SELECT id FROM sub) ORDER BY created_at, id`), id); err != nil {
+		return nil, fmt.Errorf("find %s of %d: %w", what, id, err)
 	}
-	for _, m := range ms {
-		m.CreatedAt = m.CreatedAt.UTC()
-	}
-	return ms, nil
+	return rows, nil
 }
 
 // MarkMentionDeleted marks the mention of a deleted chat message. The

@@ -19,18 +19,11 @@ func (s *DB) SetStatus(ctx context.Context, id int64, to bot.Status, actor, vers
 	if !to.Valid() {
 		return nil, bot.Errorf(bot.EINVALID, "%q is not a status.", string(to))
 	}
-	tx, err := s.beginTx(ctx)
+	tx, r, err := s.beginRequestTx(ctx, id)
 	if err != nil {
 		return nil, err
 	}
 	defer tx.Rollback()
-	if _, err := lockGroups(ctx, tx, id); err != nil {
-		return nil, err
-	}
-	r, err := findRequestByID(ctx, tx, id)
-	if err != nil {
-		return nil, err
-	}
 	if r.Status == to {
 		return nil, storeError(bot.ECONFLICT, bot.ReasonSameStatus, fmt.Sprintf("Request %d is already %s.", id, statusWords(to)), id)
 	}
@@ -42,6 +35,29 @@ func (s *DB) SetStatus(ctx context.Context, id int64, to bot.Status, actor, vers
 		return nil, fmt.Errorf("commit: %w", err)
 	}
 	return c, nil
+}
+
+// beginRequestTx opens a write transaction with the group of request id
+// locked (lockGroups) and reads the request in it. The caller commits or
+// rolls back tx; on an error nothing is left open.
+func (s *DB) beginRequestTx(ctx context.Context, id int64) (*sqlx.Tx, *bot.Request, error) {
+	tx, err := s.beginTx(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := lockedRequest(ctx, tx, id)
+	if err != nil {
+		tx.Rollback()
+		return nil, nil, err
+	}
+	return tx, r, nil
+}
+
+func lockedRequest(ctx context.Context, tx *sqlx.Tx, id int64) (*bot.Request, error) {
+	if _, err := lockGroups(ctx, tx, id); err != nil {
+		return nil, err
+	}
+	return findRequestByID(ctx, tx, id)
 }
 
 func statusWords(s bot.Status) string {
