@@ -137,7 +137,7 @@ func newEnvGlobal(t *testing.T) *env {
 			t.Error("Run did not return")
 		}
 	})
-	eventually(t, 10*time.Second, func() bool { return len(fake.Commands("")) == 2 }, "global commands")
+	eventually(t, 60*time.Second, func() bool { return len(fake.Commands("")) == 2 }, "global commands")
 	return &env{t: t, fake: fake, a: a, rec: rec}
 }
 
@@ -301,7 +301,7 @@ func TestE2EMessageCommand(t *testing.T) {
 func waitResponses(tb testing.TB, f *discordtest.Server, id string, n int) []discordtest.InteractionResponse {
 	tb.Helper()
 	var rs []discordtest.InteractionResponse
-	eventually(tb, 10*time.Second, func() bool { rs = f.Responses(id); return len(rs) >= n }, "%d responses to %s", n, id)
+	eventually(tb, 60*time.Second, func() bool { rs = f.Responses(id); return len(rs) >= n }, "%d responses to %s", n, id)
 	return rs
 }
 
@@ -498,7 +498,7 @@ func TestE2EReconnectLosesNothingHandlesNothingTwice(t *testing.T) {
 				send(i)
 			}
 			e.rec.waitKinds(t, total, bot.EventMessage)
-			eventually(t, 10*time.Second, func() bool { return e.fake.Gateway().Resumes >= 1 && e.fake.Gateway().Connected }, "resumed")
+			eventually(t, 60*time.Second, func() bool { return e.fake.Gateway().Resumes >= 1 && e.fake.Gateway().Connected }, "resumed")
 			time.Sleep(300 * time.Millisecond)
 			got := map[string]int{}
 			for _, ev := range e.rec.kinds(bot.EventMessage) {
@@ -642,7 +642,7 @@ func TestE2ERegistrationRetriedAfter429(t *testing.T) {
 	done := make(chan error, 1)
 	before := e.fake.CountRequests("PUT", "/applications/{application_id}/guilds/{guild_id}/commands")
 	go func() { done <- a2.Run(ctx) }()
-	eventually(t, 10*time.Second, func() bool {
+	eventually(t, 60*time.Second, func() bool {
 		return e.fake.CountRequests("PUT", "/applications/{application_id}/guilds/{guild_id}/commands") == before+2
 	}, "registration retried")
 	cancel()
@@ -805,7 +805,7 @@ func TestE2EShardingAndNoTokenInLogs(t *testing.T) {
 	e.rec.waitKinds(t, 1, bot.EventMessage)
 	// newEnv saw the commands reach the fake; Run logs once it has the
 	// answer.
-	eventually(t, 10*time.Second, func() bool { return strings.Contains(buf.String(), "discord connected") }, "connected logged")
+	eventually(t, 60*time.Second, func() bool { return strings.Contains(buf.String(), "discord connected") }, "connected logged")
 	if err := e.stop(); err != nil {
 		t.Fatal(err)
 	}

@@ -89,7 +89,7 @@ func (e *engineEnv) command(t *testing.T, channel string, who discordtest.Member
 func finalResponse(t *testing.T, f *discordtest.Server, id string) discordtest.InteractionResponse {
 	t.Helper()
 	var last discordtest.InteractionResponse
-	eventually(t, 15*time.Second, func() bool {
+	eventually(t, 60*time.Second, func() bool {
 		rs := f.Responses(id)
 		if len(rs) == 0 {
 			return false
@@ -149,7 +149,7 @@ func TestEngineE2E(t *testing.T) {
 	// 1. A message in a watched channel becomes FB-1, confirmed by a card
 	// replying to it, with a vote button.
 	m1, _ := f.UserMessage(generalID, alice, "Dark mode for the dashboard")
-	eventually(t, 10*time.Second, func() bool { return len(botPosts(f, generalID, "FB-1")) == 1 }, "card for FB-1")
+	eventually(t, 60*time.Second, func() bool { return len(botPosts(f, generalID, "FB-1")) == 1 }, "card for FB-1")
 	card1 := botPosts(f, generalID, "FB-1")[0]
 	if card1.MessageReference == nil || card1.MessageReference.MessageID != m1.ID || len(card1.Buttons()) != 2 || card1.Buttons()[0].CustomID != "vote:1" || card1.Buttons()[1].CustomID != "edit:1" {
 		t.Fatalf("card = %+v", card1)
@@ -160,14 +160,14 @@ func TestEngineE2E(t *testing.T) {
 
 	// 2. A forum post becomes FB-2 with its title; the card is in the post.
 	post, _, _ := f.ForumPost(forumID, bob, "Export to CSV", "I need to export the board as CSV for my reports", tagAPI)
-	eventually(t, 10*time.Second, func() bool { return len(botPosts(f, post.ID, "FB-2")) == 1 }, "card in the forum post")
+	eventually(t, 60*time.Second, func() bool { return len(botPosts(f, post.ID, "FB-2")) == 1 }, "card in the forum post")
 	if r := e.request(t, 2); r.Title != "Export to CSV" {
 		t.Fatalf("FB-2 = %+v", r)
 	}
 
 	// 3. A duplicate gets a suggestion with buttons.
 	m3, _ := f.UserMessage(generalID, bob, "Dark mode for the dashboard please")
-	eventually(t, 10*time.Second, func() bool { return len(botPosts(f, generalID, "Possible duplicates")) == 1 }, "suggestion")
+	eventually(t, 60*time.Second, func() bool { return len(botPosts(f, generalID, "Possible duplicates")) == 1 }, "suggestion")
 	sugg := botPosts(f, generalID, "Possible duplicates")[0]
 	if sugg.MessageReference == nil || sugg.MessageReference.MessageID != m3.ID {
 		t.Fatalf("suggestion is not a reply to the duplicate: %+v", sugg)
@@ -207,12 +207,12 @@ func TestEngineE2E(t *testing.T) {
 
 	// 4. 👍 on a mention votes; removing it unvotes.
 	f.React(generalID, m1.ID, mod, "👍")
-	eventually(t, 10*time.Second, func() bool { return e.request(t, 1).Demand == 3 }, "vote counted")
+	eventually(t, 60*time.Second, func() bool { return e.request(t, 1).Demand == 3 }, "vote counted")
 	f.Unreact(generalID, m1.ID, mod, "👍")
-	eventually(t, 10*time.Second, func() bool { return e.request(t, 1).Demand == 2 }, "vote removed")
+	eventually(t, 60*time.Second, func() bool { return e.request(t, 1).Demand == 2 }, "vote removed")
 	// 👍 on the bot's card counts too.
 	f.React(generalID, card1.ID, mod, "👍")
-	eventually(t, 10*time.Second, func() bool { return e.request(t, 1).Demand == 3 }, "card vote counted")
+	eventually(t, 60*time.Second, func() bool { return e.request(t, 1).Demand == 3 }, "card vote counted")
 
 	// 5. The message command captures a message in an unwatched channel.
 	m4, _ := f.UserMessage(randomID, bob, "Webhooks for new requests")
@@ -237,7 +237,7 @@ func TestEngineE2E(t *testing.T) {
 		general := botPosts(f, generalID, "Shipped in v2.4")
 		return replyTo(general, m1.ID), replyTo(general, m3.ID), len(botPosts(f, post.ID, "Shipped in v2.4"))
 	}
-	eventually(t, 15*time.Second, func() bool { a, b, c := shipped(); return a == 1 && b == 1 && c == 1 }, "ship replies")
+	eventually(t, 60*time.Second, func() bool { a, b, c := shipped(); return a == 1 && b == 1 && c == 1 }, "ship replies")
 	if n := len(botPosts(f, randomID, "Shipped")); n != 0 {
 		t.Fatalf("FB-4 was not shipped but got %d replies", n)
 	}
@@ -251,7 +251,7 @@ func TestEngineE2E(t *testing.T) {
 		general := botPosts(f, generalID, "v2.4 was rolled back")
 		return replyTo(general, m1.ID), replyTo(general, m3.ID), len(botPosts(f, post.ID, "v2.4 was rolled back"))
 	}
-	eventually(t, 15*time.Second, func() bool { a, b, c := rolled(); return a == 1 && b == 1 && c == 1 }, "rollback replies")
+	eventually(t, 60*time.Second, func() bool { a, b, c := rolled(); return a == 1 && b == 1 && c == 1 }, "rollback replies")
 
 	// Nothing was posted twice.
 	time.Sleep(300 * time.Millisecond)
@@ -274,11 +274,11 @@ func TestEngineE2EThreadReplyJoins(t *testing.T) {
 	f := e.fake
 	e.command(t, generalID, tina, "watch")
 	m1, _ := f.UserMessage(generalID, alice, "Two-factor authentication")
-	eventually(t, 10*time.Second, func() bool { return len(botPosts(f, generalID, "FB-1")) == 1 }, "card")
+	eventually(t, 60*time.Second, func() bool { return len(botPosts(f, generalID, "FB-1")) == 1 }, "card")
 	f.StartThread(generalID, m1.ID, "2FA")
 	f.UserMessage(m1.ID, bob, "Yes, with TOTP apps")
-	eventually(t, 10*time.Second, func() bool { return e.request(t, 1).Demand == 2 }, "reply joined")
-	eventually(t, 10*time.Second, func() bool {
+	eventually(t, 60*time.Second, func() bool { return e.request(t, 1).Demand == 2 }, "reply joined")
+	eventually(t, 60*time.Second, func() bool {
 		return f.CountRequests("PUT", "/channels/{channel_id}/messages/{message_id}/reactions/{emoji_name}/@me") == 1
 	}, "reaction on the joined reply")
 	if n := len(f.BotMessages(m1.ID)); n != 0 {
@@ -286,5 +286,5 @@ func TestEngineE2EThreadReplyJoins(t *testing.T) {
 	}
 	// Shipping now replies inside the thread.
 	e.command(t, generalID, rex, "ship", o("keys", "FB-1"), o("version", "v3"))
-	eventually(t, 15*time.Second, func() bool { return len(botPosts(f, m1.ID, "Shipped in v3")) == 1 }, "ship reply in the thread")
+	eventually(t, 60*time.Second, func() bool { return len(botPosts(f, m1.ID, "Shipped in v3")) == 1 }, "ship reply in the thread")
 }

@@ -144,7 +144,7 @@ func (r *recorder) kinds(kinds ...bot.EventKind) []*bot.Event {
 func (r *recorder) waitKinds(tb testing.TB, n int, kinds ...bot.EventKind) []*bot.Event {
 	tb.Helper()
 	var got []*bot.Event
-	eventually(tb, 10*time.Second, func() bool {
+	eventually(tb, 60*time.Second, func() bool {
 		got = r.kinds(kinds...)
 		return len(got) >= n
 	}, "waiting for %d events of kinds %v", n, kinds)
@@ -262,7 +262,7 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 			t.Errorf("fake Discord: %s", p)
 		}
 	})
-	eventually(t, 10*time.Second, func() bool {
+	eventually(t, 60*time.Second, func() bool {
 		select {
 		case err := <-done:
 			t.Fatalf("Run returned early: %v", err)

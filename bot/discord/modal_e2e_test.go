@@ -26,7 +26,7 @@ func TestEngineEditModal(t *testing.T) {
 		t.Fatalf("watch: %+v", r)
 	}
 	m, _ := f.UserMessage(generalID, alice, "hey team, quick question: dark mode?")
-	eventually(t, 10*time.Second, func() bool { return len(botPosts(f, generalID, "FB-1")) == 1 }, "card")
+	eventually(t, 60*time.Second, func() bool { return len(botPosts(f, generalID, "FB-1")) == 1 }, "card")
 	card := botPosts(f, generalID, "FB-1")[0]
 	if card.MessageReference == nil || card.MessageReference.MessageID != m.ID {
 		t.Fatalf("card %+v", card)
@@ -49,7 +49,7 @@ func TestEngineEditModal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 10*time.Second, func() bool { return len(f.Modals()) == 1 }, "modal")
+	eventually(t, 60*time.Second, func() bool { return len(f.Modals()) == 1 }, "modal")
 	md := f.Modals()[0]
 	if md.InteractionID != id || md.CustomID != "edit:1" || len(md.Inputs) != 3 || md.Inputs[0].Value != "hey team, quick question: dark mode?" {
 		t.Fatalf("modal %+v", md)
@@ -77,7 +77,7 @@ func TestEngineEditModal(t *testing.T) {
 	if r := e.request(t, 1); r.Title != "Dark mode for the dashboard" || r.Tags.String() != "mobile ui" {
 		t.Fatalf("FB-1 = %+v", r)
 	}
-	eventually(t, 15*time.Second, func() bool {
+	eventually(t, 60*time.Second, func() bool {
 		got, ok := f.Message(card.ID)
 		return ok && got.EditedTimestamp != nil && strings.Contains(got.Content, "FB-1: Dark mode for the dashboard") && strings.Contains(got.Content, "#mobile #ui")
 	}, "card edited")
