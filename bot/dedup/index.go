@@ -3,6 +3,8 @@ package dedup
 import (
 	"cmp"
 	"context"
+	"encoding/binary"
+	"hash/maphash"
 	"math"
 	"runtime"
 	"slices"
@@ -181,6 +183,7 @@ type slotMeta struct {
 	id      int64
 	fwd     []posting // term id instead of slot
 	bigrams []uint32  // sorted bigram hashes; the low 2 bits hold the field
+	sum     uint64    // docSum of what was indexed
 }
 
 // Bigram hashes keep their field in the low two bits.
@@ -221,6 +224,8 @@ type Index struct {
 	sumLen [numFields]float64
 
 	pool sync.Pool // *scratch
+	// seed hashes docs (docSum).
+	seed maphash.Seed
 }
 
 var _ bot.Scorer = (*Index)(nil)
@@ -244,6 +249,7 @@ func New(cfg Config) *Index {
 		vocab:   make(map[string]uint32),
 		byID:    make(map[int64]uint32),
 		learned: newLearnedState(),
+		seed:    maphash.MakeSeed(),
 	}
 	if cfg.VocabWeight > 0 {
 		ix.vocabulary = productVocabulary()
@@ -275,13 +281,43 @@ func (ix *Index) analyzeDoc(doc bot.Doc, a *analyzed) *analyzed {
 
 // Upsert adds a request or replaces what the index knows about it. Requests
 // with Active false stay indexed (their words still count in word rarity)
-// but are never returned.
+// but are never returned. A doc the index already holds as it is (same
+// texts and Active: the engine re-reads every request changed in the last
+// seconds, its own captures included) is left as it is, without analysing
+// it again or taking the write lock.
 func (ix *Index) Upsert(doc bot.Doc) {
+	sum := ix.docSum(doc)
+	ix.mu.RLock()
+	s, ok := ix.byID[doc.ID]
+	same := ok && ix.slots[s].sum == sum && ix.active[s] == doc.Active
+	ix.mu.RUnlock()
+	if same {
+		return
+	}
 	a := ix.analyzeDoc(doc, newAnalyzed())
 	ix.mu.Lock()
 	ix.insert(doc, a)
 	ix.mu.Unlock()
 	a.release()
+}
+
+// docSum hashes the texts of a doc (Upsert's test for a doc already
+// indexed as it is).
+func (ix *Index) docSum(doc bot.Doc) uint64 {
+	var h maphash.Hash
+	h.SetSeed(ix.seed)
+	write := func(t string) {
+		var n [8]byte
+		binary.LittleEndian.PutUint64(n[:], uint64(len(t)))
+		h.Write(n[:])
+		h.WriteString(t)
+	}
+	write(doc.Title)
+	write(doc.Description)
+	for _, e := range doc.Extra {
+		write(e)
+	}
+	return h.Sum64()
 }
 
 // Load upserts many requests at once (start-up). It is equivalent to calling
@@ -449,7 +485,7 @@ func (ix *Index) insert(doc bot.Doc, a *analyzed) {
 		bg[i] = b.h&^bigramFieldMask | uint32(b.field)
 	}
 	slices.Sort(bg)
-	ix.slots[s] = slotMeta{id: doc.ID, fwd: fwd, bigrams: bg}
+	ix.slots[s] = slotMeta{id: doc.ID, fwd: fwd, bigrams: bg, sum: ix.docSum(doc)}
 	ix.lens[s] = lens
 	ix.active[s] = doc.Active
 	ix.live[s] = true

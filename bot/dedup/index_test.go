@@ -340,3 +340,68 @@ func similarUnpruned(ix *Index, text string, limit int) []bot.Candidate {
 	})
 	return out[:min(limit, len(out))]
 }
+
+// TestUpsertUnchanged checks that upserting a request the index holds as it
+// is (what following other replicas does with this replica's own captures)
+// leaves its entry untouched, while any change of its texts or of Active is
+// indexed.
+func TestUpsertUnchanged(t *testing.T) {
+	ix := New(DefaultConfig())
+	seed(ix)
+	// postsOf lists, per term of request id, where its posting is in the
+	// term's list and its impact.
+	postsOf := func(id int64) []string {
+		s := ix.byID[id]
+		var out []string
+		for _, p := range ix.slots[s].fwd {
+			for i, q := range ix.terms[p.slot()].posts {
+				if q.slot == s {
+					out = append(out, fmt.Sprint(p.slot(), i, q.impact))
+				}
+			}
+		}
+		return out
+	}
+	d := bot.Doc{ID: 1, Title: "Dark mode", Description: "Please add a dark theme to the dashboard", Active: true}
+	before := postsOf(1)
+	// Another request changes the average lengths that impacts are
+	// computed with: re-indexing request 1 would change its impacts and
+	// the order of its postings.
+	ix.Upsert(bot.Doc{ID: 5, Title: "Dark theme for the mobile app", Description: "The app is far too bright at night in bed", Active: true})
+	ix.Upsert(d)
+	if got := postsOf(1); fmt.Sprint(got) != fmt.Sprint(before) {
+		t.Fatalf("unchanged doc re-indexed:\n got %v\nwant %v", got, before)
+	}
+	checkDFs(t, ix)
+
+	d.Active = false
+	ix.Upsert(d)
+	if ids := similarIDs(t, ix, "dark mode dashboard", 5); contains(ids, 1) {
+		t.Fatalf("inactive request returned: %v", ids)
+	}
+	d.Active = true
+	ix.Upsert(d)
+	if ids := similarIDs(t, ix, "dark mode dashboard", 5); !contains(ids, 1) {
+		t.Fatalf("active again, not returned: %v", ids)
+	}
+	// The texts are hashed with their lengths: moving a word from the
+	// title to the description is a change.
+	for _, c := range []bot.Doc{
+		{ID: 1, Title: "Dark mode Please", Description: "add a dark theme to the dashboard", Active: true},
+		{ID: 1, Title: "Dark mode", Description: "Please add a dark theme to the dashboard", Extra: []string{"night"}, Active: true},
+		{ID: 1, Title: "Kanban board", Description: "Drag cards between columns", Active: true},
+	} {
+		ix.Upsert(c)
+		want := New(DefaultConfig())
+		seed(want)
+		want.Upsert(bot.Doc{ID: 5, Title: "Dark theme for the mobile app", Description: "The app is far too bright at night in bed", Active: true})
+		want.Upsert(c)
+		for _, q := range []string{"dark mode dashboard", "kanban columns", "please night"} {
+			got, w := similarIDs(t, ix, q, 5), similarIDs(t, want, q, 5)
+			if !contains(got, 1) && contains(w, 1) || contains(got, 1) && !contains(w, 1) {
+				t.Fatalf("after %+v, %q: got %v, want %v", c, q, got, w)
+			}
+		}
+	}
+	checkDFs(t, ix)
+}
