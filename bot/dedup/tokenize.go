@@ -35,8 +35,9 @@ var (
 
 // Tokenize splits chat text into tokens. Markup is stripped first
 // (StripMarkup), and so are the Java stack frames of the runtime and of test
-// frameworks (dropRuntimeFrames) and log-level markers such as [INFO]. URLs become one KindURL token and their host and path words,
-// then the words of their query values.
+// frameworks (dropRuntimeFrames) and log-level markers such as [INFO]. URLs
+// become one KindURL token and their host and path words, then the words of
+// their query values.
 // Versions (v2.4, 1.2.3) stay whole. A code identifier such as
 // ensureElementIsVisible, max_retry_count or org.apache.FileSystem yields
 // the whole identifier (KindIdent) followed by its parts (KindWord), so that
