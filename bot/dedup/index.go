@@ -114,17 +114,17 @@ func DefaultConfig() Config {
 // the top 10 pairs per query, recall over all labelled duplicates):
 //
 //	score >= | SemEval P / R | SeaMonkey P / R | Hadoop P / R
-//	0.15     | 78.9 / 57.5   | 12.2 / 83.7     |  9.9 / 82.0
-//	0.20     | 81.7 / 39.7   | 16.0 / 72.8     | 15.1 / 79.0
-//	0.25     | 85.3 / 27.1   | 24.9 / 59.8     | 19.7 / 67.0
-//	0.45     | 100  /  3.7   | 25.6 / 12.0     | 34.3 / 36.0
-//	0.70     | 100  /  1.4   | 100  /  2.2     | 50.0 / 11.0
+//	0.15     | 78.9 / 57.5   | 11.9 / 82.6     | 10.5 / 86.0
+//	0.20     | 81.7 / 39.7   | 16.0 / 72.8     | 16.4 / 83.0
+//	0.25     | 85.3 / 27.1   | 23.8 / 58.7     | 22.2 / 72.0
+//	0.45     | 100  /  3.7   | 25.0 / 12.0     | 41.8 / 41.0
+//	0.70     | 100  /  1.4   | 100  /  2.2     | 60.0 / 12.0
 //	0.85     | 100  /  0.5   |  -   /  0       | 62.5 / 10.0
 //
 // On the bug data a query has about one labelled duplicate, so precision
 // over ten pairs cannot exceed about 12% at full recall; what matters there
 // is recall. A person confirms every suggestion, so the suggestion
-// threshold favours recall (0.20 keeps 72-79% of the duplicates on the bug
+// threshold favours recall (0.20 keeps 73-83% of the duplicates on the bug
 // data with at most 3 shown). Auto-merge needs precision; no threshold gives
 // it reliably on the bug data (many unlabelled pairs such as "Upgrade X to
 // 1.2" / "Upgrade X to 1.3" score high), which is why it is off by default.
