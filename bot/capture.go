@@ -314,8 +314,67 @@ func mentionOf(m *Message, a Actor, via, text string) *Mention {
 }
 
 // capture creates a request from message m. When the message is in a thread
-// whose root is already captured it joins that request instead.
+// whose root is already captured it joins that request instead. In a
+// /feedback command a capture that meets an unavailable database is kept
+// for a retry (pending.go) and errKept returned.
 func (e *Engine) capture(ctx context.Context, a Actor, m *Message, via string) (*CaptureResult, error) {
+	res, err := e.captureOnce(ctx, a, m, via)
+	if unavailable(err) {
+		if to, ok := keepFor(ctx); ok && e.pending.keepCapture(a, m, via, to, err) {
+			return nil, errKept
+		}
+	}
+	return res, err
+}
+
+// ownMention returns the mention of m when it was captured by a through
+// via: in a retry, the earlier attempt's, committed though its answer was
+// lost.
+func (e *Engine) ownMention(ctx context.Context, a Actor, m *Message, via string) (*Mention, bool) {
+	if !retrying(ctx) {
+		return nil, false
+	}
+	got, err := e.store.FindMentionByMessage(ctx, m.Platform, m.Workspace, m.Channel, m.ID)
+	if err != nil || got.Via != via || got.CapturedBy != a.DisplayName() {
+		return nil, false
+	}
+	return got, true
+}
+
+// cardChecker is implemented by stores that tell whether a request has a
+// card in a channel (store.DB).
+type cardChecker interface {
+	HasCard(ctx context.Context, requestID int64, platform, workspace, channel string) (bool, error)
+}
+
+// finishCapture completes a capture whose request was created by an
+// earlier attempt that did not learn it: the card (with its suggestions)
+// is posted unless the request already has one in the channel.
+func (e *Engine) finishCapture(ctx context.Context, mention *Mention) (*CaptureResult, error) {
+	req, err := e.store.FindRequestByID(ctx, mention.RequestID)
+	if err != nil {
+		return nil, err
+	}
+	if req.MergedInto != nil {
+		if req, err = e.store.ResolveRequest(ctx, req.ID); err != nil {
+			return nil, err
+		}
+		return &CaptureResult{Request: req, Mention: mention}, nil
+	}
+	if cc, ok := e.store.(cardChecker); ok {
+		has, err := cc.HasCard(ctx, req.ID, mention.Platform, mention.Workspace, mention.Channel)
+		if err != nil {
+			return nil, err
+		}
+		if has {
+			return &CaptureResult{Request: req, Mention: mention, Created: true}, nil
+		}
+	}
+	return e.afterCreate(ctx, req, mention, true)
+}
+
+// captureOnce is capture without keeping.
+func (e *Engine) captureOnce(ctx context.Context, a Actor, m *Message, via string) (*CaptureResult, error) {
 	text, err := normalizeText(m.Text)
 	if err != nil {
 		return nil, err
@@ -330,6 +389,13 @@ func (e *Engine) capture(ctx context.Context, a Actor, m *Message, via string) (
 			mention.RequestID = root.RequestID
 			if err := e.store.AddMention(ctx, mention); err != nil {
 				if ErrorCode(err) == ECONFLICT {
+					if own, ok := e.ownMention(ctx, a, m, via); ok {
+						req, err := e.store.ResolveRequest(ctx, own.RequestID)
+						if err != nil {
+							return nil, err
+						}
+						return &CaptureResult{Request: req, Mention: own}, nil
+					}
 					return nil, e.capturedConflict(ctx, m)
 				}
 				return nil, err
@@ -347,6 +413,9 @@ func (e *Engine) capture(ctx context.Context, a Actor, m *Message, via string) (
 	req := &Request{Title: titleOf(text), Description: text, Status: StatusOpen}
 	if err := e.store.CreateRequest(ctx, req, mention); err != nil {
 		if ErrorCode(err) == ECONFLICT {
+			if own, ok := e.ownMention(ctx, a, m, via); ok {
+				return e.finishCapture(ctx, own)
+			}
 			return nil, e.capturedConflict(ctx, m)
 		}
 		return nil, err

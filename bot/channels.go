@@ -97,6 +97,21 @@ func (c *channelCache) get(key string, now time.Time) (channelSet, bool) {
 	return set, true
 }
 
+// last returns what was last read about the channel, however old.
+func (c *channelCache) last(key string) (channelSet, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	set, ok := c.m[key]
+	return set, ok
+}
+
+// knownWatched reports whether the channel was known to be watched when last
+// read.
+func (e *Engine) knownWatched(platform, workspace, channel string) bool {
+	set, ok := e.channels.last(settingsKey(platform, workspace, channel))
+	return ok && set.watch
+}
+
 func (c *channelCache) put(key string, set channelSet) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -133,6 +148,12 @@ func (e *Engine) channelSettings(ctx context.Context, platform, workspace, chann
 	set := channelSet{at: now}
 	kinds, err := e.store.ChannelKinds(ctx, platform, workspace, channel)
 	if err != nil {
+		// While the database is unavailable, what was last read about
+		// the channel, however old, is better than nothing: a message in
+		// a channel known not to be watched is not kept for a retry.
+		if old, ok := e.channels.last(key); ok && ErrorCode(err) == EUNAVAILABLE {
+			return old, nil
+		}
 		return channelSet{}, err
 	}
 	for _, k := range kinds {

@@ -63,6 +63,16 @@ type Config struct {
 	// DigestPoll is how often Engine.Run looks for due digests; 0 turns
 	// the scheduler off (RunDigests still posts when called).
 	DigestPoll time.Duration
+	// CaptureRetryWindow is how long a chat capture that met an
+	// unavailable database is kept and tried again before the person is
+	// told it was not saved (pending.go); negative turns keeping off (the
+	// person is told at once). CaptureRetryBackoff is the first wait
+	// between attempts, doubled after each failure up to ten times it;
+	// CaptureRetryLimit bounds the captures kept (one more is refused at
+	// once).
+	CaptureRetryWindow  time.Duration
+	CaptureRetryBackoff time.Duration
+	CaptureRetryLimit   int
 }
 
 // DefaultConfig returns the engine defaults.
@@ -86,6 +96,9 @@ func DefaultConfig() Config {
 		NotifyStatuses:      []Status{StatusPlanned, StatusInProgress},
 		CardPoll:            500 * time.Millisecond,
 		DigestPoll:          30 * time.Second,
+		CaptureRetryWindow:  2 * time.Minute,
+		CaptureRetryBackoff: time.Second,
+		CaptureRetryLimit:   10000,
 	}
 }
 
@@ -136,6 +149,15 @@ func (c *Config) fill() {
 	if c.CardPoll <= 0 {
 		c.CardPoll = d.CardPoll
 	}
+	if c.CaptureRetryWindow == 0 {
+		c.CaptureRetryWindow = d.CaptureRetryWindow
+	}
+	if c.CaptureRetryBackoff <= 0 {
+		c.CaptureRetryBackoff = d.CaptureRetryBackoff
+	}
+	if c.CaptureRetryLimit <= 0 {
+		c.CaptureRetryLimit = d.CaptureRetryLimit
+	}
 }
 
 // CommandRunner runs a /feedback command. The commands package implements it;
@@ -171,7 +193,8 @@ type Engine struct {
 	log     *slog.Logger
 	metrics Metrics
 
-	outbox *Outbox
+	outbox  *Outbox
+	pending *pendingQueue
 
 	mu        sync.RWMutex
 	platforms map[string]Platform
@@ -195,6 +218,7 @@ func NewEngine(store Store, scorer Scorer, cfg Config, logger *slog.Logger) *Eng
 		platforms: map[string]Platform{},
 	}
 	e.outbox = newOutbox(store, e, cfg, logger)
+	e.pending = newPendingQueue(e, cfg)
 	return e
 }
 
@@ -269,6 +293,11 @@ func (e *Engine) Run(ctx context.Context) error {
 // Handle processes one event and returns the answer for the person who
 // caused it (nil when there is nothing to say). Errors carry user-safe
 // messages (ErrorMessage); panics become EINTERNAL.
+//
+// A chat capture (watched message, thread reply, mention, capture reaction
+// or shortcut, /feedback command) that meets an unavailable database is
+// kept and tried again (pending.go): Handle then answers nothing, and the
+// person is told only when it is finally given up.
 func (e *Engine) Handle(ctx context.Context, ev *Event) (resp *Response, err error) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -278,7 +307,21 @@ func (e *Engine) Handle(ctx context.Context, ev *Event) (resp *Response, err err
 	}()
 	ctx, cancel := context.WithTimeout(ctx, e.cfg.CommandTimeout)
 	defer cancel()
+	if ev.Kind == EventCommand {
+		ctx = context.WithValue(ctx, keepKey{}, recipientOf(ev))
+	}
+	if !retrying(ctx) && keepable(ev) && e.pending.holds(ev) && e.pending.keepEvent(ev, errKept) {
+		// An earlier capture in this conversation waits for the database:
+		// this event waits behind it.
+		return nil, nil
+	}
 	resp, err = e.handle(ctx, ev)
+	if ErrorReason(err) == ReasonKept {
+		return nil, nil
+	}
+	if unavailable(err) && !retrying(ctx) && keepable(ev) && e.pending.keepEvent(ev, err) {
+		return nil, nil
+	}
 	if err != nil && ErrorCode(err) == EINTERNAL {
 		e.log.Error("handle event", "kind", ev.Kind, "platform", ev.Platform, "err", err)
 	}

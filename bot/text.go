@@ -511,6 +511,20 @@ func (t Text) errSameStatus(id int64, to Status) error {
 	return &Error{Code: ECONFLICT, Reason: ReasonSameStatus, IDs: []int64{id}, Message: fmt.Sprintf("%s is already %s.", t.Key(id), to.Label())}
 }
 
+// notSaved tells a person that what they captured was given up after the
+// database stayed unavailable for the whole retry window; err is the last
+// error ("The database is unavailable; try again in a moment.").
+func (t Text) notSaved(err error) string {
+	if ErrorCode(err) != EUNAVAILABLE {
+		return "⚠ Not saved: the database did not answer in time; try again in a moment."
+	}
+	return "⚠ Not saved: " + ErrorMessage(err)
+}
+
+// errKept is the capture kept for a retry while the database is
+// unavailable (Engine.Handle answers nothing for it).
+var errKept = &Error{Code: EUNAVAILABLE, Reason: ReasonKept, Message: "The database is unavailable; this is kept and saved when it is back."}
+
 // Errors the use cases return for input they cannot take.
 var (
 	errNoMessage     = Errorf(EINVALID, "There is no message to capture.")

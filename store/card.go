@@ -148,3 +148,16 @@ func (s *DB) FindCard(ctx context.Context, platform, workspace, channel, message
 	}
 	return id, nil
 }
+
+// HasCard reports whether the bot has a card of request id in the channel
+// (a capture's card in its thread, or any other). A capture retried after
+// a commit whose answer was lost asks it, so that its card is posted once.
+func (s *DB) HasCard(ctx context.Context, requestID int64, platform, workspace, channel string) (bool, error) {
+	var n int
+	err := s.get(ctx, &n, `SELECT COUNT(*) FROM cards WHERE request_id = ? AND platform = ? AND workspace = ? AND channel = ?`,
+		requestID, platform, workspace, channel)
+	if err != nil {
+		return false, fmt.Errorf("has card: %w", err)
+	}
+	return n > 0, nil
+}

@@ -60,7 +60,9 @@ func (g *group[T]) do(ctx context.Context, in T) error {
 	case <-it.done:
 		return it.err
 	case <-ctx.Done():
-		return ctx.Err()
+		// The batch may still be written: the caller cannot tell, as with
+		// any answer lost on the way (EUNAVAILABLE when it timed out).
+		return storageError(ctx.Err())
 	}
 }
 
@@ -77,7 +79,7 @@ func (g *group[T]) lead() {
 		batch := make([]*groupItem[T], 0, n)
 		for _, it := range g.queue[:n] {
 			if err := it.ctx.Err(); err != nil {
-				it.err = err
+				it.err = storageError(err)
 				close(it.done)
 				continue
 			}

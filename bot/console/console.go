@@ -106,6 +106,7 @@ var (
 	_ bot.Reactor      = (*Adapter)(nil)
 	_ bot.LinkFetcher  = (*Adapter)(nil)
 	_ bot.ChannelNamer = (*Adapter)(nil)
+	_ bot.Teller       = (*Adapter)(nil)
 )
 
 // New returns a console adapter that sends events to h.
@@ -498,6 +499,22 @@ func (a *Adapter) Update(ctx context.Context, ref bot.MessageRef, out bot.OutMes
 	a.mu.Unlock()
 	a.printAs(m, strconv.Itoa(m.id)+" edited")
 	return nil
+}
+
+// Tell prints an answer meant only for to.User, as "→ name: text" (a
+// capture given up after a database outage).
+func (a *Adapter) Tell(ctx context.Context, to bot.Recipient, text string) error {
+	a.printf("→ %s: %s\n", firstNonEmpty(to.User.Name, to.User.ID), indent(text))
+	return nil
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
 }
 
 // React prints the bot's reaction.

@@ -151,6 +151,13 @@ func newHarness(t *testing.T, socket bool) *harness {
 // applied to the adapter's configuration.
 func newHarnessWith(t *testing.T, socket bool, scorer bot.Scorer, logw io.Writer, opts ...func(*fbslack.Config)) *harness {
 	t.Helper()
+	return newHarnessOn(t, socket, scorer, logw, "sqlite:"+filepath.Join(t.TempDir(), "fb.db"), nil, opts...)
+}
+
+// newHarnessOn is newHarnessWith on the database dsn, with the engine's
+// configuration changed by mod (when not nil).
+func newHarnessOn(t *testing.T, socket bool, scorer bot.Scorer, logw io.Writer, dsn string, mod func(*bot.Config), opts ...func(*fbslack.Config)) *harness {
+	t.Helper()
 	// Slack expires a trigger_id after 3 s (the fake's default); the bot
 	// opens views at once, but a loaded CI machine must not fail the test.
 	f := slacktest.New(slacktest.Options{Methods: e2eMethods(t), PingInterval: 500 * time.Millisecond, TriggerTTL: 30 * time.Second})
@@ -160,7 +167,7 @@ func newHarnessWith(t *testing.T, socket bool, scorer bot.Scorer, logw io.Writer
 	f.AddUser(slacktest.User{ID: "U5", Name: "lena", DisplayName: "Lena Lead"})
 
 	ctx, cancel := context.WithCancel(context.Background())
-	db, err := store.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "fb.db"))
+	db, err := store.Open(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,6 +178,9 @@ func newHarnessWith(t *testing.T, socket bool, scorer bot.Scorer, logw io.Writer
 	cfg.IndexPoll = 0
 	if scorer == nil {
 		scorer = dedup.New(dedup.DefaultConfig())
+	}
+	if mod != nil {
+		mod(&cfg)
 	}
 	eng := bot.NewEngine(db, scorer, cfg, log)
 	eng.SetCommands(commands.New(eng))

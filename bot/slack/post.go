@@ -65,6 +65,19 @@ func (a *Adapter) Update(ctx context.Context, ref bot.MessageRef, msg bot.OutMes
 	return nil
 }
 
+// Tell shows text to to.User alone in to's conversation
+// (chat.postEphemeral). Errors as Post.
+func (a *Adapter) Tell(ctx context.Context, to bot.Recipient, text string) error {
+	opts := messageOptions(text, nil)
+	if to.ThreadID != "" {
+		opts = append(opts, slack.MsgOptionTS(to.ThreadID))
+	}
+	if _, err := a.api.PostEphemeralContext(ctx, to.Channel, to.User.ID, opts...); err != nil {
+		return classify("chat.postEphemeral", err)
+	}
+	return nil
+}
+
 // React adds the emoji (a Slack name such as "eyes") to ref. Reacting twice
 // is not an error.
 func (a *Adapter) React(ctx context.Context, ref bot.MessageRef, emoji string) error {

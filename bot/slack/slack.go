@@ -144,6 +144,7 @@ func (a *Adapter) Connected() bool { return a.connected.Load() }
 var (
 	_ bot.Platform = (*Adapter)(nil)
 	_ bot.Reactor  = (*Adapter)(nil)
+	_ bot.Teller   = (*Adapter)(nil)
 	_ bot.Pacer    = (*Adapter)(nil)
 	_ bot.Throttle = (*Adapter)(nil)
 

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/feedbackbot/feedbackbot/bot"
 	"github.com/feedbackbot/feedbackbot/store"
 	"github.com/feedbackbot/feedbackbot/store/storetest"
 )
@@ -89,5 +90,55 @@ func TestReadyz_SQLiteReadOnly(t *testing.T) {
 	r := env.do("GET", "/readyz", "")
 	if r.Code != http.StatusServiceUnavailable || !strings.Contains(r.Body, "read-only") {
 		t.Fatalf("readyz on a read-only file: %d %s", r.Code, r.Body)
+	}
+}
+
+// During a database outage (the server cut off, or not answering) the API
+// keeps answering 503 to a capture; the client retries with the same
+// Idempotency-Key once the database is back and the feedback is captured
+// once, also when the attempt that answered 503 was committed all the same
+// (a frozen server runs what it received when it thaws).
+func TestFault_APICaptureRetriedAfterOutage(t *testing.T) {
+	for _, mode := range []string{"cut", "frozen"} {
+		t.Run(mode, func(t *testing.T) {
+			dsn, proxy := storetest.ViaFreezeProxy(t, storetest.PostgresDSN(t))
+			env := newEnvDSN(t, dsn)
+			body := `{"source":"zendesk","author":"jane@example.com","text":"Bulk export of tickets during an outage"}`
+			key := withHeader("Idempotency-Key", "ticket-outage-"+mode)
+			if mode == "cut" {
+				proxy.Cut()
+			} else {
+				proxy.Freeze()
+			}
+			for range 2 {
+				timed(t, 20*time.Second, "POST /api/v1/feedback", func() {
+					if r := env.write("POST", "/api/v1/feedback", body, key); r.Code != http.StatusServiceUnavailable {
+						t.Errorf("capture during the outage: %d %s", r.Code, r.Body)
+					}
+				})
+			}
+			proxy.Restore()
+			proxy.Thaw()
+			var first response
+			deadline := time.Now().Add(60 * time.Second)
+			for {
+				first = env.write("POST", "/api/v1/feedback", body, key)
+				if first.Code != http.StatusServiceUnavailable || time.Now().After(deadline) {
+					break
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+			if first.Code != http.StatusCreated {
+				t.Fatalf("retry after the outage: %d %s", first.Code, first.Body)
+			}
+			again := env.write("POST", "/api/v1/feedback", body, key)
+			if again.Code != http.StatusCreated || again.JSON(t)["replayed"] != true || requestOf(t, again.JSON(t))["key"] != requestOf(t, first.JSON(t))["key"] {
+				t.Fatalf("second retry: %d %s (first %s)", again.Code, again.Body, first.Body)
+			}
+			_, n, err := env.e.Store().FindRequests(t.Context(), bot.RequestFilter{})
+			if err != nil || n != 1 {
+				t.Fatalf("%d requests (%v), want 1", n, err)
+			}
+		})
 	}
 }

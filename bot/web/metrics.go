@@ -27,6 +27,7 @@ import (
 //	merges_total                                counter
 //	deliveries_total{platform,outcome}          counter (delivered, failed, rate_limited)
 //	delivery_queue_depth                        gauge (deliveries not yet done or failed)
+//	pending_captures                            gauge (chat captures kept while the database is unavailable)
 //	platform_api_duration_seconds{platform,method}   histogram
 //	platform_api_requests_total{platform,method,status} counter
 //	platform_rate_limited_total{platform,method}      counter (HTTP 429 answers)
@@ -47,6 +48,7 @@ type Metrics struct {
 
 	mu         sync.Mutex
 	queueDepth func() float64
+	pending    func() float64
 }
 
 var _ bot.Metrics = (*Metrics)(nil)
@@ -105,7 +107,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Name: "feedbackbot_delivery_queue_depth",
 		Help: "Release replies waiting to be delivered (pending or running).",
 	}, m.depth)
-	reg.MustRegister(m.captures, m.suggestions, m.merges, m.deliveries, depth,
+	pending := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "feedbackbot_pending_captures",
+		Help: "Chat captures that met an unavailable database, kept to be stored when it is back.",
+	}, m.pendingCaptures)
+	reg.MustRegister(m.captures, m.suggestions, m.merges, m.deliveries, depth, pending,
 		m.platformDur, m.platformCalls, m.rateLimited, m.httpRequests, m.httpDuration)
 	for _, c := range []prometheus.Collector{
 		collectors.NewGoCollector(),
@@ -178,6 +184,27 @@ func (m *Metrics) SetQueueDepth(f func() float64) {
 	m.mu.Lock()
 	m.queueDepth = f
 	m.mu.Unlock()
+}
+
+// SetPendingCaptures sets the function that reports the chat captures kept
+// while the database is unavailable (Engine.PendingCaptures); New sets it.
+func (m *Metrics) SetPendingCaptures(f func() float64) {
+	if m == nil {
+		return
+	}
+	m.mu.Lock()
+	m.pending = f
+	m.mu.Unlock()
+}
+
+func (m *Metrics) pendingCaptures() float64 {
+	m.mu.Lock()
+	f := m.pending
+	m.mu.Unlock()
+	if f == nil {
+		return 0
+	}
+	return f()
 }
 
 func (m *Metrics) hasQueueDepth() bool {

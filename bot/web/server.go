@@ -111,6 +111,9 @@ func New(cfg Config, e *bot.Engine, m *Metrics, logger *slog.Logger) *Server {
 	if m != nil && !m.hasQueueDepth() {
 		m.SetQueueDepth(StoreQueueDepth(e.Store()))
 	}
+	if m != nil {
+		m.SetPendingCaptures(func() float64 { return float64(e.PendingCaptures()) })
+	}
 	s.loadTemplates()
 	s.routes()
 	return s

@@ -78,6 +78,9 @@ type Config struct {
 
 	WorkerName string
 	ShutdownIn time.Duration
+	// CaptureRetryWindow: how long a chat capture that met an unavailable
+	// database is kept and retried; 0 or less: not kept.
+	CaptureRetryWindow time.Duration
 
 	// lookupEnv tells a variable set to "" from an unset one (nil: cannot).
 	lookupEnv func(string) (string, bool)
@@ -115,6 +118,7 @@ func DefaultConfig() Config {
 		ShutdownIn:         10 * time.Second,
 		GitHubShipOn:       tracker.ShipOnMerge,
 		SessionTTL:         web.DefaultSessionTTL,
+		CaptureRetryWindow: ec.CaptureRetryWindow,
 	}
 }
 
@@ -179,6 +183,7 @@ func (c *Config) vars() []envVar {
 		{env: "FEEDBACKBOT_NOTIFY_STATUSES", flag: "notify-statuses", help: "comma-separated statuses whose changes are announced in every subscribed thread (empty: none)", str: &c.NotifyStatuses, emptyOK: true},
 		{env: "FEEDBACKBOT_WORKER", flag: "worker", help: "name of this replica in delivery leases (default: host name and pid)", str: &c.WorkerName},
 		{env: "FEEDBACKBOT_SHUTDOWN_TIMEOUT", flag: "shutdown-timeout", help: "how long shutdown waits for in-flight work", dur: &c.ShutdownIn},
+		{env: "FEEDBACKBOT_CAPTURE_RETRY_WINDOW", flag: "capture-retry-window", help: "how long a chat capture that met an unavailable database is kept and retried before the person is told (0: told at once)", dur: &c.CaptureRetryWindow},
 	}
 }
 

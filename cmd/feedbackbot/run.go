@@ -321,6 +321,10 @@ func (m *Main) engineConfig(cfg Config) bot.Config {
 	if st, err := bot.ParseStatuses(cfg.NotifyStatuses); err == nil {
 		ec.NotifyStatuses = st
 	}
+	ec.CaptureRetryWindow = cfg.CaptureRetryWindow
+	if ec.CaptureRetryWindow <= 0 {
+		ec.CaptureRetryWindow = -1 // off
+	}
 	ec.Worker = cfg.WorkerName
 	if ec.Worker == "" {
 		host, _ := os.Hostname()

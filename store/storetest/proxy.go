@@ -13,11 +13,16 @@ import (
 // still accepts connections but answers nothing, on new and open ones
 // alike, as a database server that stopped answering would (a hung host,
 // a network partition that drops packets). Thaw resumes forwarding.
+//
+// Cut stands in for a server that went away instead (a restart, a
+// failover): every open connection is closed and new ones are refused until
+// Restore.
 type FreezeProxy struct {
 	ln       net.Listener
 	upstream string
 	mu       sync.Mutex
 	frozen   bool
+	cut      bool
 	thawed   chan struct{}
 	conns    map[net.Conn]bool
 	wg       sync.WaitGroup
@@ -66,12 +71,25 @@ func (p *FreezeProxy) track(c net.Conn) {
 	p.mu.Unlock()
 }
 
+func (p *FreezeProxy) untrack(c net.Conn) {
+	p.mu.Lock()
+	delete(p.conns, c)
+	p.mu.Unlock()
+}
+
 func (p *FreezeProxy) serve() {
 	defer p.wg.Done()
 	for {
 		c, err := p.ln.Accept()
 		if err != nil {
 			return
+		}
+		p.mu.Lock()
+		cut := p.cut
+		p.mu.Unlock()
+		if cut {
+			c.Close()
+			continue
 		}
 		p.track(c)
 		p.wg.Add(1)
@@ -119,6 +137,8 @@ func (p *FreezeProxy) pipe(dst, src net.Conn) {
 	}
 	dst.Close()
 	src.Close()
+	p.untrack(dst)
+	p.untrack(src)
 }
 
 // Freeze stops answering.
@@ -139,4 +159,21 @@ func (p *FreezeProxy) Thaw() {
 		p.frozen = false
 		close(p.thawed)
 	}
+}
+
+// Cut closes every open connection and refuses new ones until Restore.
+func (p *FreezeProxy) Cut() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.cut = true
+	for c := range p.conns {
+		c.Close()
+	}
+}
+
+// Restore accepts connections again after Cut.
+func (p *FreezeProxy) Restore() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.cut = false
 }
