@@ -122,7 +122,22 @@ type analyzed struct {
 	// bigrams lists each pair of adjacent terms as it occurs; dedupBigrams
 	// keeps one per hash.
 	bigrams []bigram
+	// joins, when wantJoins is set (queries), lists adjacent words written
+	// together (add): "LU LU" -> lulu, "drop down" -> dropdown.
+	wantJoins bool
+	joins     []join
 }
+
+// join is two adjacent words of a query written as one word, stemmed,
+// with the weight of the field it occurs in and the words as written.
+type join struct {
+	term, src string
+	w         float64
+	a, b      int32 // the words' indexes in terms (-1: a stop word)
+}
+
+// maxJoins bounds the joined pairs of one query (each is stemmed).
+const maxJoins = 32
 
 // bigram is a pair of adjacent terms (indexes into analyzed.terms), the
 // weight of the field it occurs in and that field.
@@ -163,6 +178,8 @@ func (a *analyzed) reset() bool {
 	clear(a.pos)
 	a.lens = [numFields]int{}
 	a.bigrams = a.bigrams[:0]
+	clear(a.joins)
+	a.joins, a.wantJoins = a.joins[:0], false
 	return true
 }
 
@@ -176,8 +193,23 @@ func (a *analyzer) add(dst *analyzed, f int, text string, bigramWeight float64) 
 		mbuf.v = a.vocab
 		m = &mbuf
 	}
+	prevWord, prevIdx := "", int32(-1)
 	forEachToken(text, func(t Token, seq bool) {
 		s, ok := a.term(t)
+		if dst.wantJoins && seq {
+			if t.Kind == KindWord && isPlainLower(t.Text) {
+				cur := int32(-1)
+				if ok {
+					cur = dst.index(s, t.Text) // counted below
+				}
+				if prevWord != "" && len(dst.joins) < maxJoins {
+					dst.addJoin(prevWord, t.Text, bigramWeight, prevIdx, cur)
+				}
+				prevWord, prevIdx = t.Text, cur
+			} else {
+				prevWord, prevIdx = "", -1
+			}
+		}
 		if !ok {
 			if m != nil && seq && t.Kind == KindWord && len(t.Text) >= 2 {
 				// Phrases keep their stop words: "log in".
@@ -205,6 +237,23 @@ func (a *analyzer) add(dst *analyzed, f int, text string, bigramWeight float64) 
 	})
 }
 
+// addJoin records the words a and b written together, if that is a word
+// (not a stop word); each distinct join once, at its largest weight.
+func (dst *analyzed) addJoin(a, b string, w float64, ia, ib int32) {
+	joined := a + b
+	if len(joined) < 4 || isStopWord(joined) {
+		return
+	}
+	s := english.Stem(joined, true)
+	for i := range dst.joins {
+		if dst.joins[i].term == s {
+			dst.joins[i].w = max(dst.joins[i].w, w)
+			return
+		}
+	}
+	dst.joins = append(dst.joins, join{term: s, src: a + " " + b, w: w, a: ia, b: ib})
+}
+
 // concept returns the callback that records a vocabulary concept found
 // in field f with the words of its phrase.
 func (dst *analyzed) concept(f int) func(ct string, words []string) {
@@ -223,9 +272,9 @@ func (dst *analyzed) concept(f int) func(ct string, words []string) {
 	}
 }
 
-// count records one occurrence of term s (seen as the word surf) in field
-// f and returns the term's index.
-func (dst *analyzed) count(s, surf string, f int) int32 {
+// index returns the index of term s (seen as the word surf), adding it
+// with no occurrence if it is new.
+func (dst *analyzed) index(s, surf string) int32 {
 	i, ok := dst.pos[s]
 	if !ok {
 		i = int32(len(dst.terms))
@@ -234,6 +283,13 @@ func (dst *analyzed) count(s, surf string, f int) int32 {
 		dst.surf = append(dst.surf, surf)
 		dst.tfs = append(dst.tfs, [numFields]uint16{})
 	}
+	return i
+}
+
+// count records one occurrence of term s (seen as the word surf) in field
+// f and returns the term's index.
+func (dst *analyzed) count(s, surf string, f int) int32 {
+	i := dst.index(s, surf)
 	c := &dst.tfs[i]
 	if c[f] < 0xFFFF {
 		c[f]++

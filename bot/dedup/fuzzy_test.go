@@ -128,3 +128,66 @@ func TestSmallBoardCalibration(t *testing.T) {
 		}
 	})
 }
+
+// TestJoinedWords: two adjacent query words that a request writes as one
+// word match it ("LU LU" / Lulu, "drop down" / dropdown, "log in" /
+// login), covering those words and never more than the word itself would.
+func TestJoinedWords(t *testing.T) {
+	ix := newBoard(len(board))
+	extra := []bot.Doc{
+		{ID: 101, Title: "Lulu hypermarket opening hours", Active: true},
+		{ID: 102, Title: "Dropdown menu is too small", Active: true},
+		{ID: 103, Title: "Login fails on Safari", Active: true},
+	}
+	for _, d := range extra {
+		ix.Upsert(d)
+	}
+	tests := []struct {
+		query string
+		want  int64
+	}{
+		{"Opening hours of LU LU", 101},
+		{"The drop down menu is small", 102},
+		{"Cannot log in on Safari", 103},
+	}
+	for _, tt := range tests {
+		t.Run(tt.query, func(t *testing.T) {
+			cs, err := ix.Similar(context.Background(), tt.query, 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(cs) == 0 || cs[0].RequestID != tt.want {
+				t.Fatalf("want %d first, got %v", tt.want, cs)
+			}
+			if cs[0].Score < DefaultSuggestThreshold {
+				t.Errorf("score %.3f below the suggestion threshold", cs[0].Score)
+			}
+			off := DefaultConfig()
+			off.JoinWeight = 0
+			plain := New(off)
+			for i, d := range board {
+				d.ID, d.Active = int64(i+1), true
+				plain.Upsert(d)
+			}
+			for _, d := range extra {
+				plain.Upsert(d)
+			}
+			if ps, _ := plain.Similar(context.Background(), tt.query, 3); len(ps) > 0 && ps[0].RequestID == tt.want && ps[0].Score >= cs[0].Score {
+				t.Errorf("without joins %v, with %v: the test tests nothing", ps[0], cs[0])
+			}
+		})
+	}
+	// No double credit: a request that has the words and also the joined
+	// word scores no higher than one with the words only.
+	two := New(DefaultConfig())
+	two.Upsert(bot.Doc{ID: 1, Title: "Drop down menu is too small", Active: true})
+	two.Upsert(bot.Doc{ID: 2, Title: "Drop down (dropdown) menu is too small", Active: true})
+	for i, d := range board {
+		d.ID, d.Active = int64(i+10), true
+		two.Upsert(d)
+	}
+	cs, _ := two.Similar(context.Background(), "The drop down menu is small", 2)
+	if len(cs) != 2 || cs[0].RequestID != 1 {
+		t.Errorf("the joined word counted on top of its words: %v", cs)
+	}
+}

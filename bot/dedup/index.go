@@ -58,6 +58,10 @@ type Config struct {
 	// board of PriorDocs requests, so that the score of a pair does not
 	// depend much on the board's size.
 	PriorDocs float64
+	// JoinWeight weighs two adjacent query words that a request writes as
+	// one word ("LU LU" / Lulu, "drop down" / dropdown), as a share of a
+	// word that matches exactly; 0 turns it off.
+	JoinWeight float64
 	// VocabWeight scales the weights of the product vocabulary's concepts
 	// (vocabulary.tsv); 0 turns the vocabulary off.
 	VocabWeight float64
@@ -99,6 +103,7 @@ func DefaultConfig() Config {
 		MaxPostings:      100_000,
 		CharWeight:       0,
 		FuzzyWeight:      0.5,
+		JoinWeight:       1,
 		PriorDocs:        30,
 		VocabWeight:      1,
 		LearnWeight:      1,
@@ -114,10 +119,10 @@ func DefaultConfig() Config {
 // the top 10 pairs per query, recall over all labelled duplicates):
 //
 //	score >= | SemEval P / R | SeaMonkey P / R | Hadoop P / R
-//	0.15     | 78.9 / 57.5   | 11.9 / 82.6     | 10.5 / 86.0
-//	0.20     | 81.7 / 39.7   | 16.0 / 72.8     | 16.4 / 83.0
-//	0.25     | 85.3 / 27.1   | 23.8 / 58.7     | 22.2 / 72.0
-//	0.45     | 100  /  3.7   | 25.0 / 12.0     | 41.8 / 41.0
+//	0.15     | 79.1 / 58.4   | 12.1 / 83.7     | 10.5 / 86.0
+//	0.20     | 82.1 / 40.7   | 16.0 / 72.8     | 16.4 / 83.0
+//	0.25     | 85.5 / 27.6   | 23.7 / 58.7     | 22.2 / 72.0
+//	0.45     | 100  /  4.2   | 25.0 / 12.0     | 41.8 / 41.0
 //	0.70     | 100  /  1.4   | 100  /  2.2     | 60.0 / 12.0
 //	0.85     | 100  /  0.5   |  -   /  0       | 62.5 / 10.0
 //
@@ -564,6 +569,7 @@ const (
 	termConcept
 	termFuzzy
 	termLearned
+	termJoin // two adjacent query words written as one word
 )
 
 // query is an analysed query text.
@@ -678,6 +684,7 @@ func (ix *Index) idfOf(sc *scratch, df int) float64 {
 func (ix *Index) analyzeQuery(text string) *analyzed {
 	title, body := splitTitle(text)
 	qa := newAnalyzed()
+	qa.wantJoins = ix.cfg.JoinWeight > 0
 	ix.an.add(qa, fieldTitle, title, ix.cfg.QueryTitleWeight)
 	ix.an.add(qa, fieldBody, body, 1)
 	return qa
@@ -916,6 +923,23 @@ func (ix *Index) buildQuery(qa *analyzed, sc *scratch) *query {
 		q.terms = append(q.terms, queryTerm{id: vid, weight: fc.weight * sim * ix.cfg.FuzzyWeight, idf: ix.idfOf(sc, df), df: df, scale: 1, kind: termFuzzy, src: fc.src})
 	}
 	sc.fuzzy = fuzzy
+	// Two adjacent query words that a request writes as one word (its
+	// members are filled in below, once the terms are sorted).
+	for ji, j := range qa.joins {
+		id, ok := ix.vocab[j.term]
+		if !ok || ix.dfs[id] == 0 || ix.concept[id] {
+			continue
+		}
+		dup := false
+		for _, qt := range q.terms {
+			dup = dup || qt.id == id
+		}
+		if dup {
+			continue
+		}
+		df := int(ix.dfs[id])
+		q.terms = append(q.terms, queryTerm{id: id, idf: ix.idfOf(sc, df), df: df, scale: ix.cfg.JoinWeight, kind: termJoin, src: j.src, ai: int32(ji)})
+	}
 	if ix.cfg.BigramWeight > 0 {
 		for _, bg := range qa.dedupBigrams() {
 			v := ix.satq(bg.w) * (idfs[bg.a] + idfs[bg.b]) / 2
@@ -930,7 +954,7 @@ func (ix *Index) buildQuery(qa *analyzed, sc *scratch) *query {
 	sc.idfs = idfs
 	// Rarest first.
 	slices.SortStableFunc(q.terms, func(a, b queryTerm) int { return cmp.Compare(b.idf, a.idf) })
-	if len(qa.members) > 0 {
+	if len(qa.members) > 0 || len(qa.joins) > 0 {
 		ix.conceptMembers(q, qa, sc)
 	}
 	// Learned words come last (they refer to their query words by index).
@@ -953,8 +977,29 @@ func (ix *Index) conceptMembers(q *query, qa *analyzed, sc *scratch) {
 		}
 	}
 	ms := q.members[:0]
+	wiOf := func(ai int32) float64 {
+		tfm := qa.tfs[ai]
+		return ix.satq(ix.cfg.QueryTitleWeight*float64(tfm[fieldTitle])+float64(tfm[fieldBody])) * sc.idfs[ai]
+	}
 	for i := range q.terms {
 		qt := &q.terms[i]
+		if qt.kind == termJoin {
+			// A joined word covers its two words (not stop words).
+			qt.mlo = int32(len(ms))
+			sum := 0.0
+			j := qa.joins[qt.ai]
+			for _, ai := range [2]int32{j.a, j.b} {
+				if ai < 0 || ai == j.a && ai == j.b && int32(len(ms)) > qt.mlo {
+					continue
+				}
+				wi := wiOf(ai)
+				ms = append(ms, member{wi: wi, idf: sc.idfs[ai], qi: at[ai]})
+				sum += wi
+			}
+			qt.mhi = int32(len(ms))
+			qt.weight = qt.scale * sum / qt.idf
+			continue
+		}
 		if qt.kind != termConcept {
 			continue
 		}
@@ -1174,7 +1219,7 @@ func (z *scorer) coverage(s uint32) (qcov, inQuery float64) {
 		}
 		z.sc.matched = matched
 	}
-	concepts, learned := false, false
+	concepts, learned, joins := false, false, false
 	for i := range q.terms {
 		k := hit[i]
 		if k < 0 {
@@ -1188,6 +1233,9 @@ func (z *scorer) coverage(s uint32) (qcov, inQuery float64) {
 		case termLearned:
 			learned = true
 			continue
+		case termJoin:
+			joins = true
+			continue
 		}
 		hit[i] = -1
 		if matched != nil {
@@ -1199,6 +1247,28 @@ func (z *scorer) coverage(s uint32) (qcov, inQuery float64) {
 		}
 		raw += f * qt.weight * qt.idf * ix.tfPartAvg(fwd[k], lens, &z.avg)
 		inQuery += f * qt.idf * ix.docTermWeight(fwd[k]) * qt.scale
+	}
+	if joins {
+		// A joined word covers those of its two words that the request
+		// does not contain itself.
+		for i := range q.terms {
+			qt := &q.terms[i]
+			k := hit[i]
+			if k < 0 || qt.kind != termJoin {
+				continue
+			}
+			hit[i] = -1
+			wi := 0.0
+			for _, m := range q.members[qt.mlo:qt.mhi] {
+				if m.qi < 0 || !matched[m.qi] {
+					wi += m.wi
+				}
+			}
+			if wi > 0 {
+				raw += qt.scale * wi * ix.tfPartAvg(fwd[k], lens, &z.avg)
+				inQuery += qt.scale * qt.idf * ix.docTermWeight(fwd[k])
+			}
+		}
 	}
 	if learned {
 		r, in := z.learnedCoverage(fwd, lens, matched)
@@ -1276,12 +1346,12 @@ func (z *scorer) learnedCoverage(fwd []posting, lens *[numFields]uint16, matched
 	lastID, lastScale := uint32(0), 0.0
 	flush := func() { inQuery += lastScale }
 	for i := range q.terms {
+		qt := &q.terms[i]
 		k := hit[i]
-		if k < 0 {
+		if k < 0 || qt.kind != termLearned {
 			continue
 		}
 		hit[i] = -1
-		qt := &q.terms[i]
 		if matched[qt.srcI] {
 			continue
 		}
