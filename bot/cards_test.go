@@ -145,3 +145,39 @@ func TestCardsStayTrue(t *testing.T) {
 		}
 	})
 }
+
+// TestNewCardSeesChangeBeforeItWasSaved: a vote that commits while the
+// capture's card is being posted (before the card is saved, so the vote
+// queues no card refresh) still shows on the card. Under load, a quick
+// click on another replica lands in that gap.
+func TestNewCardSeesChangeBeforeItWasSaved(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		db := openDB(t, dsn)
+		p := &cardPlatform{}
+		var e *bot.Engine
+		voted := false
+		p.fail = func(m bot.OutMessage) error {
+			if !voted && strings.Contains(m.Text, "FB-1") {
+				voted = true
+				if _, err := e.Vote(ctx, voter(1), bot.VoteInput{Request: 1}); err != nil {
+					t.Errorf("vote while the card is posted: %v", err)
+				}
+			}
+			return nil
+		}
+		e = newEngine(t, db, p)
+		command(t, e, lead, "c1", "watch")
+		post(t, e, "c1", "m1", "alice", "Dark mode for the dashboard")
+		if err := e.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if !voted || len(p.posts) != 1 || !strings.Contains(p.posts[0].Text, "1 person") {
+			t.Fatalf("card as posted: %+v", p.posts)
+		}
+		edits := p.editsOf("bot-1")
+		if len(edits) != 1 || !strings.Contains(edits[0].Text, "2 people") {
+			t.Fatalf("edits of the new card %+v, want one showing the vote", edits)
+		}
+	})
+}

@@ -104,7 +104,9 @@ func (e *Engine) afterCreate(ctx context.Context, req *Request, m *Mention, card
 			buttons = append(buttons, t.suggestionButtons(sugg.ID, candReqs)...)
 		}
 		if ref, ok := e.postInThread(ctx, m, text, buttons); ok {
-			e.saveShownCard(ctx, req.ID, ref, OutMessage{Text: text, Buttons: buttons})
+			msg := OutMessage{Text: text, Buttons: buttons}
+			e.saveShownCard(ctx, req.ID, ref, msg)
+			e.recheckNewCard(ctx, t, req, m, ref, msg)
 			if sugg != nil {
 				if err := e.store.SetSuggestionMessage(ctx, sugg.ID, ref); err != nil {
 					return nil, err
@@ -130,6 +132,27 @@ func (e *Engine) postInThread(ctx context.Context, m *Mention, text string, butt
 		return MessageRef{}, false
 	}
 	return ref, true
+}
+
+// recheckNewCard closes the gap between rendering a new card and saving
+// it: a change committed meanwhile (a vote or an edit from a quick click,
+// on any replica) queued no card refresh, because the request had no card
+// yet. One read tells; the card is edited only if what it shows changed.
+func (e *Engine) recheckNewCard(ctx context.Context, t Text, req *Request, m *Mention, ref MessageRef, msg OutMessage) {
+	cur, err := e.store.ResolveRequest(ctx, req.ID)
+	if err != nil {
+		return
+	}
+	if cur.ID == req.ID && t.Card(cur) == t.Card(req) && cur.Tags.String() == req.Tags.String() && cur.Removed() == req.Removed() {
+		return
+	}
+	if ref.ThreadID == "" {
+		ref.ThreadID = m.ThreadID
+	}
+	c := &Card{RequestID: req.ID, MessageRef: ref, Shown: shownHash(msg)}
+	if err := e.editCard(ctx, c, cur, nil, false); err != nil {
+		e.log.Warn("refresh new card", "platform", m.Platform, "err", err)
+	}
 }
 
 // cardShowSaver is implemented by stores that save a new card and what it
