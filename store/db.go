@@ -452,6 +452,10 @@ func storageError(err error) error {
 			return bot.Errorf(bot.EUNAVAILABLE, "The database or its disk is full, so nothing can be saved (%s).", se.Error())
 		case sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN:
 			return bot.Errorf(bot.EUNAVAILABLE, "The database file cannot be written (%s).", se.Error())
+		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+			// Another writer held the file for the whole busy timeout (another
+			// process on the same file, or a very loaded machine): transient.
+			return bot.Errorf(bot.EUNAVAILABLE, "The database is busy; try again in a moment (%s).", se.Error())
 		}
 		return err
 	}

@@ -41,6 +41,31 @@ func TestFault_SQLiteReadOnly(t *testing.T) {
 	}
 }
 
+// A SQLite file whose write lock another process holds for longer than the
+// busy timeout fails a capture with EUNAVAILABLE ("busy": transient, so
+// chat captures are retried) instead of an internal error, and captures
+// again once the lock is let go.
+func TestFault_SQLiteBusy(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "feedbackbot.db")
+	db := MustOpenDB(t, "sqlite:"+path)
+	other := MustOpenDB(t, "sqlite:"+path)
+	ctx := context.Background()
+	tx, err := other.DB().BeginTxx(ctx, nil) // BEGIN IMMEDIATE: holds the write lock
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.CreateRequest(ctx, &bot.Request{Title: "While locked"}, newMention("m1", "u1")) // waits out the busy timeout
+	wantCode(t, err, bot.EUNAVAILABLE)
+	if !strings.Contains(bot.ErrorMessage(err), "busy") {
+		t.Fatalf("message %q does not say the database is busy", bot.ErrorMessage(err))
+	}
+	if err := tx.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	mustCreate(t, db, "After the lock", "m2", "u2")
+}
+
 // A full SQLite database (here capped with max_page_count, as a full disk
 // would) fails captures with EUNAVAILABLE saying it is full, writes
 // nothing half-way, and takes captures again once there is room.
