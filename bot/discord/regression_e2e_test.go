@@ -17,8 +17,10 @@ import (
 // no second alert; the button is refused (ephemeral) to a team member who
 // is not a release lead and changes nothing; a release lead's click rolls
 // v2.4 back and the thread hears it.
+//
+// Not parallel: it runs alone, before the parallel end-to-end tests, so it
+// adds no writers to theirs on a loaded machine.
 func TestEngineE2ERegressionAlert(t *testing.T) {
-	t.Parallel()
 	e := newEngineEnv(t)
 	f := e.fake
 	const wait = 60 * time.Second
