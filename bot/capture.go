@@ -370,7 +370,14 @@ func (e *Engine) finishCapture(ctx context.Context, mention *Mention) (*CaptureR
 			return &CaptureResult{Request: req, Mention: mention, Created: true}, nil
 		}
 	}
-	return e.afterCreate(ctx, req, mention, true)
+	res, err := e.afterCreate(ctx, req, mention, true)
+	if err != nil {
+		// The capture is stored: what failed is its card or suggestion,
+		// which another retry could post twice.
+		e.log.Warn("finish a retried capture", "platform", mention.Platform, "channel", mention.Channel, "err", err)
+		return &CaptureResult{Request: req, Mention: mention, Created: true}, nil
+	}
+	return res, nil
 }
 
 // captureOnce is capture without keeping.

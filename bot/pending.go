@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"errors"
+	"os"
 	"sync"
 	"time"
 )
@@ -30,10 +31,11 @@ import (
 // or vote), and the capture of a /feedback command (the capture alone, so a
 // card already posted for it is not posted again). The HTTP API is not
 // kept: it answers 503 and its clients retry with their Idempotency-Key.
-// The queue lives in memory and holds at most Config.CaptureRetryLimit
-// events; one more is refused at once with the database's error, which the
-// adapter shows to the person as before. A restart loses what it holds
-// (README "Configuration").
+// The queue lives in memory, and in a local file when
+// Engine.OpenCaptureSpool opened one (spool.go: a restart then keeps what
+// it holds); it holds at most Config.CaptureRetryLimit events; one more is
+// refused at once with the database's error, which the adapter shows to
+// the person as before.
 
 // Recipient is the person to tell something to later, and where: the
 // conversation of the event they caused.
@@ -75,6 +77,7 @@ type pendingCapture struct {
 	// Attempts counts the retries; LastErr is the latest error.
 	Attempts int
 	LastErr  error
+	id       int64 // in the spool
 }
 
 // pendingQueue holds the kept captures and retries them in arrival order
@@ -91,6 +94,10 @@ type pendingQueue struct {
 	items   []*pendingCapture
 	convs   map[string]int // kept captures by conversation (convKey)
 	running bool
+	nextID  int64
+	// spool, when open, has the kept captures too (spool.go).
+	spool    *os.File
+	spoolErr bool
 }
 
 // convKey names the conversation of a kept capture: a later event in it
@@ -204,6 +211,9 @@ func (q *pendingQueue) add(p *pendingCapture) bool {
 	}
 	q.items = append(q.items, p)
 	q.convs[convKey(p.To)]++
+	q.nextID++
+	p.id = q.nextID
+	q.spoolWrite(keepRecord(p))
 	n := len(q.items)
 	start := !q.running
 	q.running = true
@@ -302,12 +312,14 @@ func (q *pendingQueue) expire(cause error) {
 		if now.Sub(p.Since) >= q.window {
 			gone = append(gone, p)
 			q.forget(p)
+			q.spoolWrite(spoolRecord{Op: "done", ID: p.id})
 		} else {
 			kept = append(kept, p)
 		}
 	}
 	clear(q.items[len(kept):])
 	q.items = kept
+	q.spoolReset()
 	q.mu.Unlock()
 	for _, p := range gone {
 		if p.Quiet {
@@ -328,6 +340,8 @@ func (q *pendingQueue) remove(p *pendingCapture) {
 		if x == p {
 			q.items = append(q.items[:i], q.items[i+1:]...)
 			q.forget(p)
+			q.spoolWrite(spoolRecord{Op: "done", ID: p.id})
+			q.spoolReset()
 			return
 		}
 	}

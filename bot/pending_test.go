@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -429,5 +431,79 @@ func TestPending_Off(t *testing.T) {
 	}
 	if n := e.PendingCaptures(); n != 0 {
 		t.Fatalf("%d kept", n)
+	}
+}
+
+// With a spool file, what the pending queue holds survives a restart: the
+// process that kept the captures stops (here: it would not retry for an
+// hour), a new one opens the same file and stores them once the database
+// is back, once each with one card, and nobody is told anything; the file
+// is then empty. A line cut short by a crash is skipped.
+func TestPending_SpoolSurvivesRestart(t *testing.T) {
+	fs := &flakyStore{DB: openDB(t, storetest.SQLiteDSN(t))}
+	if _, err := fs.SetChannel(context.Background(), bot.ChannelSetting{Platform: bot.PlatformConsole, Workspace: console.DefaultWorkspace, Channel: "ideas", Kind: bot.ChannelWatch}, true); err != nil {
+		t.Fatal(err)
+	}
+	spool := filepath.Join(t.TempDir(), "pending.jsonl")
+	start := func(backoff time.Duration, last int64) *consoleBot {
+		cfg := bot.DefaultConfig()
+		cfg.CaptureRetryBackoff = backoff
+		e := bot.NewEngine(fs, dedup.New(dedup.DefaultConfig()), cfg, nil)
+		e.SetCommands(commands.New(e))
+		out := &transcript{}
+		con := console.New(console.Config{Out: out, In: strings.NewReader(""), LastNumber: last}, e)
+		e.AddPlatform(con)
+		return &consoleBot{e: e, con: con, out: out, db: fs.DB}
+	}
+
+	first := start(time.Hour, 0)
+	if n, err := first.e.OpenCaptureSpool(spool); err != nil || n != 0 {
+		t.Fatalf("open an absent spool: %d, %v", n, err)
+	}
+	fs.down.Store(true)
+	for _, l := range []string{"#ideas", "alice: Please add a dark mode to the dashboard", "bob: /feedback Export every report as a CSV file"} {
+		first.line(l)
+	}
+	if n := first.e.PendingCaptures(); n != 2 {
+		t.Fatalf("%d kept, want 2\n%s", n, first.out)
+	}
+	f, err := os.OpenFile(spool, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(`{"op":"keep","id":99,"event":{"Kind":"mess`)
+	f.Close()
+
+	// The restart: a new process on the same database and spool, its
+	// console numbering after the earlier session's messages.
+	fs.down.Store(false)
+	second := start(20*time.Millisecond, 2)
+	n, err := second.e.OpenCaptureSpool(spool)
+	if err != nil || n != 2 {
+		t.Fatalf("restored %d (%v), want 2", n, err)
+	}
+	waitFor(t, "the restored captures stored", time.Minute, func() bool { return second.e.PendingCaptures() == 0 })
+	for _, n := range []int{1, 2} {
+		if _, err := second.mentionIn("ideas", n); err != nil {
+			t.Errorf("message %d not stored: %v", n, err)
+		}
+		if c := second.out.cards()[fmt.Sprint(n)]; c != 1 {
+			t.Errorf("%d cards for message %d, want 1\n%s", c, n, second.out)
+		}
+	}
+	if got := second.total(t); got != 2 {
+		t.Errorf("%d requests, want 2", got)
+	}
+	for _, who := range []string{"alice", "bob"} {
+		if a := append(first.out.answers(who), second.out.answers(who)...); len(a) > 0 {
+			t.Errorf("%s was told %q", who, a)
+		}
+	}
+	if b, err := os.ReadFile(spool); err != nil || len(b) != 0 {
+		t.Errorf("spool after the queue emptied: %q, %v", b, err)
+	}
+	third := start(20*time.Millisecond, 10)
+	if n, err := third.e.OpenCaptureSpool(spool); err != nil || n != 0 {
+		t.Errorf("a third start restored %d (%v), want 0", n, err)
 	}
 }

@@ -81,6 +81,9 @@ type Config struct {
 	// CaptureRetryWindow: how long a chat capture that met an unavailable
 	// database is kept and retried; 0 or less: not kept.
 	CaptureRetryWindow time.Duration
+	// CaptureSpool: a file that also holds the kept captures, so that a
+	// restart does not lose them ("": memory only).
+	CaptureSpool string
 
 	// lookupEnv tells a variable set to "" from an unset one (nil: cannot).
 	lookupEnv func(string) (string, bool)
@@ -184,6 +187,7 @@ func (c *Config) vars() []envVar {
 		{env: "FEEDBACKBOT_WORKER", flag: "worker", help: "name of this replica in delivery leases (default: host name and pid)", str: &c.WorkerName},
 		{env: "FEEDBACKBOT_SHUTDOWN_TIMEOUT", flag: "shutdown-timeout", help: "how long shutdown waits for in-flight work", dur: &c.ShutdownIn},
 		{env: "FEEDBACKBOT_CAPTURE_RETRY_WINDOW", flag: "capture-retry-window", help: "how long a chat capture that met an unavailable database is kept and retried before the person is told (0: told at once)", dur: &c.CaptureRetryWindow},
+		{env: "FEEDBACKBOT_CAPTURE_SPOOL", flag: "capture-spool", help: "file that also holds the captures kept during a database outage, so that a restart does not lose them (one per replica; unset: memory only)", str: &c.CaptureSpool},
 	}
 }
 

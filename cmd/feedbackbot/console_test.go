@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -318,4 +321,21 @@ func TestConsoleNewcomerReplies(t *testing.T) {
 		// Only the two real ideas became requests.
 		mustNotContain(t, out, "FB-3")
 	})
+}
+
+// --capture-spool opens the spool file at start-up (created empty, owner
+// only); a path that cannot be a file is refused.
+func TestConsoleCaptureSpool(t *testing.T) {
+	dir := t.TempDir()
+	spool := filepath.Join(dir, "pending.jsonl")
+	runConsoleArgs(t, "sqlite:"+filepath.Join(dir, "fb.db"), script("alice: hello"), "--capture-spool", spool)
+	fi, err := os.Stat(spool)
+	if err != nil || fi.Size() != 0 || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("spool after a run: %v, %v", fi, err)
+	}
+	m := &Main{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: io.Discard, Getenv: func(string) string { return "" }}
+	err = m.Execute(context.Background(), []string{"console", "--no-http", "--database-url", "sqlite:" + filepath.Join(dir, "fb.db"), "--capture-spool", dir})
+	if err == nil || !strings.Contains(err.Error(), "FEEDBACKBOT_CAPTURE_SPOOL") {
+		t.Fatalf("a directory as the spool: %v", err)
+	}
 }

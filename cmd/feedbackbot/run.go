@@ -402,6 +402,9 @@ func (m *Main) serve(ctx context.Context) error {
 			Channel: cfg.ConsoleChannel, Prompt: isTerminal(m.Stdin), FlushEvery: time.Second,
 		}, eng)
 		eng.AddPlatform(con)
+		if err := m.openSpool(eng, cfg); err != nil {
+			return err
+		}
 		if err := eng.LoadIndex(runCtx); err != nil {
 			return stopErr(ctx, err)
 		}
@@ -417,6 +420,9 @@ func (m *Main) serve(ctx context.Context) error {
 		return stopErr(ctx, err)
 	}
 	if err := m.startAdapters(runCtx, cfg, eng, db, mux, ready, log, &m.wg, errc); err != nil {
+		return err
+	}
+	if err := m.openSpool(eng, cfg); err != nil {
 		return err
 	}
 	if noChat {
@@ -437,6 +443,19 @@ func (m *Main) serve(ctx context.Context) error {
 		log.Error("stopping", "err", err)
 	}
 	return err
+}
+
+// openSpool opens FEEDBACKBOT_CAPTURE_SPOOL, when set, once the platforms
+// are added (README "Database outages").
+func (m *Main) openSpool(eng *bot.Engine, cfg Config) error {
+	if cfg.CaptureSpool == "" {
+		return nil
+	}
+	// The engine logs what it restores.
+	if _, err := eng.OpenCaptureSpool(cfg.CaptureSpool); err != nil {
+		return fmt.Errorf("%w: FEEDBACKBOT_CAPTURE_SPOOL: %v", errUsage, err)
+	}
+	return nil
 }
 
 func validPrefix(p string) error {
