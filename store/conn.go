@@ -166,6 +166,36 @@ type connector struct {
 	// readOnly, for tests, makes new SQLite connections read-only
 	// (PRAGMA query_only), as if opened while the file was not writable.
 	readOnly atomic.Bool
+	// writers, on SQLite, lets this process's read-write transactions in
+	// one at a time, in the order they asked (see writeGate).
+	writers chan struct{}
+}
+
+// writeGateWait is how long a read-write transaction waits for the write
+// gate before it goes ahead anyway (SQLite's busy timeout then applies), so
+// the gate can only ever reorder writers, never hang one.
+const writeGateWait = 30 * time.Second
+
+// writeGate waits for this process's turn to write (SQLite). SQLite lets
+// waiting writers poll the lock (every 100 ms once they have waited a
+// while), so on a busy machine a writer that keeps losing to newcomers
+// could wait out the whole busy timeout; queued here, writers take turns.
+// The returned function gives the turn back (it is safe to call twice).
+func (c *connector) writeGate(ctx context.Context) (func(), error) {
+	if c.writers == nil {
+		return func() {}, nil
+	}
+	t := time.NewTimer(writeGateWait)
+	defer t.Stop()
+	select {
+	case c.writers <- struct{}{}:
+		var once sync.Once
+		return func() { once.Do(func() { <-c.writers }) }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-t.C:
+		return func() {}, nil
+	}
 }
 
 func (c *connector) Driver() driver.Driver { return c.inner.Driver() }
@@ -442,6 +472,13 @@ func (w *conn) Begin() (driver.Tx, error) {
 }
 
 func (w *conn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	release := func() {}
+	if !opts.ReadOnly {
+		var err error
+		if release, err = w.c.writeGate(ctx); err != nil {
+			return nil, err
+		}
+	}
 	end := w.guard(ctx)
 	defer end()
 	w.txFault = false
@@ -453,10 +490,11 @@ func (w *conn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, e
 		tx, err = w.inner.Begin() //nolint:staticcheck // fallback for drivers without BeginTx
 	}
 	if err != nil {
+		release()
 		// Beginning is no write yet: only a failure says something.
 		return nil, w.after(err, false)
 	}
-	return &txn{inner: tx, w: w, ctx: ctx, write: !opts.ReadOnly}, nil
+	return &txn{inner: tx, w: w, ctx: ctx, write: !opts.ReadOnly, release: release}, nil
 }
 
 func (w *conn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
@@ -660,19 +698,22 @@ func (r *rows) NextResultSet() error {
 
 // txn bounds Commit and Rollback by the transaction's context.
 type txn struct {
-	inner driver.Tx
-	w     *conn
-	ctx   context.Context
-	write bool
+	inner   driver.Tx
+	w       *conn
+	ctx     context.Context
+	write   bool
+	release func() // gives the write gate back
 }
 
 func (t *txn) Commit() error {
+	defer t.release()
 	end := t.w.guard(t.ctx)
 	defer end()
 	return t.w.after(t.inner.Commit(), t.write && !t.w.txFault)
 }
 
 func (t *txn) Rollback() error {
+	defer t.release()
 	// database/sql rolls back when the context ends: bound that by
 	// defaultBound, not by the context that just ended.
 	end := t.w.guard(context.WithoutCancel(t.ctx))

@@ -106,6 +106,7 @@ func connect(ctx context.Context, dsn string, forMigrations bool) (*DB, error) {
 	var err error
 	if dialect == DialectSQLite {
 		c.inner, err = sqlite.NewConnector(source)
+		c.writers = make(chan struct{}, 1)
 	} else {
 		var cfg pq.Config
 		cfg, err = pgConfig(source, forMigrations)

@@ -66,6 +66,36 @@ func TestFault_SQLiteBusy(t *testing.T) {
 	mustCreate(t, db, "After the lock", "m2", "u2")
 }
 
+// Writers of one process on SQLite queue for their turn instead of polling
+// SQLite's lock: a capture that waits longer than the busy timeout behind
+// another transaction of the same store is written once that one ends,
+// rather than failing "database is locked".
+func TestSQLiteWritersTakeTurns(t *testing.T) {
+	t.Parallel()
+	db := MustOpenDB(t, "sqlite:"+filepath.Join(t.TempDir(), "feedbackbot.db"))
+	ctx := context.Background()
+	tx, err := db.DB().BeginTxx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- db.CreateRequest(ctx, &bot.Request{Title: "Queued"}, newMention("m1", "u1")) }()
+	// Longer than the 10 s busy timeout (not a timing check: whatever the
+	// load, the capture waits for the transaction, which ends only below).
+	time.Sleep(12 * time.Second)
+	select {
+	case err := <-done:
+		t.Fatalf("capture ended while another transaction held the write turn: %v", err)
+	default:
+	}
+	if err := tx.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("capture after its turn came: %v", err)
+	}
+}
+
 // A full SQLite database (here capped with max_page_count, as a full disk
 // would) fails captures with EUNAVAILABLE saying it is full, writes
 // nothing half-way, and takes captures again once there is room.
