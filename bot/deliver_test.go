@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/feedbackbot/feedbackbot/bot"
 	"github.com/feedbackbot/feedbackbot/commands"
+	"github.com/feedbackbot/feedbackbot/store"
 	"github.com/feedbackbot/feedbackbot/store/storetest"
 )
 
@@ -174,7 +176,7 @@ func TestDeliveryGivesUp(t *testing.T) {
 	post(t, e, "c", "m1", "u1", "Import from Trello")
 	command(t, e, lead, "c", "ship FB-1 v1")
 	runEngine(t, e)
-	waitFor(t, "give up", 10*time.Second, func() bool {
+	waitFor(t, "give up", 60*time.Second, func() bool {
 		st, _ := db.EventDeliveryStats(context.Background(), 1)
 		return st.Failed == 1
 	})
@@ -182,23 +184,40 @@ func TestDeliveryGivesUp(t *testing.T) {
 	if !strings.Contains(resp.Text, "0 sent, 1 failed") || !strings.Contains(resp.Text, "connection reset") {
 		t.Fatalf("show does not report the failed delivery:\n%s", resp.Text)
 	}
-	waitFor(t, "final progress edit", 5*time.Second, func() bool { return p.edits("Notified 1 thread: 0 delivered, 1 failed.") == 1 })
+	waitFor(t, "final progress edit", 60*time.Second, func() bool { return settledProgress(t, db, 1) })
+	if n := p.edits("Notified 1 thread: 0 delivered, 1 failed."); n != 1 {
+		t.Fatalf("final progress edit made %d times", n)
+	}
 }
 
-// TestProgressAcrossReplicas: the replica that answered the release lead
-// edits its progress message with the counts of every replica's deliveries,
-// once at the end.
+// settledProgress reports whether the progress message of event ev is
+// stored as done: its final edit was made and nobody edits it again.
+func settledProgress(t *testing.T, db *store.DB, ev int64) bool {
+	t.Helper()
+	pm, err := db.FindProgress(context.Background(), ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pm.State == bot.ProgressDone
+}
+
+// TestProgressAcrossReplicas: the progress message posted by the replica
+// that answered the release lead gets the counts of every replica's
+// deliveries, and exactly one final edit, made by whichever replica sees
+// the event settled.
 func TestProgressAcrossReplicas(t *testing.T) {
 	storetest.ForEachDB(t, func(t *testing.T, dsn string) {
-		// Replica a holds at most two deliveries and posts slowly, so b
-		// takes most of the event.
-		slow := &paced{delay: func(string) time.Duration { return 30 * time.Millisecond }}
+		// Replica a holds at most two deliveries, and its posts wait until
+		// b has posted one, so b takes most of the event.
 		fast := &paced{}
+		gate := make(chan struct{})
+		slow := &paced{hold: func(string) <-chan struct{} { return gate }}
 		acfg := bot.DefaultConfig()
 		acfg.DeliveryPoll = 20 * time.Millisecond
 		acfg.DeliveryMaxInFlight = 2
 		acfg.Worker = "a"
-		a := bot.NewEngine(openDB(t, dsn), &noScorer{docs: map[int64]bot.Doc{}}, acfg, nil)
+		adb := openDB(t, dsn)
+		a := bot.NewEngine(adb, &noScorer{docs: map[int64]bot.Doc{}}, acfg, nil)
 		a.SetCommands(commands.New(a))
 		a.AddPlatform(slow)
 		cfg := bot.DefaultConfig()
@@ -209,21 +228,77 @@ func TestProgressAcrossReplicas(t *testing.T) {
 		shipThreads(t, a, []string{"a", "b", "c"}, 30)
 		runEngine(t, a)
 		runEngine(t, b)
+		waitFor(t, "a reply by b", 60*time.Second, func() bool { return len(fast.threadReplies("Shipped in v3")) > 0 })
+		close(gate)
 		final := "Notified 30 threads: 30 delivered, 0 failed."
-		waitFor(t, "final progress edit", 20*time.Second, func() bool { return slow.edits(final) == 1 })
+		waitFor(t, "final progress edit", 60*time.Second, func() bool { return settledProgress(t, adb, 1) })
 		byA, byB := len(slow.threadReplies("Shipped in v3")), len(fast.threadReplies("Shipped in v3"))
 		if byA+byB != 30 || byB == 0 {
 			t.Fatalf("replicas delivered %d + %d, want 30 in all, some by b", byA, byB)
 		}
-		time.Sleep(600 * time.Millisecond)
-		if n := slow.edits(final); n != 1 {
-			t.Fatalf("final edit shown %d times", n)
+		if n := slow.edits(final) + fast.edits(final); n != 1 {
+			t.Fatalf("final edit made %d times (a %d, b %d), want once", n, slow.edits(final), fast.edits(final))
 		}
-		if fast.edits("Notif") != 0 {
-			t.Fatalf("the other replica edited a progress message it does not own")
+		if slow.posted("Notif") && fast.posted("Notif") {
+			t.Fatalf("both replicas posted a progress message")
 		}
-		t.Logf("replica a delivered %d, b %d", byA, byB)
+		t.Logf("replica a delivered %d, b %d; final edit by a %d, b %d", byA, byB, slow.edits(final), fast.edits(final))
 	})
+}
+
+// TestProgressAfterRestart: the replica that posted the progress message is
+// gone before any reply went out (killed right after answering the release
+// lead); the process that runs the deliveries next, with another worker
+// name, makes the final edit of that message, once, and posts no second
+// one. When the first post of the message was answered 429 and its replica
+// died, the next one posts it (once) and makes the final edit.
+func TestProgressAfterRestart(t *testing.T) {
+	for _, limitedPost := range []bool{false, true} {
+		t.Run(fmt.Sprintf("limitedPost=%v", limitedPost), func(t *testing.T) {
+			storetest.ForEachDB(t, func(t *testing.T, dsn string) {
+				// One platform for both processes: the chat service.
+				p := &limited{postOK: !limitedPost, noEditLimit: true}
+				first := openDB(t, dsn)
+				a := newEngine(t, first, p) // never runs its worker: it dies
+				shipThreads(t, a, []string{"a", "b"}, 4)
+				if limitedPost {
+					if p.progressPosts != 0 || p.postTries != 1 {
+						t.Fatalf("progress message posted %d times in %d tries, want a 429 first", p.progressPosts, p.postTries)
+					}
+				} else if p.progressPosts != 1 {
+					t.Fatalf("progress message posted %d times, want 1", p.progressPosts)
+				}
+				cfg := bot.DefaultConfig()
+				cfg.DeliveryPoll = 20 * time.Millisecond
+				cfg.Worker = "restarted"
+				db := openDB(t, dsn)
+				b := bot.NewEngine(db, &noScorer{docs: map[int64]bot.Doc{}}, cfg, nil)
+				b.AddPlatform(p)
+				runEngine(t, b)
+				final := "Notified 4 threads: 4 delivered, 0 failed."
+				waitFor(t, "final progress edit", 60*time.Second, func() bool { return settledProgress(t, db, 1) })
+				if n := len(p.threadReplies("Shipped in v3")); n != 4 {
+					t.Fatalf("%d threads answered, want 4", n)
+				}
+				p.lmu.Lock()
+				posts := p.progressPosts
+				p.lmu.Unlock()
+				if posts != 1 {
+					t.Fatalf("progress message posted %d times, want 1", posts)
+				}
+				if n := p.edits(final); n+btoi(p.posted(final)) != 1 {
+					t.Fatalf("final counts shown %d times by edits (posted: %v), want once", n, p.posted(final))
+				}
+			})
+		})
+	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // limited is a paced platform that answers 429 to the first post of the
@@ -231,6 +306,7 @@ func TestProgressAcrossReplicas(t *testing.T) {
 type limited struct {
 	paced
 	postOK             bool
+	noEditLimit        bool // no 429 for the final edit
 	lmu                sync.Mutex
 	postTries, edTries int
 	progressPosts      int
@@ -257,7 +333,7 @@ func (l *limited) Update(ctx context.Context, ref bot.MessageRef, m bot.OutMessa
 	if strings.Contains(m.Text, "Notified") {
 		l.edTries++
 	}
-	first := l.edTries == 1 && strings.Contains(m.Text, "Notified")
+	first := l.edTries == 1 && strings.Contains(m.Text, "Notified") && !l.noEditLimit
 	l.lmu.Unlock()
 	if first {
 		return &bot.RetryAfterError{After: 200 * time.Millisecond, Err: errors.New("429")}
@@ -296,4 +372,100 @@ func TestProgressRetriedAfter429(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestDeadWorkerLeasesTakenOver: a worker that claimed every delivery of a
+// ship and was killed (its heartbeat stopped, its leases hold for an hour)
+// does not hold them up: a running worker takes them over once the dead
+// one's heartbeat expired. The store's clock is moved by hand.
+func TestDeadWorkerLeasesTakenOver(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		db := openDB(t, dsn)
+		var offset atomic.Int64
+		db.SetClock(func() time.Time { return time.Now().UTC().Add(time.Duration(offset.Load())) })
+		p := &paced{}
+		e := newEngine(t, db, p)
+		shipThreads(t, e, []string{"a", "b"}, 4)
+		if err := db.StartWorker(ctx, "dead", 3*time.Second); err != nil {
+			t.Fatal(err)
+		}
+		if ds, err := db.ClaimDeliveries(ctx, "dead", 100, time.Hour); err != nil || len(ds) != 4 {
+			t.Fatalf("the dead worker claimed %d, %v", len(ds), err)
+		}
+		offset.Store(int64(10 * time.Second)) // past its heartbeat, far from its leases' end
+		runEngine(t, e)
+		waitFor(t, "the dead worker's deliveries", 60*time.Second, func() bool { return len(p.threadReplies("Shipped in v3")) == 4 })
+		for th, n := range p.threadReplies("Shipped in v3") {
+			if n != 1 {
+				t.Fatalf("%d replies in %s", n, th)
+			}
+		}
+	})
+}
+
+// strict is a recording platform that refuses (429) a thread reply posted
+// in a channel less than interval after the last one it accepted there.
+type strict struct {
+	recorder
+	interval time.Duration
+	smu      sync.Mutex
+	last     map[string]time.Time
+	refused  int
+}
+
+func (s *strict) ChannelInterval() time.Duration { return s.interval }
+
+func (s *strict) Post(ctx context.Context, m bot.OutMessage) (bot.MessageRef, error) {
+	if m.ThreadID != "" && strings.Contains(m.Text, "Shipped") {
+		s.smu.Lock()
+		now := time.Now()
+		if last, ok := s.last[m.Channel]; ok && now.Sub(last) < s.interval {
+			s.refused++
+			s.smu.Unlock()
+			return bot.MessageRef{}, &bot.RetryAfterError{After: s.interval - now.Sub(last), Err: errors.New("429")}
+		}
+		if s.last == nil {
+			s.last = map[string]time.Time{}
+		}
+		s.last[m.Channel] = now
+		s.smu.Unlock()
+	}
+	return s.recorder.Post(ctx, m)
+}
+
+// TestRestartKeepsChannelPace: a worker that starts after another posted in
+// a channel (a restart after a crash, or another replica) waits one channel
+// interval after that post, which it reads from the store, instead of
+// posting at the reply's scheduled time and meeting a 429.
+func TestRestartKeepsChannelPace(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, dsn string) {
+		p := &strict{interval: time.Second}
+		a := newEngine(t, openDB(t, dsn), p)
+		shipThreads(t, a, []string{"c"}, 2) // due now and in 1 s
+		// The first reply goes out half an interval late (a slow start), so
+		// the second one's scheduled time is too soon after it.
+		time.Sleep(500 * time.Millisecond)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); _ = a.Run(ctx) }()
+		waitFor(t, "the first reply", 60*time.Second, func() bool { return len(p.threadReplies("Shipped in v3")) >= 1 })
+		cancel()
+		<-done
+		if n := len(p.threadReplies("Shipped in v3")); n != 1 {
+			t.Fatalf("%d replies before the restart, want 1", n)
+		}
+		cfg := bot.DefaultConfig()
+		cfg.DeliveryPoll = 20 * time.Millisecond
+		cfg.Worker = "restarted"
+		b := bot.NewEngine(openDB(t, dsn), &noScorer{docs: map[int64]bot.Doc{}}, cfg, nil)
+		b.AddPlatform(p)
+		runEngine(t, b)
+		waitFor(t, "the second reply", 60*time.Second, func() bool { return len(p.threadReplies("Shipped in v3")) == 2 })
+		p.smu.Lock()
+		defer p.smu.Unlock()
+		if p.refused != 0 {
+			t.Fatalf("the restarted worker was refused %d times for posting too soon in the channel", p.refused)
+		}
+	})
 }

@@ -2,11 +2,11 @@ package bot
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"sort"
 	"sync"
 	"time"
 )
@@ -26,12 +26,29 @@ import (
 // Pacing is computed here only: Schedule gives Store.Release the due times
 // of an event's deliveries, the k-th of one channel k channel intervals
 // after the event (ReleaseInput.Schedule), and the lanes keep the same
-// interval between two posts in a channel. So claims in due order interleave channels and a
-// worker only claims what its channels can post within a few seconds; other
-// replicas claim the rest. Leases are renewed every third of
-// Config.DeliveryLease for as long as a delivery waits in a lane; a lease
-// found lost at renewal (the worker stalled and another took over) is
-// dropped without posting. A graceful stop hands unposted deliveries back.
+// interval between two posts in a channel. So claims in due order
+// interleave channels and a worker only claims what its channels can post
+// within a few seconds; other replicas claim the rest. FinishDelivery
+// records each channel's last post (Store.LastPosts): a worker that claims
+// for a channel it has not posted in lately (it just started, after a crash
+// or on another replica) keeps the channel's interval after that post
+// instead of finding the pace again through 429s.
+//
+// Leases are renewed every third of Config.DeliveryLease for as long as a
+// delivery waits in a lane; a lease found lost at renewal (the worker
+// stalled and another took over) is dropped without posting. A graceful
+// stop hands unposted deliveries back. A running worker (Run) also beats a
+// heartbeat every Config.DeliveryHeartbeat (Store.Heartbeat); the leases of
+// a worker that missed three are taken over at once, so a killed worker's
+// deliveries wait about three heartbeats rather than a whole lease. Before
+// each post a worker whose own heartbeat is late beats first and, if it had
+// lapsed, renews its leases, so that it drops what was taken over instead
+// of posting it.
+//
+// A release's progress message is stored (Store.CreateProgress) with the
+// platform's message id, so any replica, or the process restarted after a
+// crash, edits it as the deliveries go out and makes its final edit once
+// (updateProgress).
 //
 // A 429 (*RetryAfterError) pauses the channel for Retry-After and puts the
 // delivery back at the head of its lane. Other errors release the delivery
@@ -50,6 +67,14 @@ type OutboxStore interface {
 	RetryDelivery(ctx context.Context, id int64, worker, lastErr string, next time.Time) error
 	FailDelivery(ctx context.Context, id int64, worker, lastErr string) error
 	EventDeliveryStats(ctx context.Context, eventID int64) (DeliveryStats, error)
+	CreateProgress(ctx context.Context, p *ProgressMessage, worker string, lease time.Duration) error
+	OpenProgress(ctx context.Context, limit int) ([]*ProgressMessage, error)
+	ClaimProgress(ctx context.Context, eventID int64, worker string, lease time.Duration) (*ProgressMessage, error)
+	SettleProgress(ctx context.Context, p *ProgressMessage, worker string) error
+	StartWorker(ctx context.Context, worker string, ttl time.Duration) error
+	Heartbeat(ctx context.Context, worker string, ttl time.Duration) (lapsed bool, err error)
+	StopWorker(ctx context.Context, worker string) error
+	LastPosts(ctx context.Context, channels []Thread) (map[Thread]time.Time, error)
 }
 
 // speaker is how the outbox reaches the platforms: the engine's registry,
@@ -72,7 +97,6 @@ type Outbox struct {
 	text  Text
 
 	mu        sync.Mutex
-	progress  map[int64]*progress  // release event id → progress message
 	channelAt map[string]time.Time // channel key → earliest next post
 	buckets   map[string]*bucket   // platform → platform-wide posting limit
 	// wake tells the worker that deliveries were enqueued.
@@ -82,7 +106,6 @@ type Outbox struct {
 func newOutbox(store OutboxStore, speak speaker, cfg Config, log *slog.Logger) *Outbox {
 	return &Outbox{
 		store: store, speak: speak, cfg: cfg, log: log, text: Text{Prefix: cfg.KeyPrefix},
-		progress:  map[int64]*progress{},
 		channelAt: map[string]time.Time{},
 		buckets:   map[string]*bucket{},
 		wake:      make(chan struct{}, 1),
@@ -94,143 +117,166 @@ func (e *Engine) Outbox() *Outbox { return e.outbox }
 
 func (e *Engine) delivered(platform, outcome string) { e.metrics.Delivered(platform, outcome) }
 
-type progress struct {
-	platform string
-	ref      MessageRef
-	posted   bool // ref is set: the message is in the channel
-	msg      OutMessage
-	outcome  ReleaseOutcome
-	last     time.Time
-	retryAt  time.Time // a post or edit failed: not before then
-	failures int       // consecutive failures other than 429
-	done     bool
-}
-
 // progressRetries is how many times in a row a progress post or edit may
 // fail other than with a 429 before the message is given up. A 429 is
 // retried after its Retry-After for as long as it takes.
 const progressRetries = 5
 
+// progressEvery is the shortest time between two edits of a progress
+// message while its deliveries run.
+const progressEvery = 2 * time.Second
+
+// ProgressKey is the idempotency key of every attempt at posting the
+// progress message of release event id.
+func ProgressKey(eventID int64) string { return fmt.Sprintf("feedbackbot-progress-%d", eventID) }
+
+// progressLease is how long one post or edit of a progress message holds
+// it: the call is bounded by CommandTimeout.
+func (o *Outbox) progressLease() time.Duration {
+	return max(o.cfg.DeliveryLease, o.cfg.CommandTimeout+5*time.Second)
+}
+
 // Track posts a release's progress message at where on platform ("Notifying
-// N threads…") and edits it as the event's deliveries are posted, by this
-// or any other replica, until they are all settled. A post or edit answered
-// with 429 is retried after Retry-After (by the worker's housekeeping, or
-// the next Flush); other failures a few times with backoff.
+// N threads…"). The message is stored first (Store.CreateProgress), so
+// that whichever replica runs the event's deliveries edits it as they are
+// posted and makes its final edit once they are all settled, also after
+// this process is gone (updateProgress). A post or edit answered with 429
+// is retried after Retry-After (by a worker's housekeeping, or the next
+// Flush); other failures a few times with backoff.
 func (o *Outbox) Track(ctx context.Context, platform string, where OutMessage, out *ReleaseOutcome) {
 	p := o.speak.platform(platform)
 	if p == nil {
 		return
 	}
-	pr := &progress{platform: platform, msg: where, outcome: *out, last: time.Now()}
-	where.Text = o.text.progressStart(out)
-	ref, err := o.speak.post(ctx, p, where)
-	if err == nil {
-		pr.ref, pr.posted = ref, true
-	} else if !pr.failed(err) {
-		o.log.Warn("post progress", "err", err)
+	outcome, err := json.Marshal(out)
+	if err != nil {
 		return
 	}
-	o.mu.Lock()
-	o.progress[out.EventID] = pr
-	o.mu.Unlock()
+	pm := &ProgressMessage{EventID: out.EventID, Platform: platform, Workspace: where.Workspace,
+		Channel: where.Channel, ThreadID: where.ThreadID, Outcome: string(outcome)}
+	if err := o.store.CreateProgress(ctx, pm, o.cfg.Worker, o.progressLease()); err != nil {
+		o.log.Warn("store progress message", "event", out.EventID, "err", err)
+		return
+	}
+	where.Text = o.text.progressStart(out)
+	where.IdempotencyKey = ProgressKey(out.EventID)
+	pctx, cancel := context.WithTimeout(ctx, o.cfg.CommandTimeout)
+	defer cancel()
+	ref, err := o.speak.post(pctx, p, where)
+	o.progressSettled(ctx, pm, ref.ID, where.Text, err, false)
 }
 
-// failed records a failed post or edit of pr and reports whether it is
-// worth retrying (pr.retryAt is then set).
-func (pr *progress) failed(err error) bool {
+// progressRetry records a failed post or edit of pm and returns when to try
+// again; false when retrying cannot help.
+func progressRetry(pm *ProgressMessage, err error) (time.Time, bool) {
 	var ra *RetryAfterError
 	if errors.As(err, &ra) {
-		pr.retryAt = time.Now().Add(max(ra.After, 100*time.Millisecond))
-		return true
+		return time.Now().Add(max(ra.After, 100*time.Millisecond)), true
 	}
 	var pe *PermanentError
 	if errors.As(err, &pe) {
-		return false
+		return time.Time{}, false
 	}
-	pr.failures++
-	if pr.failures >= progressRetries {
-		return false
+	pm.Failures++
+	if pm.Failures >= progressRetries {
+		return time.Time{}, false
 	}
-	pr.retryAt = time.Now().Add(time.Duration(1<<pr.failures) * 250 * time.Millisecond)
-	return true
+	return time.Now().Add(time.Duration(1<<pm.Failures) * 250 * time.Millisecond), true
 }
 
-// progressEvery is the shortest time between two edits of a progress
-// message while its deliveries run.
-const progressEvery = 2 * time.Second
+// progressSettled stores the outcome err of a post (messageID set) or edit
+// of pm showing text, and ends this worker's hold on it: on success it is
+// done when finished; a failure is retried later or, when retrying cannot
+// help, the message is given up.
+func (o *Outbox) progressSettled(ctx context.Context, pm *ProgressMessage, messageID, text string, err error, finished bool) {
+	now := time.Now()
+	switch {
+	case err == nil:
+		if messageID != "" {
+			pm.MessageID = messageID
+		}
+		pm.Shown, pm.Failures, pm.EditedAt, pm.RetryAt = text, 0, &now, now
+		if finished {
+			pm.State = ProgressDone
+		}
+	default:
+		if at, ok := progressRetry(pm, err); ok {
+			pm.RetryAt = at
+		} else {
+			o.log.Warn("progress message given up", "event", pm.EventID, "err", err)
+			pm.State = ProgressGivenUp
+		}
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := o.store.SettleProgress(sctx, pm, o.cfg.Worker); err != nil {
+		o.log.Warn("store progress message", "event", pm.EventID, "err", err)
+	}
+}
 
-// updateProgress edits the progress messages this engine posted: when their
-// event's deliveries are finished (once), or at most every progressEvery
+// progressDue reports whether pm is to be posted or edited now.
+func progressDue(pm *ProgressMessage, finished bool) bool {
+	return finished || pm.MessageID == "" || pm.EditedAt == nil || time.Since(*pm.EditedAt) >= progressEvery
+}
+
+// updateProgress posts or edits the stored progress messages that are due,
+// whichever replica posted them: when their event's deliveries are all
+// settled (the final edit, once), or at most every progressEvery
 // meanwhile. The counts come from the store, so deliveries made by other
 // replicas count too. A progress message whose first post was rate limited
-// is posted here, with the text of the moment.
+// is posted here, with the text of the moment. Each post or edit is made
+// under a lease on the stored message (Store.ClaimProgress), so two
+// replicas never make the same one.
 func (o *Outbox) updateProgress(ctx context.Context) {
-	o.mu.Lock()
-	ids := make([]int64, 0, len(o.progress))
-	for id := range o.progress {
-		ids = append(ids, id)
-	}
-	o.mu.Unlock()
-	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-	for _, id := range ids {
-		o.mu.Lock()
-		pr := o.progress[id]
-		o.mu.Unlock()
-		if pr == nil || pr.done || time.Now().Before(pr.retryAt) {
-			continue
+	pms, err := o.store.OpenProgress(ctx, 100)
+	if err != nil {
+		if ctx.Err() == nil {
+			o.log.Warn("progress messages", "err", err)
 		}
-		st, err := o.store.EventDeliveryStats(ctx, id)
+		return
+	}
+	for _, pm := range pms {
+		p := o.speak.platform(pm.Platform)
+		if p == nil {
+			continue // a replica with that platform connected makes it
+		}
+		st, err := o.store.EventDeliveryStats(ctx, pm.EventID)
 		if err != nil {
 			continue
 		}
 		finished := st.Pending+st.Running == 0
-		if pr.posted && !finished && time.Since(pr.last) < progressEvery {
+		if !progressDue(pm, finished) {
 			continue
 		}
-		msg := pr.msg
-		msg.Text = o.text.progressLine(&pr.outcome, st, finished)
-		p := o.speak.platform(pr.platform)
-		if p == nil {
+		pm, err = o.store.ClaimProgress(ctx, pm.EventID, o.cfg.Worker, o.progressLease())
+		if err != nil {
+			continue // another replica holds it, or made it meanwhile
+		}
+		var out ReleaseOutcome
+		_ = json.Unmarshal([]byte(pm.Outcome), &out)
+		msg := OutMessage{Workspace: pm.Workspace, Channel: pm.Channel, ThreadID: pm.ThreadID,
+			Text: o.text.progressLine(&out, st, finished)}
+		posting := pm.MessageID == ""
+		if posting && st.Done+st.Failed == 0 && !finished {
+			msg.Text = o.text.progressStart(&out)
+		}
+		if !progressDue(pm, finished) || !posting && msg.Text == pm.Shown && !finished {
+			// Another replica edited it since it was read, or there is
+			// nothing new to show: hand it back as it is.
+			o.progressSettled(ctx, pm, "", pm.Shown, nil, false)
 			continue
 		}
-		if !pr.posted {
-			if st.Done+st.Failed == 0 && !finished {
-				msg.Text = o.text.progressStart(&pr.outcome)
-			}
-			ref, err := o.speak.post(ctx, p, msg)
-			err = o.progressSettled(id, pr, err, finished)
-			if err == nil {
-				o.mu.Lock()
-				pr.ref, pr.posted = ref, true
-				o.mu.Unlock()
-			}
-			continue
+		pctx, cancel := context.WithTimeout(ctx, o.cfg.CommandTimeout)
+		var ref MessageRef
+		if posting {
+			msg.IdempotencyKey = ProgressKey(pm.EventID)
+			ref, err = o.speak.post(pctx, p, msg)
+		} else {
+			err = o.speak.update(pctx, p, MessageRef{Platform: pm.Platform, Workspace: pm.Workspace, Channel: pm.Channel, ID: pm.MessageID, ThreadID: pm.ThreadID}, msg)
 		}
-		_ = o.progressSettled(id, pr, o.speak.update(ctx, p, pr.ref, msg), finished)
+		cancel()
+		o.progressSettled(ctx, pm, ref.ID, msg.Text, err, finished)
 	}
-}
-
-// progressSettled records the outcome err of a post or edit of pr: on
-// success it is done when finished; a failure is retried later or, when
-// retrying cannot help, the message is given up.
-func (o *Outbox) progressSettled(id int64, pr *progress, err error, finished bool) error {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	pr.last = time.Now()
-	if err != nil {
-		if pr.failed(err) {
-			return err
-		}
-		o.log.Warn("progress message given up", "err", err)
-		finished = true
-	} else {
-		pr.failures = 0
-	}
-	if finished {
-		pr.done = true
-		delete(o.progress, id)
-	}
-	return err
 }
 
 // Kick tells a running worker that deliveries were enqueued, so that it
@@ -352,6 +398,14 @@ type worker struct {
 	atCap bool           // the last claim stopped at DeliveryMaxInFlight
 	wg    sync.WaitGroup // lanes
 	freed chan struct{}  // room again after atCap
+
+	// The heartbeat (Run only): hb is its period, 0 for none.
+	hb        time.Duration
+	hbMu      sync.Mutex
+	liveUntil time.Time     // the store takes us for alive until about then
+	beaten    chan struct{} // closed after each heartbeat attempt
+	beatNow   chan struct{} // asks for a heartbeat now
+	hbDone    chan struct{} // closed when the heartbeat goroutine ends
 }
 
 type lane struct{ q []*Delivery }
@@ -364,6 +418,7 @@ func newWorker(o *Outbox, drain bool) *worker {
 // back what they did not post.
 func (o *Outbox) Run(ctx context.Context) {
 	w := newWorker(o, false)
+	w.startHeartbeat(ctx)
 	defer w.stop()
 	poll := time.NewTicker(o.cfg.DeliveryPoll)
 	defer poll.Stop()
@@ -391,6 +446,102 @@ func (o *Outbox) Run(ctx context.Context) {
 		case <-housekeeping.C:
 			o.updateProgress(ctx)
 			o.pruneChannels()
+		}
+	}
+}
+
+// startHeartbeat registers the worker with the store (handing back what a
+// crashed process of the same name held) and keeps telling it that the
+// worker is alive, every Config.DeliveryHeartbeat, until ctx ends. Another
+// worker takes over the leases of one that missed three heartbeats at once,
+// rather than when each lease runs out. Only this goroutine writes the
+// heartbeat; lanes that find it late ask it for one and wait (ensureAlive).
+func (w *worker) startHeartbeat(ctx context.Context) {
+	o := w.o
+	w.hb = o.cfg.DeliveryHeartbeat
+	w.beaten = make(chan struct{})
+	w.beatNow = make(chan struct{}, 1)
+	start := time.Now()
+	if err := o.store.StartWorker(ctx, o.cfg.Worker, 3*w.hb); err != nil {
+		if ctx.Err() == nil {
+			o.log.Warn("start delivery worker", "err", err)
+		}
+	} else {
+		w.liveUntil = start.Add(3 * w.hb)
+	}
+	w.hbDone = make(chan struct{})
+	go func() {
+		defer close(w.hbDone)
+		t := time.NewTicker(w.hb)
+		defer t.Stop()
+		asked := w.beatNow
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			case <-asked:
+			}
+			// After a failed heartbeat the next waits for the ticker, so
+			// that lanes asking for one do not hammer a failing database.
+			if w.beat(ctx) {
+				asked = w.beatNow
+			} else {
+				asked = nil
+			}
+		}
+	}()
+}
+
+// beat renews the worker's heartbeat. When it had lapsed, others may have
+// taken leases of ours: they are renewed at once, so that the lanes drop
+// the ones lost instead of posting them. Then the lanes waiting for it go
+// on. It reports whether the heartbeat was written.
+func (w *worker) beat(ctx context.Context) bool {
+	start := time.Now()
+	lapsed, err := w.o.store.Heartbeat(ctx, w.o.cfg.Worker, 3*w.hb)
+	if err != nil {
+		if ctx.Err() == nil {
+			w.o.log.Warn("delivery worker heartbeat", "err", err)
+		}
+	} else if lapsed {
+		w.o.log.Warn("delivery worker heartbeat had lapsed: checking its leases")
+		w.renew(ctx)
+	}
+	w.hbMu.Lock()
+	if err == nil {
+		w.liveUntil = start.Add(3 * w.hb)
+	}
+	close(w.beaten)
+	w.beaten = make(chan struct{})
+	w.hbMu.Unlock()
+	return err == nil
+}
+
+// ensureAlive is called before each post: when the heartbeat has lapsed
+// (the process stalled, the database is slow), so that others may have
+// taken the worker for dead, it waits for the next one, which tells it
+// which leases it lost, before it posts. False when ctx ended first.
+func (w *worker) ensureAlive(ctx context.Context) bool {
+	if w.hb == 0 {
+		return true
+	}
+	for {
+		w.hbMu.Lock()
+		fresh := time.Now().Before(w.liveUntil)
+		beaten := w.beaten
+		w.hbMu.Unlock()
+		if fresh {
+			return true
+		}
+		select {
+		case w.beatNow <- struct{}{}:
+		default:
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-beaten:
 		}
 	}
 }
@@ -466,6 +617,7 @@ func (w *worker) claim(ctx context.Context, limit int, ahead time.Duration) (boo
 	if err != nil {
 		return false, err
 	}
+	o.learnPace(ctx, ds)
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for _, d := range ds {
@@ -496,6 +648,55 @@ func (w *worker) claim(ctx context.Context, limit int, ahead time.Duration) (boo
 
 func channelKey(d *Delivery) string {
 	return d.Platform + "\x00" + d.Workspace + "\x00" + d.Channel
+}
+
+// learnPace reads from the store when the paced channels of ds that this
+// process has no pace for (it has not posted there lately) had their last
+// reply, by any worker, so that the next post there keeps the channel's
+// interval after it: a worker that starts (after a crash, or on another
+// replica) continues a channel's pace instead of finding it through 429s.
+func (o *Outbox) learnPace(ctx context.Context, ds []*Delivery) {
+	intervals := map[string]time.Duration{}
+	var chans []Thread
+	seen := map[string]bool{}
+	for _, d := range ds {
+		iv, ok := intervals[d.Platform]
+		if !ok {
+			iv = o.channelInterval(d.Platform)
+			intervals[d.Platform] = iv
+		}
+		key := channelKey(d)
+		if iv <= 0 || seen[key] {
+			continue
+		}
+		seen[key] = true
+		o.mu.Lock()
+		_, known := o.channelAt[key]
+		o.mu.Unlock()
+		if !known {
+			chans = append(chans, Thread{Platform: d.Platform, Workspace: d.Workspace, Channel: d.Channel})
+		}
+	}
+	if len(chans) == 0 {
+		return
+	}
+	last, err := o.store.LastPosts(ctx, chans)
+	if err != nil {
+		if ctx.Err() == nil {
+			o.log.Warn("channel pace", "err", err)
+		}
+		return
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for c, t := range last {
+		iv := intervals[c.Platform]
+		key := c.Platform + "\x00" + c.Workspace + "\x00" + c.Channel
+		// The same 2% margin as between two posts of this process.
+		if at := t.Add(iv + iv/50); at.After(o.channelAt[key]) {
+			o.channelAt[key] = at
+		}
+	}
 }
 
 // push queues d in due order (claims arrive in due order, so it is almost
@@ -603,6 +804,16 @@ func (w *worker) renew(ctx context.Context) {
 // leases to expire.
 func (w *worker) stop() {
 	w.wg.Wait()
+	if w.hbDone != nil {
+		<-w.hbDone
+		defer func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := w.o.store.StopWorker(ctx, w.o.cfg.Worker); err != nil {
+				w.o.log.Warn("stop delivery worker", "err", err)
+			}
+		}()
+	}
 	w.mu.Lock()
 	ids := make([]int64, 0, len(w.held))
 	for id := range w.held {
@@ -669,6 +880,25 @@ func sleepUntil(ctx context.Context, at time.Time) bool {
 	}
 }
 
+// sent records that a post to d's channel leaves at: the next one keeps
+// the channel's interval after it. waitTurn reserved the slot after the one
+// this post was due in; a post that leaves late (the process was starved of
+// CPU, the platform-wide rate held it) moves the next slot on with it, so a
+// late post and a punctual next one do not arrive too close together.
+func (o *Outbox) sent(d *Delivery, at time.Time) {
+	iv := o.channelInterval(d.Platform)
+	if iv <= 0 {
+		return
+	}
+	key := channelKey(d)
+	next := at.Add(iv + iv/50)
+	o.mu.Lock()
+	if next.After(o.channelAt[key]) {
+		o.channelAt[key] = next
+	}
+	o.mu.Unlock()
+}
+
 // pauseChannel keeps the channel of d quiet until now+after, replacing the
 // slot the refused post had reserved: the platform said when it may go.
 func (o *Outbox) pauseChannel(d *Delivery, after time.Duration) {
@@ -692,6 +922,9 @@ func (o *Outbox) deliverOne(ctx context.Context, w *worker, d *Delivery) outcome
 	if !o.waitTurn(ctx, d, p) {
 		return stopped
 	}
+	if !w.ensureAlive(ctx) {
+		return stopped
+	}
 	w.mu.Lock()
 	lost := w.lost[d.ID]
 	w.mu.Unlock()
@@ -702,6 +935,7 @@ func (o *Outbox) deliverOne(ctx context.Context, w *worker, d *Delivery) outcome
 	// stopping, so a graceful stop never leaves a posted reply unrecorded.
 	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.cfg.CommandTimeout)
 	defer cancel()
+	o.sent(d, time.Now())
 	ref, err := o.speak.post(pctx, p, OutMessage{Workspace: d.Workspace, Channel: d.Channel, ThreadID: d.ThreadID, Text: d.Text, Buttons: parseButtons(d.Buttons), IdempotencyKey: IdempotencyKey(d.ID)})
 	if err == nil {
 		if err := o.store.FinishDelivery(pctx, d.ID, o.cfg.Worker, ref.ID); err != nil {

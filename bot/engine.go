@@ -35,6 +35,11 @@ type Config struct {
 	// renewal; the worker renews its leases every third of it, so it only
 	// bounds how long the deliveries of a crashed replica wait.
 	DeliveryLease time.Duration
+	// DeliveryHeartbeat is how often a running worker (Outbox.Run) tells
+	// the store it is alive; one that missed three is taken for dead and
+	// its leases are taken over at once. 0: a tenth of DeliveryLease,
+	// between 100 ms and 3 s.
+	DeliveryHeartbeat time.Duration
 	// DeliveryGiveUp is how long after enqueueing a failing delivery is
 	// retried before it is marked failed.
 	DeliveryGiveUp time.Duration
@@ -130,6 +135,9 @@ func (c *Config) fill() {
 	}
 	if c.DeliveryLease <= 0 {
 		c.DeliveryLease = d.DeliveryLease
+	}
+	if c.DeliveryHeartbeat <= 0 {
+		c.DeliveryHeartbeat = min(max(c.DeliveryLease/10, 100*time.Millisecond), 3*time.Second)
 	}
 	if c.DeliveryGiveUp <= 0 {
 		c.DeliveryGiveUp = d.DeliveryGiveUp

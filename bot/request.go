@@ -260,6 +260,41 @@ type Delivery struct {
 	Buttons string `db:"buttons"`
 }
 
+// Progress message states.
+const (
+	ProgressOpen    = "open"     // the event's deliveries run, or its final edit is still to make
+	ProgressDone    = "done"     // the final counts are shown
+	ProgressGivenUp = "given_up" // posting or editing failed for good
+)
+
+// ProgressMessage is a release's progress message as stored: where it is
+// (or is to be posted), the platform's id once posted, what it names and
+// shows, and who holds it for the next post or edit. Any replica with the
+// platform connected may make that post or edit (Outbox.Track).
+type ProgressMessage struct {
+	EventID   int64  `db:"event_id"`
+	Platform  string `db:"platform"`
+	Workspace string `db:"workspace"`
+	Channel   string `db:"channel"`
+	ThreadID  string `db:"thread_id"`
+	// MessageID is the platform's id of the posted message, "" while its
+	// first post has not gone through (a 429).
+	MessageID string `db:"message_id"`
+	// Outcome is the ReleaseOutcome the text names, as JSON.
+	Outcome string `db:"outcome"`
+	// Shown is the text last posted or edited in.
+	Shown string `db:"shown"`
+	State string `db:"state"`
+	// Failures counts consecutive failed posts or edits other than 429s.
+	Failures int `db:"failures"`
+	// RetryAt: no post or edit before then (a 429's Retry-After, backoff).
+	RetryAt     time.Time  `db:"retry_at"`
+	EditedAt    *time.Time `db:"edited_at"`
+	LockedBy    string     `db:"locked_by"`
+	LockedUntil *time.Time `db:"locked_until"`
+	CreatedAt   time.Time  `db:"created_at"`
+}
+
 // RegressionAlert is the one alert raised for (Version, RequestID) when
 // enough people reported problems after the ship (README "Regression signal").
 type RegressionAlert struct {

@@ -66,6 +66,8 @@ type DB struct {
 	creates group[newCapture]
 	// cards batches SaveCard calls.
 	cards group[cardSave]
+	// finishes batches FinishDelivery calls (delivery.go).
+	finishes group[finishing]
 }
 
 var _ bot.Store = (*DB)(nil)
@@ -150,9 +152,10 @@ func connect(ctx context.Context, dsn string, forMigrations bool) (*DB, error) {
 	s := &DB{db: db, dialect: dialect, conn: c, health: h, now: func() time.Time { return time.Now().UTC() }}
 	s.creates.run = s.createRequests
 	s.cards.run = s.saveCards
-	s.creates.parallel, s.cards.parallel = 1, 1 // SQLite: one writer at a time
+	s.finishes.run = s.finishDeliveries
+	s.creates.parallel, s.cards.parallel, s.finishes.parallel = 1, 1, 1 // SQLite: one writer at a time
 	if dialect == DialectPostgres {
-		s.creates.parallel, s.cards.parallel = 2, 2
+		s.creates.parallel, s.cards.parallel, s.finishes.parallel = 2, 2, 2
 	}
 	return s, nil
 }

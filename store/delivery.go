@@ -15,8 +15,20 @@ import (
 const deliveryColumns = `id, event_id, platform, workspace, channel, thread_id, text, state, attempts, next_at,
 	locked_by, locked_until, last_error, message_id, created_at, done_at, buttons`
 
+// claimable is the condition that a deliveries row may be claimed: pending
+// and due, or running with a lapsed lease: it ran out, or its worker
+// stopped beating (Heartbeat) and is taken for dead. Three terms, each
+// served by an index (state, next_at or locked_until), so the claim never
+// scans the whole table. The claimer's own heartbeat does not count: a
+// worker whose heartbeat is late (a slow database) must not take back, over
+// and over, the deliveries it holds. Its arguments are pending, the due
+// limit, running, now, running, the claiming worker and now.
+const claimable = `(state = ? AND next_at <= ?) OR (state = ? AND locked_until < ?)
+			OR (state = ? AND locked_by <> ? AND locked_by IN (SELECT worker FROM delivery_workers WHERE expires_at < ?))`
+
 // ClaimDeliveries leases up to limit due deliveries (pending with next_at
-// passed, or running with an expired lease) to worker until now+lease,
+// passed, or running with a lapsed lease: expired, or held by a worker whose
+// heartbeat expired) to worker until now+lease,
 // counting an attempt, and returns them oldest due first. On PostgreSQL
 // concurrent claimers skip each other's rows (FOR UPDATE SKIP LOCKED); on
 // SQLite the write transaction serialises them. EINVALID without a worker.
@@ -51,7 +63,7 @@ func (s *DB) ClaimDeliveriesAhead(ctx context.Context, worker string, limit int,
 		UPDATE deliveries SET state = ?, locked_by = ?, locked_until = ?, attempts = attempts + 1
 		WHERE id IN (
 			SELECT id FROM deliveries
-			WHERE (state = ? AND next_at <= ?) OR (state = ? AND locked_until < ?)
+			WHERE ` + claimable + `
 			ORDER BY next_at, id LIMIT ?
 		)
 		RETURNING ` + deliveryColumns
@@ -59,7 +71,7 @@ func (s *DB) ClaimDeliveriesAhead(ctx context.Context, worker string, limit int,
 		q = `
 		WITH picked AS (
 			SELECT id FROM deliveries
-			WHERE (state = ? AND next_at <= ?) OR (state = ? AND locked_until < ?)
+			WHERE ` + claimable + `
 			ORDER BY next_at, id LIMIT ?
 			FOR UPDATE SKIP LOCKED
 		)
@@ -67,9 +79,10 @@ func (s *DB) ClaimDeliveriesAhead(ctx context.Context, worker string, limit int,
 		FROM picked WHERE d.id = picked.id
 		RETURNING ` + prefixColumns("d.", deliveryColumns)
 	}
-	args := []any{bot.DeliveryRunning, worker, now.Add(lease), bot.DeliveryPending, now.Add(ahead), bot.DeliveryRunning, now, limit}
+	cond := []any{bot.DeliveryPending, now.Add(ahead), bot.DeliveryRunning, now, bot.DeliveryRunning, worker, now}
+	args := append(append([]any{bot.DeliveryRunning, worker, now.Add(lease)}, cond...), limit)
 	if s.dialect == DialectPostgres {
-		args = []any{bot.DeliveryPending, now.Add(ahead), bot.DeliveryRunning, now, limit, bot.DeliveryRunning, worker, now.Add(lease)}
+		args = append(append(cond, limit), bot.DeliveryRunning, worker, now.Add(lease))
 	}
 	var ds []*bot.Delivery
 	if err := tx.SelectContext(ctx, &ds, tx.Rebind(q), args...); err != nil {
@@ -168,11 +181,155 @@ func (s *DB) ReleaseDeliveries(ctx context.Context, worker string, ids []int64) 
 // posted message. ENOTFOUND; ECONFLICT when the delivery is not leased to
 // worker any more (its lease expired and another worker took it, or it is
 // finished).
+//
+// In the same transaction the channel's last post (LastPosts) becomes now,
+// unless a later one is recorded. Finishes that arrive while others are
+// being written are written together, in one transaction (group commit, as
+// captures are): a fan-out finishes hundreds of deliveries a second, and on
+// SQLite one writer at a time takes them.
 func (s *DB) FinishDelivery(ctx context.Context, id int64, worker, messageID string) error {
-	now := s.now()
-	return s.settleDelivery(ctx, id, worker,
-		`state = ?, message_id = ?, locked_until = NULL, done_at = ?`,
-		bot.DeliveryDone, messageID, now)
+	return s.finishes.do(ctx, finishing{id: id, worker: worker, messageID: messageID, at: s.now()})
+}
+
+// finishing is one FinishDelivery in a batch.
+type finishing struct {
+	id                int64
+	worker, messageID string
+	at                time.Time
+}
+
+// finishDeliveries writes a batch of FinishDelivery calls (group.run). A
+// batch that fails for another reason than an unavailable database is
+// written again call by call, so one bad call never fails the others.
+func (s *DB) finishDeliveries(ctx context.Context, batch []*groupItem[finishing]) {
+	err := s.finishBatch(ctx, batch)
+	if err == nil {
+		return
+	}
+	if len(batch) > 1 && bot.ErrorCode(err) != bot.EUNAVAILABLE {
+		for _, it := range batch {
+			it.err = s.finishBatch(ctx, []*groupItem[finishing]{it})
+		}
+		return
+	}
+	for _, it := range batch {
+		it.err = err
+	}
+}
+
+// finishBatch finishes the deliveries of batch in one transaction and
+// sets each item's own answer (ENOTFOUND, ECONFLICT). An error is the
+// batch's: nothing was written.
+func (s *DB) finishBatch(ctx context.Context, batch []*groupItem[finishing]) error {
+	tx, err := s.beginTx(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	last := map[bot.Thread]time.Time{}
+	answers := make([]error, len(batch))
+	for i, it := range batch {
+		f := it.in
+		var chans []bot.Thread
+		if err := tx.SelectContext(ctx, &chans, tx.Rebind(`UPDATE deliveries SET state = ?, message_id = ?, locked_until = NULL, done_at = ?
+			WHERE id = ? AND locked_by = ? AND state = ? RETURNING platform, workspace, channel, '' AS thread_id`),
+			bot.DeliveryDone, f.messageID, f.at, f.id, f.worker, bot.DeliveryRunning); err != nil {
+			return storageError(fmt.Errorf("finish delivery %d: %w", f.id, err))
+		}
+		if len(chans) == 0 {
+			answers[i] = settleMiss(ctx, tx, f.id, f.worker)
+			if bot.ErrorCode(answers[i]) == "" || bot.ErrorCode(answers[i]) == bot.EINTERNAL {
+				return answers[i]
+			}
+			continue
+		}
+		if f.at.After(last[chans[0]]) {
+			last[chans[0]] = f.at
+		}
+	}
+	if err := s.recordPosts(ctx, tx, last); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return storageError(fmt.Errorf("commit: %w", err))
+	}
+	for i, it := range batch {
+		it.err = answers[i]
+	}
+	return nil
+}
+
+// recordPosts moves the channels' last posts (channel_pace) on to the
+// given times, never back.
+func (s *DB) recordPosts(ctx context.Context, tx *sqlx.Tx, last map[bot.Thread]time.Time) error {
+	greatest := "GREATEST"
+	if s.dialect != DialectPostgres {
+		greatest = "MAX"
+	}
+	for c, at := range last {
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO channel_pace (platform, workspace, channel, last_post_at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (platform, workspace, channel) DO UPDATE SET last_post_at = `+greatest+`(channel_pace.last_post_at, excluded.last_post_at)`),
+			c.Platform, c.Workspace, c.Channel, at); err != nil {
+			return storageError(fmt.Errorf("channel pace: %w", err))
+		}
+	}
+	return nil
+}
+
+// settleMiss explains why settling delivery id as worker changed nothing:
+// ENOTFOUND or ECONFLICT.
+func settleMiss(ctx context.Context, tx *sqlx.Tx, id int64, worker string) error {
+	var n int
+	if err := tx.GetContext(ctx, &n, tx.Rebind(`SELECT COUNT(*) FROM deliveries WHERE id = ?`), id); err != nil {
+		return fmt.Errorf("settle delivery %d: %w", id, err)
+	}
+	if n == 0 {
+		return bot.Errorf(bot.ENOTFOUND, "Delivery %d does not exist.", id)
+	}
+	return bot.Errorf(bot.ECONFLICT, "Delivery %d is no longer leased to %s.", id, worker)
+}
+
+// LastPosts returns the time of the last reply the outbox posted in each of
+// channels (Thread with ThreadID ignored) that has one.
+func (s *DB) LastPosts(ctx context.Context, channels []bot.Thread) (map[bot.Thread]time.Time, error) {
+	out := map[bot.Thread]time.Time{}
+	if len(channels) == 0 {
+		return out, nil
+	}
+	tx, err := s.beginReadTx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	// One query per platform and workspace, by channel name: a fan-out's
+	// channels are almost always of one workspace.
+	type ws struct{ platform, workspace string }
+	names := map[ws][]string{}
+	for _, c := range channels {
+		k := ws{c.Platform, c.Workspace}
+		names[k] = append(names[k], c.Channel)
+	}
+	for k, chans := range names {
+		for start := 0; start < len(chans); start += leaseBatch {
+			batch := chans[start:min(start+leaseBatch, len(chans))]
+			q, args, err := sqlx.In(`SELECT channel, last_post_at FROM channel_pace
+				WHERE platform = ? AND workspace = ? AND channel IN (?)`, k.platform, k.workspace, batch)
+			if err != nil {
+				return nil, err
+			}
+			var rows []struct {
+				Channel string    `db:"channel"`
+				Last    time.Time `db:"last_post_at"`
+			}
+			if err := tx.SelectContext(ctx, &rows, tx.Rebind(q), args...); err != nil {
+				return nil, fmt.Errorf("last posts: %w", err)
+			}
+			for _, r := range rows {
+				out[bot.Thread{Platform: k.platform, Workspace: k.workspace, Channel: r.Channel}] = r.Last.UTC()
+			}
+		}
+	}
+	return out, nil
 }
 
 // RetryDelivery releases a delivery leased to worker to be tried again at
@@ -206,14 +363,7 @@ func (s *DB) settleDelivery(ctx context.Context, id int64, worker, set string, a
 		return fmt.Errorf("settle delivery %d: %w", id, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		var n int
-		if err := tx.GetContext(ctx, &n, tx.Rebind(`SELECT COUNT(*) FROM deliveries WHERE id = ?`), id); err != nil {
-			return fmt.Errorf("settle delivery %d: %w", id, err)
-		}
-		if n == 0 {
-			return bot.Errorf(bot.ENOTFOUND, "Delivery %d does not exist.", id)
-		}
-		return bot.Errorf(bot.ECONFLICT, "Delivery %d is no longer leased to %s.", id, worker)
+		return settleMiss(ctx, tx, id, worker)
 	}
 	return tx.Commit()
 }
