@@ -213,7 +213,7 @@ func TestPending_OutageOutlastsWindow(t *testing.T) {
 	dsn, proxy := viaProxy(t, storetest.PostgresDSN(t))
 	cfg := bot.DefaultConfig()
 	cfg.CaptureRetryBackoff = 20 * time.Millisecond
-	cfg.CaptureRetryWindow = 300 * time.Millisecond
+	cfg.CaptureRetryWindow = time.Second
 	b := newConsoleBot(t, openDB(t, dsn), cfg)
 
 	// The bot has read #ideas's settings before the outage (it reads them
@@ -232,6 +232,9 @@ func TestPending_OutageOutlastsWindow(t *testing.T) {
 	}
 	waitFor(t, "the captures given up", time.Minute, func() bool { return b.e.PendingCaptures() == 0 })
 	proxy.restore()
+	// (With a window this short, a capture that met a connection the pool
+	// has not yet found broken could be given up too.)
+	waitFor(t, "the database back", time.Minute, func() bool { return b.db.Ping(context.Background()) == nil })
 	// A capture after the outage is stored; by then the given-up ones
 	// would have been too.
 	b.line("#ideas")

@@ -121,7 +121,7 @@ func TestOutage_CapturesKept(t *testing.T) {
 // message and the person who reacted are each told once, ephemerally in
 // the conversation, and nothing is stored for them.
 func TestOutage_OutlastsWindow(t *testing.T) {
-	h, proxy := outageHarness(t, true, 300*time.Millisecond)
+	h, proxy := outageHarness(t, true, time.Second)
 	f := h.f
 	proxy.Cut()
 	m1 := f.NewMessage("C1", "U1", "Please add a dark mode to the dashboard", "")
@@ -131,6 +131,7 @@ func TestOutage_OutlastsWindow(t *testing.T) {
 	eventually(t, "two people told", func() bool { return len(f.Ephemerals()) >= 2 })
 	eventually(t, "nothing kept", func() bool { return h.eng.PendingCaptures() == 0 })
 	proxy.Restore()
+	eventually(t, "the database back", func() bool { return h.eng.Store().Ping(context.Background()) == nil })
 	after := f.NewMessage("C1", "U1", "Keyboard shortcuts for the board view", "")
 	h.tr.event(t, f.MessageEvent(after))
 	eventually(t, "the capture after the outage", func() bool { return h.stored("C1", after.TS) })
