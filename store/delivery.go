@@ -183,12 +183,25 @@ func (s *DB) ReleaseDeliveries(ctx context.Context, worker string, ids []int64) 
 // finished).
 //
 // In the same transaction the channel's last post (LastPosts) becomes now,
-// unless a later one is recorded. Finishes that arrive while others are
-// being written are written together, in one transaction (group commit, as
-// captures are): a fan-out finishes hundreds of deliveries a second, and on
-// SQLite one writer at a time takes them.
+// unless a later one is recorded. On SQLite, finishes that arrive while
+// others are being written are written together, in one transaction (group
+// commit, as captures are): a fan-out finishes hundreds of deliveries a
+// second, and SQLite takes one writer at a time.
+//
+// Only on SQLite: on PostgreSQL a transaction that updates several
+// deliveries could deadlock with a lease renewal (ExtendDeliveries) that
+// locks the same rows in another order, so each finish is its own
+// transaction there, run in parallel on the pool.
 func (s *DB) FinishDelivery(ctx context.Context, id int64, worker, messageID string) error {
-	return s.finishes.do(ctx, finishing{id: id, worker: worker, messageID: messageID, at: s.now()})
+	f := finishing{id: id, worker: worker, messageID: messageID, at: s.now()}
+	if s.dialect == DialectPostgres {
+		it := &groupItem[finishing]{ctx: ctx, in: f}
+		if err := s.finishBatch(ctx, []*groupItem[finishing]{it}); err != nil {
+			return err
+		}
+		return it.err
+	}
+	return s.finishes.do(ctx, f)
 }
 
 // finishing is one FinishDelivery in a batch.
