@@ -28,6 +28,7 @@ type paced struct {
 	umu     sync.Mutex
 	updates []string
 	doneAt  map[string]time.Time // channel → last post
+	shipped map[string][]time.Time // channel → when each "Shipped" thread reply was posted
 }
 
 func (p *paced) ChannelInterval() time.Duration { return p.interval }
@@ -52,6 +53,12 @@ func (p *paced) Post(ctx context.Context, m bot.OutMessage) (bot.MessageRef, err
 			p.doneAt = map[string]time.Time{}
 		}
 		p.doneAt[m.Channel] = time.Now()
+		if m.ThreadID != "" && strings.Contains(m.Text, "Shipped") {
+			if p.shipped == nil {
+				p.shipped = map[string][]time.Time{}
+			}
+			p.shipped[m.Channel] = append(p.shipped[m.Channel], time.Now())
+		}
 		p.umu.Unlock()
 	}
 	return ref, err
@@ -141,17 +148,41 @@ func TestSlowChannelDoesNotHoldOthers(t *testing.T) {
 // other channels go in parallel.
 func TestChannelPacing(t *testing.T) {
 	db := openDB(t, storetest.SQLiteDSN(t))
-	// At 1 s a channel, 4 per channel take about 3 s in parallel and 15 s
-	// one channel after another: the 10 s bound leaves a loaded machine
-	// room and still tells the two apart.
-	p := &paced{interval: time.Second}
+	// At 1 s a channel, 4 replies per channel over 4 channels. Checked by
+	// the order and spacing of the posts, which a loaded machine can only
+	// stretch: each channel's replies are spaced by its interval, and
+	// the channels are served side by side (every channel's first reply
+	// comes before any channel's last), not one after another.
+	const interval = time.Second
+	p := &paced{interval: interval}
 	e := newEngine(t, db, p)
 	shipThreads(t, e, []string{"a", "b", "c", "d"}, 16) // 4 per channel
-	start := time.Now()
 	runEngine(t, e)
-	waitFor(t, "replies", 60*time.Second, func() bool { return len(p.threadReplies("Shipped in v3")) == 16 })
-	if d := time.Since(start); d < 2500*time.Millisecond || d > 10*time.Second {
-		t.Fatalf("16 replies over 4 channels at 1s took %s, want about 3s", d)
+	waitFor(t, "replies", 2*time.Minute, func() bool { return len(p.threadReplies("Shipped in v3")) == 16 })
+	p.umu.Lock()
+	defer p.umu.Unlock()
+	var latestFirst, earliestLast time.Time
+	for _, ch := range []string{"a", "b", "c", "d"} {
+		ts := p.shipped[ch]
+		if len(ts) != 4 {
+			t.Fatalf("channel %s got %d replies, want 4", ch, len(ts))
+		}
+		for i := 1; i < len(ts); i++ {
+			// Half the interval: a post that was itself late lets the next
+			// one follow a little sooner; without pacing they come at once.
+			if gap := ts[i].Sub(ts[i-1]); gap < interval/2 {
+				t.Fatalf("channel %s: replies %d and %d only %v apart, want about %v", ch, i, i+1, gap, interval)
+			}
+		}
+		if ts[0].After(latestFirst) {
+			latestFirst = ts[0]
+		}
+		if last := ts[len(ts)-1]; earliestLast.IsZero() || last.Before(earliestLast) {
+			earliestLast = last
+		}
+	}
+	if !latestFirst.Before(earliestLast) {
+		t.Fatalf("a channel's first reply came %v after another channel had its last: channels served one after another", latestFirst.Sub(earliestLast))
 	}
 }
 
