@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -853,9 +854,9 @@ func TestGatewayDialerIdleTimeout(t *testing.T) {
 			return
 		}
 		defer c.Close()
-		select { // silent
+		select { // silent until the test ends (5 minutes only against a hang)
 		case <-release:
-		case <-time.After(10 * time.Second):
+		case <-time.After(5 * time.Minute):
 		}
 	}))
 	defer srv.Close()
@@ -865,12 +866,12 @@ func TestGatewayDialerIdleTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	start := time.Now()
-	if _, _, err := c.ReadMessage(); err == nil {
-		t.Fatal("read from a silent gateway succeeded")
-	}
-	if d := time.Since(start); d > 3*time.Second {
-		t.Fatalf("read from a silent gateway failed only after %v", d)
+	// The server never speaks nor closes: only the dialer's idle deadline
+	// can end the read, and it says so (a timeout, not a closed socket).
+	_, _, err = c.ReadMessage()
+	var ne net.Error
+	if err == nil || !errors.As(err, &ne) || !ne.Timeout() {
+		t.Fatalf("read from a silent gateway: %v, want a timeout", err)
 	}
 }
 
