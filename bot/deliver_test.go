@@ -259,10 +259,10 @@ func TestProgressAcrossReplicas(t *testing.T) {
 		shipThreads(t, a, []string{"a", "b", "c"}, 30)
 		runEngine(t, a)
 		runEngine(t, b)
-		waitFor(t, "a reply by b", 60*time.Second, func() bool { return len(fast.threadReplies("Shipped in v3")) > 0 })
+		waitFor(t, "a reply by b", 2*time.Minute, func() bool { return len(fast.threadReplies("Shipped in v3")) > 0 })
 		close(gate)
 		final := "Notified 30 threads: 30 delivered, 0 failed."
-		waitFor(t, "final progress edit", 60*time.Second, func() bool { return settledProgress(t, adb, 1) })
+		waitFor(t, "final progress edit", 2*time.Minute, func() bool { return settledProgress(t, adb, 1) })
 		byA, byB := len(slow.threadReplies("Shipped in v3")), len(fast.threadReplies("Shipped in v3"))
 		if byA+byB != 30 || byB == 0 {
 			t.Fatalf("replicas delivered %d + %d, want 30 in all, some by b", byA, byB)
