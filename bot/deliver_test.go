@@ -27,7 +27,7 @@ type paced struct {
 	hold    func(channel string) <-chan struct{}
 	umu     sync.Mutex
 	updates []string
-	doneAt  map[string]time.Time // channel → last post
+	doneAt  map[string]time.Time   // channel → last post
 	shipped map[string][]time.Time // channel → when each "Shipped" thread reply was posted
 }
 
