@@ -24,6 +24,7 @@ package console
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -504,17 +505,8 @@ func (a *Adapter) Update(ctx context.Context, ref bot.MessageRef, out bot.OutMes
 // Tell prints an answer meant only for to.User, as "→ name: text" (a
 // capture given up after a database outage).
 func (a *Adapter) Tell(ctx context.Context, to bot.Recipient, text string) error {
-	a.printf("→ %s: %s\n", firstNonEmpty(to.User.Name, to.User.ID), indent(text))
+	a.printf("→ %s: %s\n", cmp.Or(to.User.Name, to.User.ID), indent(text))
 	return nil
-}
-
-func firstNonEmpty(s ...string) string {
-	for _, v := range s {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }
 
 // React prints the bot's reaction.

@@ -1,6 +1,7 @@
 package slack
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"regexp"
@@ -158,7 +159,7 @@ func (a *Adapter) message(ctx context.Context, ws, channel string, sm slack.Msg,
 		Bot: sm.BotID != "" || sm.SubType == "bot_message",
 	}
 	if m.Bot {
-		m.Author = bot.User{ID: firstNonEmpty(sm.BotID, sm.User), Name: firstNonEmpty(sm.Username, sm.BotID, sm.User), Org: firstNonEmpty(userTeam, ws)}
+		m.Author = bot.User{ID: cmp.Or(sm.BotID, sm.User), Name: cmp.Or(sm.Username, sm.BotID, sm.User), Org: cmp.Or(userTeam, ws)}
 		return m
 	}
 	m.Author = a.resolveUser(ctx, sm.User, userTeam)
@@ -321,10 +322,10 @@ func (a *Adapter) acceptCommand(cmd slack.SlashCommand) bool {
 // board" message shortcut (already acknowledged). Other interactions are
 // ignored.
 func (a *Adapter) acceptInteraction(cb slack.InteractionCallback) bool {
-	channel := firstNonEmpty(cb.Container.ChannelID, cb.Channel.ID)
+	channel := cmp.Or(cb.Container.ChannelID, cb.Channel.ID)
 	switch {
 	case cb.Type == slack.InteractionTypeBlockActions:
-		ts := firstNonEmpty(cb.Container.MessageTs, cb.Message.Timestamp)
+		ts := cmp.Or(cb.Container.MessageTs, cb.Message.Timestamp)
 		key := channel + "/" + ts
 		if opensForm(cb) {
 			// A trigger_id opens a view within 3 s: do not queue behind
@@ -335,7 +336,7 @@ func (a *Adapter) acceptInteraction(cb slack.InteractionCallback) bool {
 			a.handleButtons(ctx, cb, channel, ts)
 		})
 	case cb.Type == slack.InteractionTypeMessageAction && cb.CallbackID == ShortcutCallbackID:
-		root := firstNonEmpty(cb.Message.ThreadTimestamp, cb.Message.Timestamp, cb.MessageTs)
+		root := cmp.Or(cb.Message.ThreadTimestamp, cb.Message.Timestamp, cb.MessageTs)
 		return a.jobs.submit(channel+"/"+root, func(ctx context.Context) {
 			ws := a.workspace(ctx, cb.Team.ID)
 			sm := cb.Message.Msg
@@ -360,9 +361,9 @@ func (a *Adapter) handleButtons(ctx context.Context, cb slack.InteractionCallbac
 	user := a.resolveUser(ctx, cb.User.ID, cb.User.TeamID)
 	m := &bot.Message{
 		Platform: bot.PlatformSlack, Workspace: ws, Channel: channel, ID: ts,
-		ThreadID: threadOf(firstNonEmpty(cb.Message.ThreadTimestamp, cb.Container.ThreadTs), ts),
+		ThreadID: threadOf(cmp.Or(cb.Message.ThreadTimestamp, cb.Container.ThreadTs), ts),
 		Text:     cb.Message.Text, Bot: cb.Message.BotID != "" || cb.Container.IsEphemeral,
-		Author: bot.User{ID: firstNonEmpty(cb.Message.User, cb.Message.BotID)},
+		Author: bot.User{ID: cmp.Or(cb.Message.User, cb.Message.BotID)},
 	}
 	for _, act := range cb.ActionCallback.BlockActions {
 		if act == nil || act.ActionID == "" {
@@ -427,13 +428,4 @@ func (a *Adapter) reply(ctx context.Context, resp *bot.Response, to replyTo) err
 		return classify("chat.postEphemeral", err)
 	}
 	return nil
-}
-
-func firstNonEmpty(s ...string) string {
-	for _, v := range s {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }
