@@ -60,21 +60,51 @@ import (
 
 // OutboxStore is what the outbox needs from the store.
 type OutboxStore interface {
+	// ClaimDeliveriesAhead is ClaimDeliveries for deliveries due within
+	// ahead from now (the worker waits for each one's NextAt), oldest due
+	// first.
 	ClaimDeliveriesAhead(ctx context.Context, worker string, limit int, lease, ahead time.Duration) ([]*Delivery, error)
+	// ExtendDeliveries renews worker's leases on the given running
+	// deliveries until now+lease and returns the ids it still holds; the
+	// others were taken over or settled and must not be posted.
 	ExtendDeliveries(ctx context.Context, worker string, ids []int64, lease time.Duration) ([]int64, error)
+	// ReleaseDeliveries hands worker's leased deliveries back to the queue
+	// unattempted (a worker stopping before it posted them).
 	ReleaseDeliveries(ctx context.Context, worker string, ids []int64) error
+	// FinishDelivery marks a leased delivery done.
 	FinishDelivery(ctx context.Context, id int64, worker, messageID string) error
+	// RetryDelivery releases a leased delivery to be tried again at next.
 	RetryDelivery(ctx context.Context, id int64, worker, lastErr string, next time.Time) error
+	// FailDelivery marks a leased delivery failed for good.
 	FailDelivery(ctx context.Context, id int64, worker, lastErr string) error
-	EventDeliveryStats(ctx context.Context, eventID int64) (DeliveryStats, error)
+	// CreateProgress stores a release's progress message, leased to worker
+	// until now+lease for its first post. ECONFLICT when the event has one.
 	CreateProgress(ctx context.Context, p *ProgressMessage, worker string, lease time.Duration) error
+	// OpenProgress returns the open progress messages whose RetryAt has
+	// passed and that nobody holds, oldest event first.
 	OpenProgress(ctx context.Context, limit int) ([]*ProgressMessage, error)
+	// ClaimProgress leases an open progress message to worker until
+	// now+lease and returns it as stored. ECONFLICT when another worker
+	// holds it or it is no longer open; ENOTFOUND.
 	ClaimProgress(ctx context.Context, eventID int64, worker string, lease time.Duration) (*ProgressMessage, error)
+	// SettleProgress writes what worker's post or edit did (MessageID,
+	// Shown, State, Failures, RetryAt, EditedAt) and ends its lease.
+	// ECONFLICT when the lease was lost.
 	SettleProgress(ctx context.Context, p *ProgressMessage, worker string) error
+	// StartWorker registers a delivery worker alive until now+ttl and hands
+	// back what an earlier process of the same name still held.
 	StartWorker(ctx context.Context, worker string, ttl time.Duration) error
+	// Heartbeat keeps worker alive until now+ttl; lapsed reports that its
+	// previous heartbeat had expired (others may have taken its leases).
+	// The leases of a worker whose heartbeat expired are taken over at once.
 	Heartbeat(ctx context.Context, worker string, ttl time.Duration) (lapsed bool, err error)
+	// StopWorker ends worker's heartbeat (graceful stop).
 	StopWorker(ctx context.Context, worker string) error
+	// LastPosts returns when the outbox last posted in each channel
+	// (ThreadID ignored) that it posted in (FinishDelivery records it).
 	LastPosts(ctx context.Context, channels []Thread) (map[Thread]time.Time, error)
+	// EventDeliveryStats counts an event's deliveries by state.
+	EventDeliveryStats(ctx context.Context, eventID int64) (DeliveryStats, error)
 }
 
 // speaker is how the outbox reaches the platforms: the engine's registry,
