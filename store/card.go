@@ -50,24 +50,13 @@ func (c cardSave) args() []any {
 // saveCards writes a batch of SaveCard calls (group.run).
 func (s *DB) saveCards(ctx context.Context, batch []*groupItem[cardSave]) {
 	if s.dialect == DialectPostgres {
-		if len(batch) > 1 {
-			err := s.saveCardsPostgres(ctx, batch)
-			if err == nil {
-				return
-			}
-			if bot.ErrorCode(err) == bot.EUNAVAILABLE {
-				for _, it := range batch {
-					it.err = err
-				}
-				return
-			}
-			// A request that does not exist, the same card twice in the
-			// batch: nothing was written; each card is saved on its own.
-		}
-		for _, it := range batch {
-			_, err := s.exec(ctx, saveCardSQL, it.in.args()...)
-			it.err = saveCardError(it.in.requestID, err)
-		}
+		// A request that does not exist, the same card twice in the batch:
+		// the batch statement writes nothing and each card is saved alone.
+		batchOrEach(batch, func(b []*groupItem[cardSave]) error { return s.saveCardsPostgres(ctx, b) },
+			func(it *groupItem[cardSave]) error {
+				_, err := s.exec(ctx, saveCardSQL, it.in.args()...)
+				return saveCardError(it.in.requestID, err)
+			})
 		return
 	}
 	tx, err := s.beginTx(ctx)

@@ -215,19 +215,13 @@ type finishing struct {
 // batch that fails for another reason than an unavailable database is
 // written again call by call, so one bad call never fails the others.
 func (s *DB) finishDeliveries(ctx context.Context, batch []*groupItem[finishing]) {
-	err := s.finishBatch(ctx, batch)
-	if err == nil {
-		return
-	}
-	if len(batch) > 1 && bot.ErrorCode(err) != bot.EUNAVAILABLE {
-		for _, it := range batch {
-			it.err = s.finishBatch(ctx, []*groupItem[finishing]{it})
-		}
-		return
-	}
-	for _, it := range batch {
-		it.err = err
-	}
+	batchOrEach(batch, func(b []*groupItem[finishing]) error { return s.finishBatch(ctx, b) },
+		func(it *groupItem[finishing]) error {
+			if err := s.finishBatch(ctx, []*groupItem[finishing]{it}); err != nil {
+				return err
+			}
+			return it.err // its own answer (ENOTFOUND, ECONFLICT)
+		})
 }
 
 // finishBatch finishes the deliveries of batch in one transaction and

@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/feedbackbot/feedbackbot/bot"
 )
 
 // Group commit: captures that arrive while others are being written wait a
@@ -115,4 +117,27 @@ func batchContext[T any](batch []*groupItem[T]) (context.Context, context.Cancel
 		}
 	}
 	return context.WithDeadline(ctx, latest)
+}
+
+// batchOrEach writes a batch of more than one item with all (one statement
+// for the whole batch) and otherwise, or when all fails, each item with one.
+// When all fails with EUNAVAILABLE every item gets that error; any other
+// failure of all wrote nothing, so each item is written on its own and only
+// the one at fault fails.
+func batchOrEach[T any](batch []*groupItem[T], all func([]*groupItem[T]) error, one func(*groupItem[T]) error) {
+	if len(batch) > 1 {
+		err := all(batch)
+		if err == nil {
+			return
+		}
+		if bot.ErrorCode(err) == bot.EUNAVAILABLE {
+			for _, it := range batch {
+				it.err = err
+			}
+			return
+		}
+	}
+	for _, it := range batch {
+		it.err = one(it)
+	}
 }

@@ -69,25 +69,14 @@ func (s *DB) createRequests(ctx context.Context, batch []*groupItem[newCapture])
 		}
 		return
 	}
-	if len(batch) > 1 {
-		err := s.createRequestsPostgres(ctx, batch)
-		if err == nil {
-			return
-		}
-		if bot.ErrorCode(err) == bot.EUNAVAILABLE {
-			for _, it := range batch {
-				it.err = err
-			}
-			return
-		}
-		// A message captured by another transaction since the check (a
-		// unique violation), a deadlock between two batches, a value one
-		// row cannot take: the statement wrote nothing; each capture is
-		// written on its own, so only the one at fault fails.
-	}
-	for _, it := range batch {
-		it.err = s.createRequestPostgres(ctx, it.in.r, it.in.m, it.in.r.CreatedAt)
-	}
+	// A message captured by another transaction since the check (a unique
+	// violation), a deadlock between two batches, a value one row cannot
+	// take: the batch statement writes nothing and each capture is written
+	// on its own, so only the one at fault fails.
+	batchOrEach(batch, func(b []*groupItem[newCapture]) error { return s.createRequestsPostgres(ctx, b) },
+		func(it *groupItem[newCapture]) error {
+			return s.createRequestPostgres(ctx, it.in.r, it.in.m, it.in.r.CreatedAt)
+		})
 }
 
 // createRequestPostgres writes a new request in one statement. The sequence
