@@ -177,6 +177,13 @@ func (q *pendingQueue) spoolWrite(r spoolRecord) {
 	if err == nil {
 		_, err = q.spool.Write(append(b, '\n'))
 	}
+	if err == nil && r.Op == "keep" {
+		// On disk before the caller goes on: a kept capture was already
+		// acknowledged to the platform, so a crash must not lose it. A lost
+		// "done" only makes a restart retry a capture, which finds itself
+		// stored.
+		err = q.spool.Sync()
+	}
 	q.spoolFailing(err)
 }
 
