@@ -390,6 +390,10 @@ func TestE2ESlashCommands(t *testing.T) {
 			return &bot.Response{Text: "usage", Public: true}, nil
 		case strings.HasPrefix(ev.Text, "vote"):
 			return nil, bot.Errorf(bot.ENOTFOUND, "There is no request FB-99.")
+		case ev.Text == "new kept":
+			// What the engine answers for a capture kept through a
+			// database outage: nothing, until it is given up.
+			return nil, nil
 		}
 		return &bot.Response{Text: "ok: " + ev.Text}, nil
 	})
@@ -436,6 +440,11 @@ func TestE2ESlashCommands(t *testing.T) {
 	id, _ = run(alice, "vote", discordtest.Opt{Name: "key", Value: "FB-99"})
 	if r := waitResponses(t, e.fake, id, 1)[0]; !r.Ephemeral() || r.Content != "There is no request FB-99." {
 		t.Fatalf("error response = %+v", r)
+	}
+	// Nothing to say: the placeholder is shown and removed, no "Done.".
+	id, _ = run(alice, "new", o("text", "kept"))
+	if rs := waitResponses(t, e.fake, id, 2); rs[0].Type != 5 || !rs[0].Ephemeral() || rs[1].Kind != "delete" {
+		t.Fatalf("silent command responses = %+v", rs)
 	}
 	// Invalid input is refused by the adapter without calling the handler.
 	n := len(e.rec.all())
@@ -557,9 +566,10 @@ func TestE2ERateLimits(t *testing.T) {
 	if ev.Message.Text != "Webhooks" {
 		t.Fatalf("reacted message not fetched after 429: %+v", ev.Message)
 	}
+	e.rec.setFn(func(context.Context, *bot.Event) (*bot.Response, error) { return &bot.Response{Text: "usage"}, nil })
 	e.fake.RateLimit("POST", "/interactions/{interaction_id}/{interaction_token}/callback", 1, 100*time.Millisecond, false)
 	id, _ := e.fake.SlashCommand(generalID, alice, CommandName, "help")
-	if r := waitResponses(t, e.fake, id, 1)[0]; r.Type != 4 {
+	if r := waitResponses(t, e.fake, id, 1)[0]; r.Type != 4 || r.Content != "usage" {
 		t.Fatalf("response after 429 = %+v", r)
 	}
 	// Permanent errors.

@@ -207,7 +207,17 @@ func (a *Adapter) reply(ctx context.Context, i *discordgo.Interaction, resp *bot
 			}
 			return
 		}
-		text = "Done."
+		// A command with nothing to say (a capture kept while the database
+		// is unavailable: the person is told only if it is finally given
+		// up). Discord wants an answer, so acknowledge with the ephemeral
+		// "thinking…" placeholder and remove it, as Slack shows nothing.
+		if !deferred {
+			a.deferReply(ctx, i)
+		}
+		if err := callRetry0(ctx, func(opts ...discordgo.RequestOption) error { return a.api.InteractionResponseDelete(i, opts...) }); err != nil {
+			a.log.Warn("delete interaction response", "id", i.ID, "err", err)
+		}
+		return
 	}
 	var flags discordgo.MessageFlags
 	if !public {

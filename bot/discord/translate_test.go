@@ -24,18 +24,19 @@ import (
 // fakeAPI is a hand-written discordAPI: canned channels, messages and
 // roles, and a record of what the adapter sent.
 type fakeAPI struct {
-	mu        sync.Mutex
-	channels  map[string]*discordgo.Channel
-	messages  map[string]*discordgo.Message // "channel/id"
-	roles     map[string][]*discordgo.Role
-	sent      []sentMessage
-	edits     []*discordgo.MessageEdit
-	responses []*discordgo.InteractionResponse
-	followups []*discordgo.WebhookParams
-	respEdits []*discordgo.WebhookEdit
-	reactions []string
-	calls     map[string]int
-	sendErr   error
+	mu          sync.Mutex
+	channels    map[string]*discordgo.Channel
+	messages    map[string]*discordgo.Message // "channel/id"
+	roles       map[string][]*discordgo.Role
+	sent        []sentMessage
+	edits       []*discordgo.MessageEdit
+	responses   []*discordgo.InteractionResponse
+	followups   []*discordgo.WebhookParams
+	respEdits   []*discordgo.WebhookEdit
+	respDeletes int
+	reactions   []string
+	calls       map[string]int
+	sendErr     error
 }
 
 type sentMessage struct {
@@ -166,6 +167,13 @@ func (f *fakeAPI) InteractionResponseEdit(_ *discordgo.Interaction, e *discordgo
 	defer f.mu.Unlock()
 	f.respEdits = append(f.respEdits, e)
 	return &discordgo.Message{}, nil
+}
+
+func (f *fakeAPI) InteractionResponseDelete(_ *discordgo.Interaction, _ ...discordgo.RequestOption) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.respDeletes++
+	return nil
 }
 
 func (f *fakeAPI) FollowupMessageCreate(_ *discordgo.Interaction, _ bool, p *discordgo.WebhookParams, _ ...discordgo.RequestOption) (*discordgo.Message, error) {
