@@ -500,3 +500,75 @@ func TestRestartKeepsChannelPace(t *testing.T) {
 		}
 	})
 }
+
+// replaying is a strict platform that de-duplicates posts by idempotency
+// key, as Discord does with a nonce and enforce_nonce: the first keyed
+// thread reply it is asked for in channel "c" was already posted long ago
+// (by a worker that died before recording it), so it answers that post
+// with the old message, Replayed, without counting it against the channel.
+type replaying struct {
+	recorder
+	interval atomic.Int64 // time.Duration
+	smu      sync.Mutex
+	last     map[string]time.Time
+	keys     map[string]bool
+	replays  int
+	refused  int
+}
+
+func (s *replaying) ChannelInterval() time.Duration { return time.Duration(s.interval.Load()) }
+
+func (s *replaying) Post(ctx context.Context, m bot.OutMessage) (bot.MessageRef, error) {
+	if m.Channel != "c" || m.ThreadID == "" || m.IdempotencyKey == "" {
+		return s.recorder.Post(ctx, m)
+	}
+	s.smu.Lock()
+	now := time.Now()
+	if s.keys == nil {
+		// The dead worker's post, two intervals ago.
+		s.keys = map[string]bool{m.IdempotencyKey: true}
+		s.last = map[string]time.Time{m.Channel: now.Add(-2 * s.ChannelInterval())}
+	}
+	if s.keys[m.IdempotencyKey] {
+		s.replays++
+		s.smu.Unlock()
+		return bot.MessageRef{Platform: "test", Channel: m.Channel, ID: "old-" + m.IdempotencyKey, ThreadID: m.ThreadID,
+			Replayed: true, PostedAt: now.Add(-2 * s.ChannelInterval())}, nil
+	}
+	if now.Sub(s.last[m.Channel]) < s.ChannelInterval() {
+		s.refused++
+		s.smu.Unlock()
+		return bot.MessageRef{}, &bot.RetryAfterError{After: s.ChannelInterval() - now.Sub(s.last[m.Channel]), Err: errors.New("429")}
+	}
+	s.keys[m.IdempotencyKey] = true
+	s.last[m.Channel] = now
+	s.smu.Unlock()
+	return s.recorder.Post(ctx, m)
+}
+
+// TestReplayedRepostTakesNoSlot: a re-post that the platform answers with
+// the message an earlier attempt posted (MessageRef.Replayed, after a crash
+// between a post and its bookkeeping) does not take a slot of its channel:
+// the channel's next reply keeps the interval after the earlier post, long
+// past here, and goes out at once instead of one interval (an hour) later.
+func TestReplayedRepostTakesNoSlot(t *testing.T) {
+	db := openDB(t, storetest.SQLiteDSN(t))
+	p := &replaying{}
+	e := newEngine(t, db, p)
+	shipThreads(t, e, []string{"c"}, 2) // both due now: no interval yet
+	p.interval.Store(int64(time.Hour))
+	runEngine(t, e)
+	// Without the fix the second reply waits an hour.
+	waitFor(t, "both deliveries", 60*time.Second, func() bool {
+		n, err := db.DeliveryQueueDepth(context.Background())
+		return err == nil && n == 0
+	})
+	p.smu.Lock()
+	defer p.smu.Unlock()
+	if p.replays != 1 || p.refused != 0 {
+		t.Fatalf("%d re-posts answered as replays, %d refused; want 1 and 0", p.replays, p.refused)
+	}
+	if got := p.threadReplies("Shipped in v3"); len(got) != 1 {
+		t.Fatalf("new replies %v, want the one not posted before", got)
+	}
+}

@@ -929,6 +929,33 @@ func (o *Outbox) sent(d *Delivery, at time.Time) {
 	o.mu.Unlock()
 }
 
+// replayed gives back the slot that a post to d's channel, sent at sentAt,
+// had reserved, when the platform answered it with the message an earlier
+// attempt had posted at postedAt (MessageRef.Replayed): nothing new was
+// posted, so the channel's next post keeps its interval after postedAt, and
+// may go at once when that is past. This is what a re-post after a crash
+// costs: the dead worker's replies that were posted but not recorded are
+// posted again, and each would otherwise delay the rest of its channel by
+// one interval. Without postedAt the slot stays taken.
+func (o *Outbox) replayed(d *Delivery, sentAt, postedAt time.Time) {
+	iv := o.channelInterval(d.Platform)
+	if iv <= 0 || postedAt.IsZero() {
+		return
+	}
+	next := postedAt.Add(iv + iv/50)
+	if next.Before(sentAt) {
+		next = sentAt
+	}
+	key := channelKey(d)
+	o.mu.Lock()
+	// Only this delivery's lane reserves slots in its channel, and it is
+	// posting this one: the reservation to undo is its own.
+	if next.Before(o.channelAt[key]) {
+		o.channelAt[key] = next
+	}
+	o.mu.Unlock()
+}
+
 // pauseChannel keeps the channel of d quiet until now+after, replacing the
 // slot the refused post had reserved: the platform said when it may go.
 func (o *Outbox) pauseChannel(d *Delivery, after time.Duration) {
@@ -965,9 +992,13 @@ func (o *Outbox) deliverOne(ctx context.Context, w *worker, d *Delivery) outcome
 	// stopping, so a graceful stop never leaves a posted reply unrecorded.
 	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.cfg.CommandTimeout)
 	defer cancel()
-	o.sent(d, time.Now())
+	sentAt := time.Now()
+	o.sent(d, sentAt)
 	ref, err := o.speak.post(pctx, p, OutMessage{Workspace: d.Workspace, Channel: d.Channel, ThreadID: d.ThreadID, Text: d.Text, Buttons: parseButtons(d.Buttons), IdempotencyKey: IdempotencyKey(d.ID)})
 	if err == nil {
+		if ref.Replayed {
+			o.replayed(d, sentAt, ref.PostedAt)
+		}
 		if err := o.store.FinishDelivery(pctx, d.ID, o.cfg.Worker, ref.ID); err != nil {
 			o.log.Warn("finish delivery", "id", d.ID, "err", err)
 		}

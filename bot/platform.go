@@ -45,6 +45,16 @@ type MessageRef struct {
 	Channel   string
 	ID        string
 	ThreadID  string
+	// Replayed, set by Post, says that the platform recognised the
+	// message's IdempotencyKey and answered with the message an earlier
+	// attempt had posted, at PostedAt, instead of posting it again (Discord
+	// with a nonce and enforce_nonce; a delivery re-posted after a crash
+	// between its post and its bookkeeping). The delivery worker then
+	// counts the channel's pace from PostedAt rather than from this
+	// attempt, so that a re-post absorbed by the platform does not take a
+	// slot of its channel. PostedAt is zero when the platform did not say.
+	Replayed bool
+	PostedAt time.Time
 }
 
 // Platform is what the engine needs from a chat adapter to speak. Post and

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/feedbackbot/feedbackbot/bot"
@@ -63,6 +64,8 @@ func (c *Client) Post(ctx context.Context, m bot.OutMessage) (bot.MessageRef, er
 	var out struct {
 		OK         bool    `json:"ok"`
 		ID         string  `json:"id"`
+		TS         string  `json:"ts"`
+		Replayed   bool    `json:"replayed"`
 		Error      string  `json:"error"`
 		RetryAfter float64 `json:"retry_after"`
 	}
@@ -81,7 +84,28 @@ func (c *Client) Post(ctx context.Context, m bot.OutMessage) (bot.MessageRef, er
 	case resp.StatusCode != http.StatusOK || !out.OK:
 		return bot.MessageRef{}, &bot.PermanentError{Err: fmt.Errorf("chat.post: HTTP %d %s", resp.StatusCode, out.Error)}
 	}
-	return bot.MessageRef{Platform: Platform, Workspace: m.Workspace, Channel: m.Channel, ID: out.ID, ThreadID: m.ThreadID}, nil
+	ref := bot.MessageRef{Platform: Platform, Workspace: m.Workspace, Channel: m.Channel, ID: out.ID, ThreadID: m.ThreadID, Replayed: out.Replayed}
+	if ref.Replayed {
+		ref.PostedAt = parseTS(out.TS)
+	}
+	return ref, nil
+}
+
+// parseTS reads the fake's message time, Unix seconds with microseconds
+// ("1700000000.123456"); zero when it is not one.
+func parseTS(ts string) time.Time {
+	sec, frac, _ := strings.Cut(ts, ".")
+	s, err := strconv.ParseInt(sec, 10, 64)
+	if err != nil {
+		return time.Time{}
+	}
+	var us int64
+	if frac != "" {
+		if us, err = strconv.ParseInt((frac + "000000")[:6], 10, 64); err != nil {
+			return time.Time{}
+		}
+	}
+	return time.Unix(s, us*1000)
 }
 
 // Update does nothing: the harness posts no progress message.

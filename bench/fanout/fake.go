@@ -30,18 +30,22 @@ type FakeConfig struct {
 }
 
 // Fake is the fake chat API. POST /api/chat.post takes
-// {"channel","thread","text","idempotency_key"} and answers {"ok":true,"id"}
-// or, rate limited, HTTP 429 with a Retry-After header (whole seconds,
-// rounded up) and {"ok":false,"error":"ratelimited","retry_after":seconds}.
+// {"channel","thread","text","idempotency_key"} and answers
+// {"ok":true,"id","ts"} (ts: when the message was posted, Unix seconds with
+// microseconds) or, rate limited, HTTP 429 with a Retry-After header (whole
+// seconds, rounded up) and {"ok":false,"error":"ratelimited","retry_after":seconds}.
 // A post repeating an accepted idempotency key is answered with the first
-// message's id and shows nothing new (it is counted as a replay).
+// message (its id and ts, and "replayed":true), shows nothing new and does
+// not count against the channel's limit (it is counted as a replay), as
+// Discord answers a message create repeating a nonce sent with
+// enforce_nonce with the message it already created.
 type Fake struct {
 	cfg FakeConfig
 	srv *httptest.Server
 
 	mu      sync.Mutex
 	last    map[string]time.Time // channel → last accepted post
-	keys    map[string]string    // idempotency key → message id
+	keys    map[string]posted    // idempotency key → the message posted with it
 	threads map[string]int       // channel/thread → messages shown
 	workers map[string]int       // X-Worker → accepted posts
 	stats   FakeStats
@@ -63,7 +67,7 @@ type FakeStats struct {
 
 // NewFake starts the fake API on a loopback port.
 func NewFake(cfg FakeConfig) *Fake {
-	f := &Fake{cfg: cfg, last: map[string]time.Time{}, keys: map[string]string{}, threads: map[string]int{}, workers: map[string]int{}}
+	f := &Fake{cfg: cfg, last: map[string]time.Time{}, keys: map[string]posted{}, threads: map[string]int{}, workers: map[string]int{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /api/chat.post", f.post)
 	f.srv = httptest.NewServer(mux)
@@ -91,7 +95,7 @@ func (f *Fake) post(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := time.Now()
-	status, retry, id := f.decide(now, b, r.Header.Get("X-Worker"))
+	status, retry, msg, replayed := f.decide(now, b, r.Header.Get("X-Worker"))
 	if lat := f.cfg.MaxLatency - f.cfg.MinLatency; f.cfg.MaxLatency > 0 {
 		d := f.cfg.MinLatency
 		if lat > 0 {
@@ -102,7 +106,7 @@ func (f *Fake) post(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	switch status {
 	case http.StatusOK:
-		fmt.Fprintf(w, `{"ok":true,"id":%q}`, id)
+		fmt.Fprintf(w, `{"ok":true,"id":%q,"ts":"%d.%06d","replayed":%t}`, msg.id, msg.at.Unix(), msg.at.Nanosecond()/1000, replayed)
 	case http.StatusTooManyRequests:
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(retry.Seconds()))))
 		w.WriteHeader(status)
@@ -113,34 +117,41 @@ func (f *Fake) post(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// decide applies the API's rules to one post arriving at now.
-func (f *Fake) decide(now time.Time, b postBody, worker string) (int, time.Duration, string) {
+// posted is a message the fake showed.
+type posted struct {
+	id string
+	at time.Time
+}
+
+// decide applies the API's rules to one post arriving at now: its answer's
+// status, Retry-After, the message and whether it was posted before.
+func (f *Fake) decide(now time.Time, b postBody, worker string) (int, time.Duration, posted, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.stats.Calls++
-	if id, ok := f.keys[b.IdempotencyKey]; ok && b.IdempotencyKey != "" {
+	if m, ok := f.keys[b.IdempotencyKey]; ok && b.IdempotencyKey != "" {
 		f.stats.Replays++
-		return http.StatusOK, 0, id
+		return http.StatusOK, 0, m, true
 	}
 	if f.cfg.ErrorRate > 0 && rand.Float64() < f.cfg.ErrorRate {
 		f.stats.Errors++
-		return http.StatusServiceUnavailable, 0, ""
+		return http.StatusServiceUnavailable, 0, posted{}, false
 	}
 	if f.cfg.StormRate > 0 && rand.Float64() < f.cfg.StormRate {
 		f.stats.Stormed++
-		return http.StatusTooManyRequests, f.cfg.StormRetryAfter, ""
+		return http.StatusTooManyRequests, f.cfg.StormRetryAfter, posted{}, false
 	}
 	if last, ok := f.last[b.Channel]; ok {
 		if wait := f.cfg.Interval - now.Sub(last); wait > 0 {
 			f.stats.RateLimited++
-			return http.StatusTooManyRequests, wait, ""
+			return http.StatusTooManyRequests, wait, posted{}, false
 		}
 	}
 	f.last[b.Channel] = now
 	f.stats.Accepted++
-	id := strconv.Itoa(f.stats.Accepted)
+	m := posted{id: strconv.Itoa(f.stats.Accepted), at: now}
 	if b.IdempotencyKey != "" {
-		f.keys[b.IdempotencyKey] = id
+		f.keys[b.IdempotencyKey] = m
 	}
 	t := b.Channel + "/" + b.Thread
 	f.threads[t]++
@@ -154,7 +165,7 @@ func (f *Fake) decide(now time.Time, b postBody, worker string) (int, time.Durat
 		f.stats.First = now
 	}
 	f.stats.Last = now
-	return http.StatusOK, 0, id
+	return http.StatusOK, 0, m, false
 }
 
 // Stats returns the counts so far.

@@ -2,6 +2,7 @@ package fanout_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/feedbackbot/feedbackbot/bench/fanout"
+	"github.com/feedbackbot/feedbackbot/bot"
 	"github.com/feedbackbot/feedbackbot/store/storetest"
 )
 
@@ -155,5 +157,36 @@ func TestFanout429Storm(t *testing.T) {
 	checkExactlyOnce(t, r)
 	if r.Stormed == 0 {
 		t.Errorf("no 429 storm happened")
+	}
+}
+
+// TestClientReplay: a post repeating an idempotency key is answered with the
+// first message, Replayed, with the time it was posted (so the delivery
+// worker does not spend a slot of the channel on it) and is not counted
+// against the channel's limit; a post with a new key is not a replay.
+func TestClientReplay(t *testing.T) {
+	f := fanout.NewFake(fanout.FakeConfig{Interval: time.Hour})
+	defer f.Close()
+	c := fanout.NewClient(f.URL(), "w", time.Hour)
+	msg := bot.OutMessage{Workspace: "W", Channel: "C0", ThreadID: "T0-0", Text: "Shipped", IdempotencyKey: bot.IdempotencyKey(1)}
+	before := time.Now()
+	first, err := c.Post(t.Context(), msg)
+	if err != nil || first.Replayed {
+		t.Fatalf("first post: %+v, %v", first, err)
+	}
+	again, err := c.Post(t.Context(), msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !again.Replayed || again.ID != first.ID || again.PostedAt.Before(before.Add(-time.Second)) || again.PostedAt.After(time.Now()) {
+		t.Fatalf("re-post: %+v, want the first message (%s) replayed with its time", again, first.ID)
+	}
+	msg.IdempotencyKey = bot.IdempotencyKey(2)
+	var ra *bot.RetryAfterError
+	if _, err := c.Post(t.Context(), msg); !errors.As(err, &ra) {
+		t.Fatalf("a new post within the interval: %v, want 429", err)
+	}
+	if st := f.Stats(); st.Replays != 1 || st.Accepted != 1 || st.RateLimited != 1 {
+		t.Fatalf("stats %+v", st)
 	}
 }

@@ -637,6 +637,46 @@ func TestE2EPostIdempotencyKey(t *testing.T) {
 	}
 }
 
+// TestE2EPostReplayed: a delivery re-posted after a crash, while Discord
+// still remembers its nonce, comes back as the message first posted, marked
+// Replayed with that message's time (the delivery worker then spends no slot
+// of the channel on it). A re-post within replayTolerance of the first is
+// not marked (the clocks are not compared that closely), nor is a new post.
+func TestE2EPostReplayed(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *Config, f *discordtest.Options) {})
+	ctx := context.Background()
+	root, err := e.fake.UserMessage(generalID, alice, "Dark mode please")
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := bot.OutMessage{Workspace: guildID, Channel: generalID, ThreadID: root.ID, Text: "🚀 Shipped in v2.4", IdempotencyKey: bot.IdempotencyKey(8)}
+	first, err := e.a.Post(ctx, msg)
+	if err != nil || first.Replayed {
+		t.Fatalf("first post: %+v, %v", first, err)
+	}
+	soon, err := e.a.Post(ctx, msg)
+	if err != nil || soon.ID != first.ID || soon.Replayed {
+		t.Fatalf("re-post at once: %+v, %v; want message %s, not marked", soon, err, first.ID)
+	}
+	posted := e.fake.BotMessages(generalID)
+	if len(posted) != 1 {
+		t.Fatalf("%d messages posted", len(posted))
+	}
+	time.Sleep(replayTolerance + 100*time.Millisecond)
+	later, err := e.a.Post(ctx, msg)
+	if err != nil || later.ID != first.ID || !later.Replayed {
+		t.Fatalf("re-post after the tolerance: %+v, %v; want message %s replayed", later, err, first.ID)
+	}
+	if want, err := time.Parse(time.RFC3339Nano, posted[0].Timestamp); err != nil || !later.PostedAt.Equal(want) {
+		t.Fatalf("PostedAt %v, want the first message's timestamp %q (%v)", later.PostedAt, posted[0].Timestamp, err)
+	}
+	msg.IdempotencyKey = bot.IdempotencyKey(9)
+	if other, err := e.a.Post(ctx, msg); err != nil || other.Replayed || other.ID == first.ID {
+		t.Fatalf("another delivery: %+v, %v", other, err)
+	}
+}
+
 func TestE2ERegistrationRetriedAfter429(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, func(c *Config, f *discordtest.Options) {})

@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf16"
 
 	"github.com/bwmarrin/discordgo"
@@ -46,7 +47,10 @@ func noMentions() *discordgo.MessageAllowedMentions {
 // it (and the chunk's index) with enforce_nonce, so that Discord answers a
 // repeated post within a few minutes with the message it already created
 // instead of posting it twice: a delivery retried after a crash between
-// its post and its bookkeeping shows once.
+// its post and its bookkeeping shows once. When every message of the post
+// comes back created well before this attempt (replayTolerance), the
+// returned reference is Replayed, with PostedAt the last one's timestamp,
+// so that the delivery worker does not spend a slot of the channel on it.
 //
 // Errors: *bot.RetryAfterError on 429, *bot.PermanentError when the
 // channel is unknown or forbidden.
@@ -71,6 +75,7 @@ func (a *Adapter) Post(ctx context.Context, msg bot.OutMessage) (bot.MessageRef,
 	comps := components(a.log, msg.Buttons)
 	chunks := splitContent(neutralizeLinks(msg.Text), maxContent)
 	var last *discordgo.Message
+	replayed := msg.IdempotencyKey != ""
 	for n, chunk := range chunks {
 		send := &discordgo.MessageSend{Content: chunk, AllowedMentions: noMentions()}
 		if n == 0 {
@@ -82,7 +87,11 @@ func (a *Adapter) Post(ctx context.Context, msg bot.OutMessage) (bot.MessageRef,
 		var m *discordgo.Message
 		var err error
 		if msg.IdempotencyKey != "" {
+			sentAt := time.Now()
 			m, err = a.sendWithNonce(ctx, target, send, nonce(msg.IdempotencyKey, n))
+			if err == nil && !m.Timestamp.Before(sentAt.Add(-replayTolerance)) {
+				replayed = false // created by this attempt
+			}
 		} else {
 			m, err = a.api.ChannelMessageSendComplex(target, send, discordgo.WithContext(ctx))
 		}
@@ -97,14 +106,27 @@ func (a *Adapter) Post(ctx context.Context, msg bot.OutMessage) (bot.MessageRef,
 			a.roots.Put(m.ID, rootInfo{thread: false})
 		}
 	}
-	return bot.MessageRef{
+	out := bot.MessageRef{
 		Platform:  bot.PlatformDiscord,
 		Workspace: msg.Workspace,
 		Channel:   msg.Channel,
 		ID:        last.ID,
 		ThreadID:  msg.ThreadID,
-	}, nil
+	}
+	if replayed {
+		out.Replayed, out.PostedAt = true, last.Timestamp
+	}
+	return out, nil
 }
+
+// replayTolerance: a message that Discord returns for a post with a nonce
+// is taken for one an earlier attempt created (enforce_nonce) only when its
+// timestamp is more than this before the attempt was sent, so that a clock
+// of this host running ahead of Discord's never makes a new message look
+// old. A replay within it is counted as a new post, which is only slower. A
+// crashed worker's deliveries are retried several seconds after it died
+// (three missed heartbeats), well past it.
+const replayTolerance = time.Second
 
 // maskedLink finds Discord masked links, [text](url), and the
 // [text](<url>) form.
