@@ -56,7 +56,10 @@ import (
 // Config.DeliveryGiveUp after it was enqueued is marked failed, as is one
 // failing with *PermanentError. FinishDelivery commits right after the post,
 // and each post carries the delivery's IdempotencyKey, so a crash between
-// the two re-posts under the same key.
+// the two re-posts under the same key. A re-post that the platform answers
+// with the message an earlier attempt posted (MessageRef.Replayed) takes no
+// slot of its channel: the next post there keeps its interval after that
+// message (replayed).
 
 // OutboxStore is what the outbox needs from the store.
 type OutboxStore interface {
