@@ -66,7 +66,7 @@ type DB struct {
 	creates group[newCapture]
 	// cards batches SaveCard calls.
 	cards group[cardSave]
-	// finishes batches FinishDelivery calls on SQLite (delivery.go).
+	// finishes batches FinishDelivery calls (delivery.go).
 	finishes group[finishing]
 }
 

@@ -1,8 +1,10 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -119,10 +121,15 @@ const leaseBatch = 500
 // until now+lease and returns the ids it still holds (a lease that expired
 // but was not taken over is renewed too). The rest were claimed by another
 // worker or settled: the caller must not post them.
+//
+// On PostgreSQL the rows are locked in id order (lockedInOrder), as
+// finishBatch locks them, so that a renewal and a batch of finishes never
+// wait for each other in a cycle (40P01).
 func (s *DB) ExtendDeliveries(ctx context.Context, worker string, ids []int64, lease time.Duration) ([]int64, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
+	ids = sortedIDs(ids)
 	tx, err := s.beginTx(ctx)
 	if err != nil {
 		return nil, err
@@ -133,7 +140,7 @@ func (s *DB) ExtendDeliveries(ctx context.Context, worker string, ids []int64, l
 	for start := 0; start < len(ids); start += leaseBatch {
 		batch := ids[start:min(start+leaseBatch, len(ids))]
 		q, args, err := sqlx.In(`UPDATE deliveries SET locked_until = ?
-			WHERE id IN (?) AND locked_by = ? AND state = ? RETURNING id`, until, batch, worker, bot.DeliveryRunning)
+			WHERE id IN (`+s.lockedInOrder()+`) AND locked_by = ? AND state = ? RETURNING id`, until, batch, worker, bot.DeliveryRunning)
 		if err != nil {
 			return nil, err
 		}
@@ -162,11 +169,12 @@ func (s *DB) ReleaseDeliveries(ctx context.Context, worker string, ids []int64) 
 		return err
 	}
 	defer tx.Rollback()
+	ids = sortedIDs(ids)
 	for start := 0; start < len(ids); start += leaseBatch {
 		batch := ids[start:min(start+leaseBatch, len(ids))]
 		q, args, err := sqlx.In(`UPDATE deliveries
 			SET state = ?, locked_by = '', locked_until = NULL, attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END
-			WHERE id IN (?) AND locked_by = ? AND state = ?`, bot.DeliveryPending, batch, worker, bot.DeliveryRunning)
+			WHERE id IN (`+s.lockedInOrder()+`) AND locked_by = ? AND state = ?`, bot.DeliveryPending, batch, worker, bot.DeliveryRunning)
 		if err != nil {
 			return err
 		}
@@ -183,25 +191,34 @@ func (s *DB) ReleaseDeliveries(ctx context.Context, worker string, ids []int64) 
 // finished).
 //
 // In the same transaction the channel's last post (LastPosts) becomes now,
-// unless a later one is recorded. On SQLite, finishes that arrive while
-// others are being written are written together, in one transaction (group
-// commit, as captures are): a fan-out finishes hundreds of deliveries a
-// second, and SQLite takes one writer at a time.
-//
-// Only on SQLite: on PostgreSQL a transaction that updates several
-// deliveries could deadlock with a lease renewal (ExtendDeliveries) that
-// locks the same rows in another order, so each finish is its own
-// transaction there, run in parallel on the pool.
+// unless a later one is recorded. Finishes that arrive while others are
+// being written are written together, in one transaction (group commit, as
+// captures are): a fan-out finishes hundreds of deliveries a second, and
+// the sooner each is recorded, the fewer replies a crash leaves posted but
+// not recorded (posted again after it). A batch locks its deliveries in id
+// order and its channels in name order, as lease renewals and other
+// batches do, so that on PostgreSQL they never deadlock.
 func (s *DB) FinishDelivery(ctx context.Context, id int64, worker, messageID string) error {
-	f := finishing{id: id, worker: worker, messageID: messageID, at: s.now()}
-	if s.dialect == DialectPostgres {
-		it := &groupItem[finishing]{ctx: ctx, in: f}
-		if err := s.finishBatch(ctx, []*groupItem[finishing]{it}); err != nil {
-			return err
-		}
-		return it.err
+	return s.finishes.do(ctx, finishing{id: id, worker: worker, messageID: messageID, at: s.now()})
+}
+
+// sortedIDs returns ids in ascending order (a sorted copy).
+func sortedIDs(ids []int64) []int64 {
+	out := slices.Clone(ids)
+	slices.Sort(out)
+	return out
+}
+
+// lockedInOrder is the "id IN (…)" list of a statement that updates the
+// deliveries ids, sorted: on PostgreSQL a subquery that locks them in id
+// order first (an UPDATE locks rows in whatever order its plan meets them),
+// so that two transactions updating overlapping sets never wait for each
+// other in a cycle. SQLite has one writer at a time: the plain list.
+func (s *DB) lockedInOrder() string {
+	if s.dialect != DialectPostgres {
+		return "?"
 	}
-	return s.finishes.do(ctx, f)
+	return "SELECT id FROM deliveries WHERE id IN (?) ORDER BY id FOR UPDATE"
 }
 
 // finishing is one FinishDelivery in a batch.
@@ -235,8 +252,14 @@ func (s *DB) finishBatch(ctx context.Context, batch []*groupItem[finishing]) err
 	defer tx.Rollback()
 	last := map[bot.Thread]time.Time{}
 	answers := make([]error, len(batch))
-	for i, it := range batch {
-		f := it.in
+	// In id order, as ExtendDeliveries locks them (see FinishDelivery).
+	order := make([]int, len(batch))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return batch[order[a]].in.id < batch[order[b]].in.id })
+	for _, i := range order {
+		f := batch[i].in
 		var chans []bot.Thread
 		if err := tx.SelectContext(ctx, &chans, tx.Rebind(`UPDATE deliveries SET state = ?, message_id = ?, locked_until = NULL, done_at = ?
 			WHERE id = ? AND locked_by = ? AND state = ? RETURNING platform, workspace, channel, '' AS thread_id`),
@@ -273,7 +296,16 @@ func (s *DB) recordPosts(ctx context.Context, tx *sqlx.Tx, last map[bot.Thread]t
 	if s.dialect != DialectPostgres {
 		greatest = "MAX"
 	}
-	for c, at := range last {
+	chans := make([]bot.Thread, 0, len(last))
+	for c := range last {
+		chans = append(chans, c)
+	}
+	// In name order, as every batch does (see FinishDelivery).
+	slices.SortFunc(chans, func(a, b bot.Thread) int {
+		return cmp.Or(cmp.Compare(a.Platform, b.Platform), cmp.Compare(a.Workspace, b.Workspace), cmp.Compare(a.Channel, b.Channel))
+	})
+	for _, c := range chans {
+		at := last[c]
 		if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO channel_pace (platform, workspace, channel, last_post_at) VALUES (?, ?, ?, ?)
 			ON CONFLICT (platform, workspace, channel) DO UPDATE SET last_post_at = `+greatest+`(channel_pace.last_post_at, excluded.last_post_at)`),
 			c.Platform, c.Workspace, c.Channel, at); err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/feedbackbot/feedbackbot/bot"
 	"github.com/feedbackbot/feedbackbot/store"
+	"github.com/feedbackbot/feedbackbot/store/storetest"
 )
 
 // mustEnqueue ships a new request captured in n threads and returns the event id.
@@ -288,4 +289,99 @@ func TestReleaseSpacing(t *testing.T) {
 			t.Fatalf("claimed %d one interval ahead, want %d (the second of each channel)", len(later), len(channels))
 		}
 	})
+}
+
+// TestFinishBatch_OutOfOrder: a batch of finishes that arrive out of id
+// order, one of them no longer leased, gives each its own answer.
+func TestFinishBatch_OutOfOrder(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *store.DB) {
+		ctx := t.Context()
+		ev := mustEnqueue(t, db, "a", 3)
+		ds, err := db.ClaimDeliveries(ctx, "w1", 3, time.Minute)
+		if err != nil || len(ds) != 3 {
+			t.Fatalf("claimed %d, %v", len(ds), err)
+		}
+		if err := db.ReleaseDeliveries(ctx, "w1", []int64{ds[1].ID}); err != nil {
+			t.Fatal(err)
+		}
+		answers, err := store.FinishBatch(db, ctx, "w1", ds[2].ID, ds[1].ID, ds[0].ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if answers[0] != nil || bot.ErrorCode(answers[1]) != bot.ECONFLICT || answers[2] != nil {
+			t.Fatalf("answers %v, want nil, ECONFLICT, nil", answers)
+		}
+		if st, _ := db.EventDeliveryStats(ctx, ev); st.Done != 2 || st.Pending != 1 {
+			t.Fatalf("stats %+v, want 2 done, 1 pending", st)
+		}
+	})
+}
+
+// TestFinishBatch_NoDeadlockWithRenewal (PostgreSQL): a batch of finishes
+// and a lease renewal over the same deliveries lock them in the same (id)
+// order, so they never wait for each other in a cycle, whatever order the
+// finishes arrived in. Staged with a third transaction holding the first
+// row: the renewal queues for it, then the batch (finishes of the second
+// and the first delivery, in that order). Locking in arrival order, the
+// batch would hold the second row while waiting for the first, which the
+// renewal gets next and holds while waiting for the second: 40P01.
+func TestFinishBatch_NoDeadlockWithRenewal(t *testing.T) {
+	db := MustOpenDB(t, storetest.PostgresDSN(t))
+	ctx := t.Context()
+	mustEnqueue(t, db, "a", 2)
+	ds, err := db.ClaimDeliveries(ctx, "w1", 2, time.Minute)
+	if err != nil || len(ds) != 2 {
+		t.Fatalf("claimed %d, %v", len(ds), err)
+	}
+	first, second := min(ds[0].ID, ds[1].ID), max(ds[0].ID, ds[1].ID)
+	hold, err := db.DB().BeginTxx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hold.Rollback()
+	if _, err := hold.ExecContext(ctx, `SELECT id FROM deliveries WHERE id = $1 FOR UPDATE`, first); err != nil {
+		t.Fatal(err)
+	}
+	waiting := func(n int) {
+		t.Helper()
+		deadline := time.Now().Add(time.Minute)
+		for {
+			var got int
+			if err := db.DB().GetContext(ctx, &got, `SELECT COUNT(*) FROM pg_stat_activity
+				WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%deliveries%'`); err != nil {
+				t.Fatal(err)
+			}
+			if got >= n {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%d transactions waiting for a lock, want %d", got, n)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	var renewErr, finishErr error
+	var answers []error
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		_, renewErr = db.ExtendDeliveries(ctx, "w1", []int64{first, second}, time.Minute)
+	}()
+	waiting(1)
+	go func() {
+		defer wg.Done()
+		answers, finishErr = store.FinishBatch(db, ctx, "w1", second, first)
+	}()
+	waiting(2)
+	if err := hold.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	if renewErr != nil || finishErr != nil {
+		t.Fatalf("renewal: %v; finishes: %v", renewErr, finishErr)
+	}
+	if answers[0] != nil || answers[1] != nil {
+		t.Fatalf("finish answers %v", answers)
+	}
 }
