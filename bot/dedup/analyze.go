@@ -23,6 +23,9 @@ const (
 // analysis on several CPUs rarely waits.
 type analyzer struct {
 	shards [stemShards]stemShard
+	// joins caches the stems of joined query words (addJoin), a bounded
+	// cache: most adjacent pairs of words are never a word.
+	joins [stemShards]stemShard
 	// vocab, when set, adds the terms of the vocabulary concepts a text
 	// mentions (vocabulary.go).
 	vocab *vocabulary
@@ -81,6 +84,37 @@ func (a *analyzer) stem(w string) string {
 		s = strings.Clone(s)
 	}
 	sh.m[k] = s
+	return s
+}
+
+// joinShardMax bounds the entries of each shard of analyzer.joins: a
+// full shard is emptied (at most stemShards x joinShardMax cached joins).
+const joinShardMax = 2048
+
+// joinStem is stem for a pair of query words written together: the same
+// result, from a bounded cache (the pairs of all query texts would grow
+// the stem cache without end; stemming one takes about 14,000
+// instructions).
+func (a *analyzer) joinStem(w string) string {
+	sh := &a.joins[wordHash(w)%stemShards]
+	sh.mu.RLock()
+	s, ok := sh.m[w]
+	sh.mu.RUnlock()
+	if ok {
+		return s
+	}
+	if isStopWord(w) {
+		s = stopMark
+	} else {
+		s = english.Stem(w, true)
+	}
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if sh.m == nil || len(sh.m) >= joinShardMax {
+		sh.m = make(map[string]string, 256)
+	}
+	// w is a new string (addJoin); s may be w itself.
+	sh.m[w] = s
 	return s
 }
 
@@ -203,7 +237,7 @@ func (a *analyzer) add(dst *analyzed, f int, text string, bigramWeight float64) 
 					cur = dst.index(s, t.Text) // counted below
 				}
 				if prevWord != "" && len(dst.joins) < maxJoins {
-					dst.addJoin(prevWord, t.Text, bigramWeight, prevIdx, cur)
+					dst.addJoin(a, prevWord, t.Text, bigramWeight, prevIdx, cur)
 				}
 				prevWord, prevIdx = t.Text, cur
 			} else {
@@ -239,12 +273,15 @@ func (a *analyzer) add(dst *analyzed, f int, text string, bigramWeight float64) 
 
 // addJoin records the words a and b written together, if that is a word
 // (not a stop word); each distinct join once, at its largest weight.
-func (dst *analyzed) addJoin(a, b string, w float64, ia, ib int32) {
+func (dst *analyzed) addJoin(an *analyzer, a, b string, w float64, ia, ib int32) {
 	joined := a + b
-	if len(joined) < 4 || isStopWord(joined) {
+	if len(joined) < 4 {
 		return
 	}
-	s := english.Stem(joined, true)
+	s := an.joinStem(joined)
+	if s == stopMark {
+		return
+	}
 	for i := range dst.joins {
 		if dst.joins[i].term == s {
 			dst.joins[i].w = max(dst.joins[i].w, w)

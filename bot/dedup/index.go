@@ -582,6 +582,10 @@ type query struct {
 	grams   *gramTable // character n-gram vector (nil when CharWeight is 0)
 	bigrams []qbigram  // sorted by hash
 	self    float64    // the query's score against itself (unigrams)
+	// learnedAt is the index of the first learned word in terms, and
+	// srcLo, srcHi the range of the indexes of the query words they stand
+	// for (queryTerm.srcI).
+	learnedAt, srcLo, srcHi int32
 }
 
 // qbigram is a query bigram: v is its weight (mean idf of the pair times the
@@ -659,6 +663,7 @@ func (ix *Index) putScratch(sc *scratch) {
 	q := &sc.q
 	clear(q.terms)
 	q.terms, q.bigrams, q.grams, q.self, q.members, q.learned = q.terms[:0], q.bigrams[:0], nil, 0, q.members[:0], false
+	q.learnedAt, q.srcLo, q.srcHi = 0, 0, 0
 	clear(sc.fuzzy)
 	sc.fuzzy = sc.fuzzy[:0]
 	ix.pool.Put(sc)
@@ -1076,13 +1081,7 @@ func (ix *Index) firstPass(q *query, sc *scratch, depth int) []uint32 {
 		}
 		budget -= qt.df
 		w := qt.weight * qt.idf
-		wf := float32(w)
-		for _, p := range ix.terms[qt.id].posts {
-			if acc[p.slot] == 0 {
-				touched = append(touched, p.slot)
-			}
-			acc[p.slot] += wf * p.impact
-		}
+		touched = accumulate(acc, touched, ix.terms[qt.id].posts, float32(w))
 	}
 	// Select the best depth active slots.
 	h := sc.heap[:0]
@@ -1109,6 +1108,27 @@ func (ix *Index) firstPass(q *query, sc *scratch, depth int) []uint32 {
 	sc.heap = h[:0]
 	sc.cands = out
 	return out
+}
+
+// accumulate adds wf x impact of each posting to acc and appends to touched
+// the slots whose acc was 0 before (a slot once per term whose product is
+// not 0). It writes each slot into touched and advances the length only
+// for a slot seen for the first time, without a branch: half of the
+// postings of a common word are slots seen before, and the branch on it
+// mispredicted.
+func accumulate(acc []float32, touched []uint32, posts []post, wf float32) []uint32 {
+	touched = slices.Grow(touched, len(posts))
+	n := len(touched)
+	buf := touched[:n+len(posts)]
+	for _, p := range posts {
+		a := acc[p.slot]
+		buf[n] = p.slot
+		// n advances when a == 0 (+0 or -0): the bits without the sign
+		// are 0, so bits - 1 wraps to the top bit.
+		n += int((uint64(math.Float32bits(a)<<1) - 1) >> 63)
+		acc[p.slot] = a + wf*p.impact
+	}
+	return buf[:n]
 }
 
 // learnedPostingsShare: learned words read at most 1/learnedPostingsShare
@@ -1193,14 +1213,18 @@ func (z *scorer) coverage(s uint32) (qcov, inQuery float64) {
 	hit := z.sc.hit
 	// Find the query terms in the request's terms: each request term the
 	// query may have (Bloom filter) is looked up among the query's ids
-	// (sorted, a term id may occur more than once).
+	// (sorted, a term id may occur more than once). Both are sorted by id,
+	// so the lookup moves forward through ids.
 	ids, byID := z.ids, z.sc.byID
+	k := 0
 	for j, p := range fwd {
 		id := p.slot()
 		if !z.terms.has(id) {
 			continue
 		}
-		k, _ := slices.BinarySearch(ids, id)
+		for k < len(ids) && ids[k] < id {
+			k++
+		}
 		for ; k < len(ids) && ids[k] == id; k++ {
 			hit[byID[k]] = int32(j)
 		}
@@ -1213,10 +1237,8 @@ func (z *scorer) coverage(s uint32) (qcov, inQuery float64) {
 	}
 	var matched []bool
 	if len(q.members) > 0 || q.learned {
-		matched = z.sc.matched[:0]
-		for range q.terms {
-			matched = append(matched, false)
-		}
+		matched = slices.Grow(z.sc.matched[:0], len(q.terms))[:len(q.terms)]
+		clear(matched)
 		z.sc.matched = matched
 	}
 	concepts, learned, joins := false, false, false
@@ -1337,15 +1359,16 @@ func (z *scorer) coverage(s uint32) (qcov, inQuery float64) {
 // found counts on the request's side at the same weight.
 func (z *scorer) learnedCoverage(fwd []posting, lens *[numFields]uint16, matched []bool) (raw, inQuery float64) {
 	ix, q, hit := z.ix, z.q, z.sc.hit
-	best := z.sc.best[:0]
-	for range q.terms {
-		best = append(best, 0)
-	}
+	// best is per query word in [q.srcLo, q.srcHi) (the others have no
+	// learned word and add 0).
+	n := max(0, int(q.srcHi-q.srcLo))
+	best := slices.Grow(z.sc.best[:0], n)[:n]
+	clear(best)
 	z.sc.best = best
 	// Learned words are the last query terms, sorted by id.
 	lastID, lastScale := uint32(0), 0.0
 	flush := func() { inQuery += lastScale }
-	for i := range q.terms {
+	for i := int(q.learnedAt); i < len(q.terms); i++ {
 		qt := &q.terms[i]
 		k := hit[i]
 		if k < 0 || qt.kind != termLearned {
@@ -1355,7 +1378,8 @@ func (z *scorer) learnedCoverage(fwd []posting, lens *[numFields]uint16, matched
 		if matched[qt.srcI] {
 			continue
 		}
-		best[qt.srcI] = max(best[qt.srcI], qt.weight*qt.idf*ix.tfPartAvg(fwd[k], lens, &z.avg))
+		b := &best[qt.srcI-q.srcLo]
+		*b = max(*b, qt.weight*qt.idf*ix.tfPartAvg(fwd[k], lens, &z.avg))
 		// The request word counts once, at its strongest association.
 		v := qt.idf * ix.docTermWeight(fwd[k]) * qt.scale
 		if qt.id != lastID {

@@ -517,6 +517,10 @@ func (ix *Index) addLearned(q *query, sc *scratch) {
 	}
 	slices.SortStableFunc(q.terms[start:], func(a, b queryTerm) int { return cmp.Compare(a.id, b.id) })
 	q.learned = len(q.terms) > start
+	q.learnedAt, q.srcLo, q.srcHi = int32(start), int32(n0), 0
+	for _, t := range q.terms[start:] {
+		q.srcLo, q.srcHi = min(q.srcLo, t.srcI), max(q.srcHi, t.srcI+1)
+	}
 	clear(cands)
 	sc.learned = cands[:0]
 }

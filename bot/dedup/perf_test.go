@@ -1,0 +1,78 @@
+package dedup
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/kljensen/snowball/english"
+)
+
+// TestAccumulate checks the branch-free first-pass loop against the plain
+// one: the same sums, and a slot appended to touched exactly when its sum
+// was 0 before the posting (also for products that are 0).
+func TestAccumulate(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	const slots = 300
+	want, got := make([]float32, slots), make([]float32, slots)
+	var wantT, gotT []uint32
+	for term := 0; term < 50; term++ {
+		var posts []post
+		for i := 0; i < rng.IntN(200); i++ {
+			impact := float32(rng.Float64())
+			if rng.IntN(10) == 0 {
+				impact = 0
+			}
+			posts = append(posts, post{slot: uint32(rng.IntN(slots)), impact: impact})
+		}
+		wf := float32(rng.Float64())
+		if term%7 == 0 {
+			wf = 0
+		}
+		for _, p := range posts {
+			if want[p.slot] == 0 {
+				wantT = append(wantT, p.slot)
+			}
+			want[p.slot] += wf * p.impact
+		}
+		gotT = accumulate(got, gotT, posts, wf)
+		if !slices.Equal(want, got) || !slices.Equal(wantT, gotT) {
+			t.Fatalf("term %d: accumulate differs from the plain loop", term)
+		}
+	}
+	if len(gotT) <= slots/2 {
+		t.Fatalf("only %d slots touched", len(gotT))
+	}
+}
+
+// TestJoinStem checks that the bounded cache of joined words gives what
+// stemming gives (stopMark for a stop word), and stays bounded.
+func TestJoinStem(t *testing.T) {
+	var an analyzer
+	words := []string{"dropdown", "login", "signup", "cannot", "into", "setup", "popups", "dying"}
+	named := len(words)
+	for i := 0; i < stemShards*joinShardMax*5/4; i++ {
+		words = append(words, fmt.Sprintf("w%dxing", i))
+	}
+	// The named words again: from the cache, or stemmed again after
+	// their shard was emptied.
+	words = append(words, words[:named]...)
+	for _, w := range words {
+		want := stopMark
+		if !isStopWord(w) {
+			want = english.Stem(w, true)
+		}
+		if got := an.joinStem(w); got != want {
+			t.Fatalf("joinStem(%q) = %q, want %q", w, got, want)
+		}
+	}
+	if an.joinStem("cannot") != stopMark || an.joinStem("popups") != "popup" {
+		t.Fatalf("cannot -> %q, popups -> %q", an.joinStem("cannot"), an.joinStem("popups"))
+	}
+	for i := range an.joins {
+		if n := len(an.joins[i].m); n > joinShardMax {
+			t.Fatalf("shard %d holds %d joins", i, n)
+		}
+	}
+}
