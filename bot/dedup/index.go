@@ -5,13 +5,16 @@ import (
 	"context"
 	"encoding/binary"
 	"hash/maphash"
+	"iter"
 	"math"
+	"math/bits"
 	"runtime"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/feedbackbot/feedbackbot/bot"
 )
@@ -617,6 +620,9 @@ type scratch struct {
 	byID []int32
 	ids  []uint32
 	hit  []int32
+	// hits has bit i set when hit[i] >= 0 (coverage reads the query terms
+	// a request has in query order without reading the others).
+	hits []uint64
 	// idfMemo caches idf by df (0: not computed) for a board of idfN
 	// requests.
 	idfMemo []float64
@@ -1068,6 +1074,9 @@ func (ix *Index) firstPass(q *query, sc *scratch, depth int) []uint32 {
 	// (cost).
 	lbudget := budget / learnedPostingsShare
 	acc := sc.acc
+	if len(acc) < len(ix.slots) {
+		panic("dedup: first-pass scratch smaller than the index") // accumulate reads acc unchecked
+	}
 	touched := sc.touched[:0]
 	for i := range q.terms {
 		qt := &q.terms[i]
@@ -1115,18 +1124,25 @@ func (ix *Index) firstPass(q *query, sc *scratch, depth int) []uint32 {
 // not 0). It writes each slot into touched and advances the length only
 // for a slot seen for the first time, without a branch: half of the
 // postings of a common word are slots seen before, and the branch on it
-// mispredicted.
+// mispredicted. acc must have room for every slot of the index (every
+// posting's slot is below len(ix.slots)): the loop reads and writes acc
+// and touched without bounds checks (a third of its instructions).
 func accumulate(acc []float32, touched []uint32, posts []post, wf float32) []uint32 {
 	touched = slices.Grow(touched, len(posts))
 	n := len(touched)
 	buf := touched[:n+len(posts)]
+	accp := unsafe.Pointer(unsafe.SliceData(acc))
+	// n < len(buf) in the loop: it starts below len(buf)-len(posts) and
+	// advances at most once per posting.
+	bufp := unsafe.Pointer(unsafe.SliceData(buf))
 	for _, p := range posts {
-		a := acc[p.slot]
-		buf[n] = p.slot
+		ap := (*float32)(unsafe.Add(accp, uintptr(p.slot)*4))
+		a := *ap
+		*(*uint32)(unsafe.Add(bufp, uintptr(n)*4)) = p.slot
 		// n advances when a == 0 (+0 or -0): the bits without the sign
 		// are 0, so bits - 1 wraps to the top bit.
 		n += int((uint64(math.Float32bits(a)<<1) - 1) >> 63)
-		acc[p.slot] = a + wf*p.impact
+		*ap = a + wf*p.impact
 	}
 	return buf[:n]
 }
@@ -1184,7 +1200,9 @@ func (ix *Index) newScorer(q *query, sc *scratch) *scorer {
 	for _, qb := range q.bigrams {
 		z.bigrams.add(bigramBit(qb.h &^ bigramFieldMask))
 	}
-	sc.byID, sc.hit, sc.ids = byID, hit, ids
+	hits := slices.Grow(sc.hits[:0], (len(q.terms)+63)/64)[:(len(q.terms)+63)/64]
+	clear(hits)
+	sc.byID, sc.hit, sc.ids, sc.hits = byID, hit, ids, hits
 	z.ids = ids
 	return z
 }
@@ -1215,7 +1233,7 @@ func (z *scorer) coverage(s uint32) (qcov, inQuery float64) {
 	// query may have (Bloom filter) is looked up among the query's ids
 	// (sorted, a term id may occur more than once). Both are sorted by id,
 	// so the lookup moves forward through ids.
-	ids, byID := z.ids, z.sc.byID
+	ids, byID, hits := z.ids, z.sc.byID, z.sc.hits
 	k := 0
 	for j, p := range fwd {
 		id := p.slot()
@@ -1226,7 +1244,9 @@ func (z *scorer) coverage(s uint32) (qcov, inQuery float64) {
 			k++
 		}
 		for ; k < len(ids) && ids[k] == id; k++ {
-			hit[byID[k]] = int32(j)
+			qi := byID[k]
+			hit[qi] = int32(j)
+			hits[qi>>6] |= 1 << (qi & 63)
 		}
 	}
 	// Sum in query order (rarest first), as always.
@@ -1242,11 +1262,8 @@ func (z *scorer) coverage(s uint32) (qcov, inQuery float64) {
 		z.sc.matched = matched
 	}
 	concepts, learned, joins := false, false, false
-	for i := range q.terms {
+	for i := range eachHit(hits) {
 		k := hit[i]
-		if k < 0 {
-			continue
-		}
 		qt := &q.terms[i]
 		switch qt.kind {
 		case termConcept:
@@ -1273,7 +1290,7 @@ func (z *scorer) coverage(s uint32) (qcov, inQuery float64) {
 	if joins {
 		// A joined word covers those of its two words that the request
 		// does not contain itself.
-		for i := range q.terms {
+		for i := range eachHit(hits) {
 			qt := &q.terms[i]
 			k := hit[i]
 			if k < 0 || qt.kind != termJoin {
@@ -1300,7 +1317,7 @@ func (z *scorer) coverage(s uint32) (qcov, inQuery float64) {
 	if concepts {
 		// A concept covers the words of its phrases that the request does
 		// not contain itself, at the concept's weight.
-		for i := range q.terms {
+		for i := range eachHit(hits) {
 			k := hit[i]
 			if k < 0 {
 				continue
@@ -1317,7 +1334,7 @@ func (z *scorer) coverage(s uint32) (qcov, inQuery float64) {
 			// The request's words of the concept that the query lacks.
 			dw := 0.0
 			for _, wid := range ix.conceptWords[qt.ci] {
-				j, ok := slices.BinarySearchFunc(fwd, wid, func(p posting, id uint32) int { return cmp.Compare(p.slot(), id) })
+				j, ok := findTerm(fwd, wid)
 				if !ok || z.hasTerm(wid) {
 					continue
 				}
@@ -1349,7 +1366,22 @@ func (z *scorer) coverage(s uint32) (qcov, inQuery float64) {
 			}
 		}
 	}
+	clear(hits)
 	return clamp01(raw / z.qmax), inQuery
+}
+
+// eachHit yields the indexes of the bits set in hits, in increasing order.
+func eachHit(hits []uint64) iter.Seq[int] {
+	return func(yield func(int) bool) {
+		for w, b := range hits {
+			for b != 0 {
+				if !yield(w<<6 | bits.TrailingZeros64(b)) {
+					return
+				}
+				b &= b - 1
+			}
+		}
+	}
 }
 
 // learnedCoverage is what the learned words found in a request (fwd, lens)
@@ -1395,8 +1427,26 @@ func (z *scorer) learnedCoverage(fwd []posting, lens *[numFields]uint16, matched
 	return raw, inQuery
 }
 
+// findTerm is slices.BinarySearchFunc on the term ids of a request's
+// terms (sorted), without a function call per step.
+func findTerm(fwd []posting, id uint32) (int, bool) {
+	lo, hi := 0, len(fwd)
+	for lo < hi {
+		h := int(uint(lo+hi) >> 1)
+		if fwd[h].slot() < id {
+			lo = h + 1
+		} else {
+			hi = h
+		}
+	}
+	return lo, lo < len(fwd) && fwd[lo].slot() == id
+}
+
 // hasTerm reports whether the query has term id (as a word).
 func (z *scorer) hasTerm(id uint32) bool {
+	if !z.terms.has(id) {
+		return false
+	}
 	for i := range z.q.terms {
 		if z.q.terms[i].id == id && z.q.terms[i].kind != termLearned {
 			return true
@@ -1417,12 +1467,20 @@ func (z *scorer) finish(s uint32, qcov, inQuery float64) float64 {
 	total := 0.0
 	dot, norm2 := 0.0, 0.0
 	dfs, concept := ix.dfs, ix.concept
+	memo := z.sc.idfMemo
 	for _, p := range m.fwd {
 		if concept[p.slot()] {
 			// A concept stands for words of the request, which count.
 			continue
 		}
-		idf := ix.idfOf(z.sc, int(dfs[p.slot()]))
+		// ix.idfOf, with its common case (cached) here.
+		df := int(dfs[p.slot()])
+		var idf float64
+		if df < len(memo) && memo[df] != 0 {
+			idf = memo[df]
+		} else {
+			idf = ix.idfOf(z.sc, df)
+		}
 		total += idf * ix.docTermWeight(p)
 		if q.grams != nil && p.tf(fieldTitle)+p.tf(fieldBody) > 0 {
 			dot += q.grams.dotTerm(ix.terms[p.slot()].grams, idf)

@@ -1,6 +1,7 @@
 package dedup
 
 import (
+	"cmp"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -73,6 +74,25 @@ func TestJoinStem(t *testing.T) {
 	for i := range an.joins {
 		if n := len(an.joins[i].m); n > joinShardMax {
 			t.Fatalf("shard %d holds %d joins", i, n)
+		}
+	}
+}
+
+// TestFindTerm checks findTerm against slices.BinarySearchFunc.
+func TestFindTerm(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for n := 0; n < 40; n++ {
+		var fwd []posting
+		id := uint32(0)
+		for range n {
+			id += uint32(1 + rng.IntN(3))
+			fwd = append(fwd, makePosting(id, [numFields]uint16{1}))
+		}
+		for q := uint32(0); q <= id+2; q++ {
+			wi, wok := slices.BinarySearchFunc(fwd, q, func(p posting, id uint32) int { return cmp.Compare(p.slot(), id) })
+			if gi, gok := findTerm(fwd, q); gi != wi || gok != wok {
+				t.Fatalf("n %d id %d: findTerm %d %v, BinarySearchFunc %d %v", n, q, gi, gok, wi, wok)
+			}
 		}
 	}
 }

@@ -24,7 +24,7 @@ func (z *scorer) reason(s uint32) string {
 	}
 	var parts []part
 	has := func(id uint32) (int, bool) {
-		return slices.BinarySearchFunc(fwd, id, func(p posting, id uint32) int { return cmp.Compare(p.slot(), id) })
+		return findTerm(fwd, id)
 	}
 	for i := range q.terms {
 		qt := &q.terms[i]
