@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/feedbackbot/feedbackbot/bot"
+	"github.com/feedbackbot/feedbackbot/bot/dedup"
+	"github.com/feedbackbot/feedbackbot/commands"
 	"github.com/feedbackbot/feedbackbot/store/storetest"
 )
 
@@ -178,6 +180,47 @@ func TestNewCardSeesChangeBeforeItWasSaved(t *testing.T) {
 		edits := p.editsOf("bot-1")
 		if len(edits) != 1 || !strings.Contains(edits[0].Text, "2 people") {
 			t.Fatalf("edits of the new card %+v, want one showing the vote", edits)
+		}
+	})
+}
+
+// TestNewCardIsItsSuggestionsMessage: the card of a capture with duplicate
+// suggestions is saved as the suggestion's message (in the same write as
+// the card on store.DB), so deciding the suggestion without a clicked
+// message (from another replica, the API) edits that card.
+func TestNewCardIsItsSuggestionsMessage(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		db := openDB(t, dsn)
+		p := &cardPlatform{}
+		e := bot.NewEngine(db, dedup.New(dedup.DefaultConfig()), bot.DefaultConfig(), nil)
+		e.SetCommands(commands.New(e))
+		e.AddPlatform(p)
+		command(t, e, lead, "c1", "watch")
+		post(t, e, "c1", "m1", "alice", "CSV export of the board")
+		post(t, e, "c1", "m2", "bob", "Export the board as a PDF")
+		if len(p.posts) != 2 || !strings.Contains(p.posts[1].Text, "Possible duplicates of FB-2") {
+			t.Fatalf("cards %+v", p.posts)
+		}
+		s, err := db.FindSuggestion(ctx, 1)
+		if err != nil || s.RequestID != 2 || s.MessageID != "bot-2" || s.Channel != "c1" {
+			t.Fatalf("suggestion %+v, %v; want the message bot-2", s, err)
+		}
+		if id, err := db.FindCard(ctx, "test", "", "c1", "bot-2"); err != nil || id != 2 {
+			t.Fatalf("card bot-2: %d, %v", id, err)
+		}
+		res, err := e.DecideSuggestion(ctx, bot.PersonActor("test", "w", lead), bot.DecideInput{Suggestion: 1, State: bot.SuggestionDismissed})
+		if err != nil || !res.Changed {
+			t.Fatalf("dismiss: %+v, %v", res, err)
+		}
+		if es := p.editsOf("bot-2"); len(es) != 1 || strings.Contains(es[0].Text, "Possible duplicates") {
+			t.Fatalf("edits of the card after the dismissal: %+v", es)
+		}
+		if err := e.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if n := len(p.edits); n != 1 {
+			t.Fatalf("%d edits, want the dismissal's only: %+v", n, p.edits)
 		}
 	})
 }

@@ -104,13 +104,8 @@ func (e *Engine) afterCreate(ctx context.Context, req *Request, m *Mention, card
 			buttons = append(buttons, t.suggestionButtons(sugg.ID, candReqs)...)
 		}
 		if ref, ok := e.postInThread(ctx, m, text, buttons); ok {
-			msg := OutMessage{Text: text, Buttons: buttons}
-			e.saveShownCard(ctx, req.ID, ref, msg)
-			e.recheckNewCard(ctx, t, req, m, ref, msg)
-			if sugg != nil {
-				if err := e.store.SetSuggestionMessage(ctx, sugg.ID, ref); err != nil {
-					return nil, err
-				}
+			if err := e.saveNewCard(ctx, t, req, m, sugg, ref, OutMessage{Text: text, Buttons: buttons}); err != nil {
+				return nil, err
 			}
 		}
 	}
@@ -134,15 +129,65 @@ func (e *Engine) postInThread(ctx context.Context, m *Mention, text string, butt
 	return ref, true
 }
 
-// recheckNewCard closes the gap between rendering a new card and saving
-// it: a change committed meanwhile (a vote or an edit from a quick click,
-// on any replica) queued no card refresh, because the request had no card
-// yet. One read tells; the card is edited only if what it shows changed.
+// newCardSaver is implemented by stores that do what saveNewCard needs in
+// one write (store.DB): save the card with what it shows, point the
+// suggestion (if any) at it, and read the request as it is once the card
+// is saved.
+type newCardSaver interface {
+	SaveNewCard(ctx context.Context, requestID int64, ref MessageRef, shown string, suggestion int64) (*Request, error)
+}
+
+// saveNewCard records the card just posted for new request req (with
+// suggestion sugg, or nil) and closes the gap between rendering it and
+// saving it: a change committed meanwhile (a vote or an edit from a quick
+// click, on any replica) queued no card refresh, because the request had
+// no card yet, so the card is edited if what it shows changed. A store
+// without SaveNewCard, or a SaveNewCard that fails other than with
+// EUNAVAILABLE, gets the writes one by one. A failure to save the card is
+// logged, one to point the suggestion at it returned.
+func (e *Engine) saveNewCard(ctx context.Context, t Text, req *Request, m *Mention, sugg *Suggestion, ref MessageRef, msg OutMessage) error {
+	if ns, ok := e.store.(newCardSaver); ok && ref.ID != "" {
+		var suggID int64
+		if sugg != nil {
+			suggID = sugg.ID
+		}
+		cur, err := ns.SaveNewCard(ctx, req.ID, ref, shownHash(msg), suggID)
+		switch {
+		case err == nil:
+			e.refreshNewCard(ctx, t, req, cur, m, ref, msg)
+			return nil
+		case ErrorCode(err) == EUNAVAILABLE:
+			// Each write alone would meet the same outage.
+			e.log.Warn("save card", "err", err)
+			if sugg != nil {
+				return err
+			}
+			return nil
+		}
+	}
+	e.saveShownCard(ctx, req.ID, ref, msg)
+	e.recheckNewCard(ctx, t, req, m, ref, msg)
+	if sugg != nil {
+		if err := e.store.SetSuggestionMessage(ctx, sugg.ID, ref); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// recheckNewCard is the gap check of saveNewCard for a card saved on its
+// own: one read tells.
 func (e *Engine) recheckNewCard(ctx context.Context, t Text, req *Request, m *Mention, ref MessageRef, msg OutMessage) {
 	cur, err := e.store.ResolveRequest(ctx, req.ID)
 	if err != nil {
 		return
 	}
+	e.refreshNewCard(ctx, t, req, cur, m, ref, msg)
+}
+
+// refreshNewCard edits the new card of req, posted as msg, when the
+// request as it is now (cur, canonical) shows otherwise.
+func (e *Engine) refreshNewCard(ctx context.Context, t Text, req, cur *Request, m *Mention, ref MessageRef, msg OutMessage) {
 	if cur.ID == req.ID && t.Card(cur) == t.Card(req) && cur.Tags.String() == req.Tags.String() && cur.Removed() == req.Removed() {
 		return
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
 	"github.com/feedbackbot/feedbackbot/bot"
@@ -27,13 +28,54 @@ func (s *DB) SaveCardShown(ctx context.Context, requestID int64, ref bot.Message
 	return s.cards.do(ctx, cardSave{requestID: requestID, ref: ref, at: s.now(), shown: shown, withShown: true})
 }
 
-// cardSave is one SaveCard or SaveCardShown in a batch.
+// SaveNewCard is what a capture does once its card is posted, in one write:
+// SaveCardShown, SetSuggestionMessage(suggestion, ref) when suggestion is
+// not 0, and it returns the canonical request of requestID as it is once
+// the card is saved. Every change to the request commits either before that
+// read (and is in what it returns) or after the card is saved (and then
+// queues a refresh of the card, requests_card_refresh): on PostgreSQL the
+// request's row is locked (FOR SHARE) by the write, which waits for a vote
+// or an edit in progress and makes one that comes later wait for the
+// card's commit; on SQLite the write transaction excludes every other.
+// ENOTFOUND, with nothing written, when the request does not exist; when
+// the suggestion does not exist the card is saved and ENOTFOUND returned.
+func (s *DB) SaveNewCard(ctx context.Context, requestID int64, ref bot.MessageRef, shown string, suggestion int64) (*bot.Request, error) {
+	out := &newCard{}
+	err := s.cards.do(ctx, cardSave{requestID: requestID, ref: ref, at: s.now(), shown: shown, withShown: true, suggestion: suggestion, out: out})
+	if err != nil {
+		return nil, err
+	}
+	if !out.suggested && suggestion != 0 {
+		return nil, errNoSuggestion(suggestion)
+	}
+	r := out.req
+	if r.RootID != r.ID {
+		// Merged already (rare): the card shows the canonical request,
+		// read after the card's commit.
+		return s.ResolveRequest(ctx, requestID)
+	}
+	fixRequest(r)
+	return r, nil
+}
+
+// cardSave is one SaveCard, SaveCardShown or SaveNewCard in a batch.
 type cardSave struct {
 	requestID int64
 	ref       bot.MessageRef
 	at        time.Time
 	shown     string
 	withShown bool // SaveCardShown: shown replaces what the card showed
+	// SaveNewCard: the suggestion whose message the card is (0: none), and
+	// where the request read under the write and whether the suggestion
+	// was found are put (nil for SaveCard and SaveCardShown).
+	suggestion int64
+	out        *newCard
+}
+
+// newCard is what a SaveNewCard's write found.
+type newCard struct {
+	req       *bot.Request
+	suggested bool
 }
 
 // saveCardSQL saves one card; shown replaces the recorded content when the
@@ -43,8 +85,35 @@ const saveCardSQL = `
 	ON CONFLICT (platform, workspace, channel, message_id) DO UPDATE SET request_id = excluded.request_id,
 		shown = CASE WHEN ? THEN excluded.shown ELSE cards.shown END`
 
+// setSuggestionMessageSQL points a suggestion at the message that shows it.
+const setSuggestionMessageSQL = `UPDATE suggestions SET platform = ?, workspace = ?, channel = ?, message_id = ?, thread_id = ? WHERE id = ?`
+
 func (c cardSave) args() []any {
 	return []any{c.ref.Platform, c.ref.Workspace, c.ref.Channel, c.ref.ID, c.requestID, c.at, c.shown, c.withShown}
+}
+
+// saveNewCardPostgresSQL is one SaveNewCard alone on PostgreSQL: the
+// request's row locked and read (the lock returns the latest committed
+// version, after waiting for a transaction that holds it), the card saved
+// and the suggestion pointed at it, in one statement.
+const saveNewCardPostgresSQL = `
+	WITH req AS (
+		SELECT ` + requestColumns + ` FROM requests WHERE id = $5 FOR SHARE
+	), card AS (
+		INSERT INTO cards (platform, workspace, channel, message_id, request_id, created_at, shown) VALUES ($1, $2, $3, $4, $5, $6, $7)
+		ON CONFLICT (platform, workspace, channel, message_id) DO UPDATE SET request_id = excluded.request_id, shown = excluded.shown
+	), sugg AS (
+		UPDATE suggestions SET platform = $1, workspace = $2, channel = $3, message_id = $4, thread_id = $8
+		WHERE id = $9 RETURNING id
+	)
+	SELECT req.*, EXISTS (SELECT 1 FROM sugg) AS suggested FROM req`
+
+// newCardRow is a row of the SaveNewCard statements: the request, and
+// whether the suggestion was found.
+type newCardRow struct {
+	Asked int `db:"asked"`
+	bot.Request
+	Suggested bool `db:"suggested"`
 }
 
 // saveCards writes a batch of SaveCard calls (group.run).
@@ -54,6 +123,9 @@ func (s *DB) saveCards(ctx context.Context, batch []*groupItem[cardSave]) {
 		// the batch statement writes nothing and each card is saved alone.
 		batchOrEach(batch, func(b []*groupItem[cardSave]) error { return s.saveCardsPostgres(ctx, b) },
 			func(it *groupItem[cardSave]) error {
+				if it.in.out != nil {
+					return s.saveNewCardPostgres(ctx, it.in)
+				}
 				_, err := s.exec(ctx, saveCardSQL, it.in.args()...)
 				return saveCardError(it.in.requestID, err)
 			})
@@ -67,8 +139,7 @@ func (s *DB) saveCards(ctx context.Context, batch []*groupItem[cardSave]) {
 				if _, err := tx.ExecContext(ctx, `SAVEPOINT card`); err != nil {
 					return err
 				}
-				_, err := tx.ExecContext(ctx, tx.Rebind(saveCardSQL), it.in.args()...)
-				if it.err = saveCardError(it.in.requestID, err); it.err != nil {
+				if it.err = saveCardTx(ctx, tx, it.in); it.err != nil {
 					if _, err := tx.ExecContext(ctx, `ROLLBACK TO card`); err != nil {
 						return err
 					}
@@ -87,31 +158,104 @@ func (s *DB) saveCards(ctx context.Context, batch []*groupItem[cardSave]) {
 	}
 }
 
-// saveCardsPostgres saves a batch of cards in one statement (SaveCard and
-// SaveCardShown calls both, each row with its own rule for shown).
-func (s *DB) saveCardsPostgres(ctx context.Context, batch []*groupItem[cardSave]) error {
-	n := len(batch)
-	platform, workspace, channel, message := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-	ids, at, shown, with := make([]int64, n), make([]string, n), make([]string, n), make([]bool, n)
-	for i, it := range batch {
-		c := it.in
-		platform[i], workspace[i], channel[i], message[i] = c.ref.Platform, c.ref.Workspace, c.ref.Channel, c.ref.ID
-		ids[i], at[i], shown[i], with[i] = c.requestID, c.at.UTC().Format(time.RFC3339Nano), c.shown, c.withShown
+// saveCardTx writes one card of a batch in tx (SQLite), with the rest of a
+// SaveNewCard: the write transaction holds the database's write lock, so
+// the request read here cannot change before the card is committed.
+func saveCardTx(ctx context.Context, tx *sqlx.Tx, c cardSave) error {
+	_, err := tx.ExecContext(ctx, tx.Rebind(saveCardSQL), c.args()...)
+	if err := saveCardError(c.requestID, err); err != nil || c.out == nil {
+		return err
 	}
-	// with_shown is not a column: it is carried in the shown value of the
-	// conflicting row through a join on the input.
-	_, err := s.exec(ctx, `
-		WITH input AS (
-			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::timestamptz[], $7::text[], $8::bool[])
-				AS t(platform, workspace, channel, message_id, request_id, created_at, shown, with_shown)
-		)
+	if c.suggestion != 0 {
+		res, err := tx.ExecContext(ctx, tx.Rebind(setSuggestionMessageSQL), c.ref.Platform, c.ref.Workspace, c.ref.Channel, c.ref.ID, c.ref.ThreadID, c.suggestion)
+		if err != nil {
+			return storageError(fmt.Errorf("set suggestion message: %w", err))
+		}
+		n, _ := res.RowsAffected()
+		c.out.suggested = n > 0
+	}
+	r, err := findRequestByID(ctx, tx, c.requestID)
+	if err != nil {
+		return storageError(err)
+	}
+	c.out.req = r
+	return nil
+}
+
+// saveNewCardPostgres is one SaveNewCard alone on PostgreSQL.
+func (s *DB) saveNewCardPostgres(ctx context.Context, c cardSave) error {
+	var row newCardRow
+	err := s.get(ctx, &row, saveNewCardPostgresSQL, c.ref.Platform, c.ref.Workspace, c.ref.Channel, c.ref.ID,
+		c.requestID, c.at, c.shown, c.ref.ThreadID, c.suggestion)
+	if errors.Is(err, sql.ErrNoRows) {
+		return errNoRequest(c.requestID)
+	}
+	if err := saveCardError(c.requestID, err); err != nil {
+		return err
+	}
+	c.out.req, c.out.suggested = &row.Request, row.Suggested
+	return nil
+}
+
+// saveCardsPostgresSQL saves a batch of cards in one statement (SaveCard,
+// SaveCardShown and SaveNewCard calls, each row with its own rule for
+// shown): the requests of SaveNewCard rows are locked in id order and read
+// (as saveNewCardPostgresSQL), their suggestions pointed at their cards.
+// with_shown is not a column: it is carried in the shown value of the
+// conflicting row through a join on the input.
+const saveCardsPostgresSQL = `
+	WITH input AS (
+		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::timestamptz[], $7::text[], $8::bool[],
+			$9::text[], $10::bigint[], $11::bool[])
+			WITH ORDINALITY AS t(platform, workspace, channel, message_id, request_id, created_at, shown, with_shown, thread_id, suggestion, fresh, ord)
+	), req AS (
+		SELECT ` + requestColumns + ` FROM requests WHERE id IN (SELECT request_id FROM input WHERE fresh) ORDER BY id FOR SHARE
+	), card AS (
 		INSERT INTO cards AS c (platform, workspace, channel, message_id, request_id, created_at, shown)
 		SELECT platform, workspace, channel, message_id, request_id, created_at, shown FROM input
 		ON CONFLICT (platform, workspace, channel, message_id) DO UPDATE SET request_id = excluded.request_id,
 			shown = CASE WHEN (SELECT i.with_shown FROM input i WHERE i.platform = excluded.platform AND i.workspace = excluded.workspace
-				AND i.channel = excluded.channel AND i.message_id = excluded.message_id LIMIT 1) THEN excluded.shown ELSE c.shown END`,
-		pq.Array(platform), pq.Array(workspace), pq.Array(channel), pq.Array(message), pq.Array(ids), pq.Array(at), pq.Array(shown), pq.Array(with))
-	return storageError(err)
+				AND i.channel = excluded.channel AND i.message_id = excluded.message_id LIMIT 1) THEN excluded.shown ELSE c.shown END
+	), sugg AS (
+		UPDATE suggestions s SET platform = i.platform, workspace = i.workspace, channel = i.channel, message_id = i.message_id, thread_id = i.thread_id
+		FROM input i WHERE i.suggestion <> 0 AND s.id = i.suggestion
+		RETURNING s.id
+	)
+	SELECT i.ord AS asked, req.*, i.suggestion IN (SELECT id FROM sugg) AS suggested
+	FROM input i JOIN req ON req.id = i.request_id WHERE i.fresh`
+
+// saveCardsPostgres saves a batch of cards in one statement.
+func (s *DB) saveCardsPostgres(ctx context.Context, batch []*groupItem[cardSave]) error {
+	n := len(batch)
+	platform, workspace, channel, message, thread := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	ids, at, shown, with := make([]int64, n), make([]string, n), make([]string, n), make([]bool, n)
+	sugg, fresh := make([]int64, n), make([]bool, n)
+	for i, it := range batch {
+		c := it.in
+		platform[i], workspace[i], channel[i], message[i], thread[i] = c.ref.Platform, c.ref.Workspace, c.ref.Channel, c.ref.ID, c.ref.ThreadID
+		ids[i], at[i], shown[i], with[i] = c.requestID, c.at.UTC().Format(time.RFC3339Nano), c.shown, c.withShown
+		sugg[i], fresh[i] = c.suggestion, c.out != nil
+	}
+	var rows []newCardRow
+	err := s.selectAll(ctx, &rows, saveCardsPostgresSQL,
+		pq.Array(platform), pq.Array(workspace), pq.Array(channel), pq.Array(message), pq.Array(ids), pq.Array(at), pq.Array(shown), pq.Array(with),
+		pq.Array(thread), pq.Array(sugg), pq.Array(fresh))
+	if err != nil {
+		return storageError(err)
+	}
+	for i := range rows {
+		if k := rows[i].Asked - 1; k >= 0 && k < n && batch[k].in.out != nil {
+			r := rows[i].Request
+			batch[k].in.out.req, batch[k].in.out.suggested = &r, rows[i].Suggested
+		}
+	}
+	for _, it := range batch {
+		if it.in.out != nil && it.in.out.req == nil {
+			// Cannot happen (the card's foreign key needs the request).
+			it.err = errNoRequest(it.in.requestID)
+		}
+	}
+	return nil
 }
 
 func saveCardError(requestID int64, err error) error {

@@ -103,7 +103,7 @@ func (s *DB) createSuggestionPostgres(ctx context.Context, sg *bot.Suggestion) e
 // SetSuggestionMessage records the chat message that shows suggestion id.
 // ENOTFOUND.
 func (s *DB) SetSuggestionMessage(ctx context.Context, id int64, ref bot.MessageRef) error {
-	res, err := s.exec(ctx, `UPDATE suggestions SET platform = ?, workspace = ?, channel = ?, message_id = ?, thread_id = ? WHERE id = ?`,
+	res, err := s.exec(ctx, setSuggestionMessageSQL,
 		ref.Platform, ref.Workspace, ref.Channel, ref.ID, ref.ThreadID, id)
 	if err != nil {
 		return fmt.Errorf("set suggestion message: %w", err)
