@@ -572,3 +572,36 @@ func TestReplayedRepostTakesNoSlot(t *testing.T) {
 		t.Fatalf("new replies %v, want the one not posted before", got)
 	}
 }
+
+// wakingStore is a store that can tell workers that deliveries were
+// enqueued elsewhere (bot.DeliveryWaker), and records who listens.
+type wakingStore struct {
+	*store.DB
+	ch        chan struct{}
+	listening atomic.Int32
+}
+
+func (s *wakingStore) DeliveriesEnqueued(ctx context.Context) <-chan struct{} {
+	s.listening.Add(1)
+	go func() { <-ctx.Done(); s.listening.Add(-1) }()
+	return s.ch
+}
+
+// TestWorkerListensForEnqueued: a running worker listens to its store's
+// notifications of new deliveries (DeliveryWaker) while it runs, and stops
+// listening when it stops. (That a notification is sent and heard across
+// processes is TestDeliveriesEnqueued in store.)
+func TestWorkerListensForEnqueued(t *testing.T) {
+	db := openDB(t, storetest.SQLiteDSN(t))
+	ws := &wakingStore{DB: db, ch: make(chan struct{}, 1)}
+	p := &recorder{}
+	worker := newEngine(t, ws, p)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = worker.Run(ctx) }()
+	waitFor(t, "the worker to listen", 60*time.Second, func() bool { return ws.listening.Load() == 1 })
+	ws.ch <- struct{}{} // a notification while it runs
+	cancel()
+	<-done
+	waitFor(t, "the worker to stop listening", 60*time.Second, func() bool { return ws.listening.Load() == 0 })
+}

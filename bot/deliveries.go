@@ -110,6 +110,18 @@ type OutboxStore interface {
 	EventDeliveryStats(ctx context.Context, eventID int64) (DeliveryStats, error)
 }
 
+// DeliveryWaker is implemented by stores that can tell a worker at once
+// that deliveries were enqueued by another process (PostgreSQL: LISTEN and
+// NOTIFY), so that a ship made by the HTTP API or on another replica is
+// claimed right away rather than at the worker's next poll. The worker
+// still polls every Config.DeliveryPoll.
+type DeliveryWaker interface {
+	// DeliveriesEnqueued returns a channel that receives a value soon
+	// after deliveries are enqueued (by any process), until ctx ends; nil
+	// when the store cannot tell.
+	DeliveriesEnqueued(ctx context.Context) <-chan struct{}
+}
+
 // speaker is how the outbox reaches the platforms: the engine's registry,
 // with every call reported to the metrics.
 type speaker interface {
@@ -460,6 +472,10 @@ func (o *Outbox) Run(ctx context.Context) {
 	housekeeping := time.NewTicker(500 * time.Millisecond)
 	defer housekeeping.Stop()
 	ahead := 2 * o.cfg.DeliveryPoll
+	var enqueued <-chan struct{} // nil: never ready
+	if dw, ok := o.store.(DeliveryWaker); ok {
+		enqueued = dw.DeliveriesEnqueued(ctx)
+	}
 	for {
 		more, err := w.claim(ctx, claimBatch, ahead)
 		if err != nil && ctx.Err() == nil {
@@ -472,6 +488,7 @@ func (o *Outbox) Run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-o.wake:
+		case <-enqueued:
 		case <-w.freed:
 		case <-poll.C:
 		case <-renew.C:

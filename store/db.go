@@ -54,6 +54,7 @@ var sqliteParams = []string{
 type DB struct {
 	db      *sqlx.DB
 	dialect string
+	dsn     string // PostgreSQL: the URL, for the notification listener
 	now     func() time.Time
 	// stmts caches the prepared statements of the hot paths, by query text
 	// (see prepared).
@@ -150,6 +151,9 @@ func connect(ctx context.Context, dsn string, forMigrations bool) (*DB, error) {
 		return nil, fmt.Errorf("open %s database: %w", dialect, err)
 	}
 	s := &DB{db: db, dialect: dialect, conn: c, health: h, now: func() time.Time { return time.Now().UTC() }}
+	if dialect == DialectPostgres {
+		s.dsn = source
+	}
 	s.creates.run = s.createRequests
 	s.cards.run = s.saveCards
 	s.finishes.run = s.finishDeliveries

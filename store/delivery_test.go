@@ -385,3 +385,34 @@ func TestFinishBatch_NoDeadlockWithRenewal(t *testing.T) {
 		t.Fatalf("finish answers %v", answers)
 	}
 }
+
+// TestDeliveriesEnqueued (PostgreSQL): a worker's store handle hears that
+// another handle (another process) enqueued deliveries, so it can claim
+// them before its next poll; SQLite has no notifications (nil).
+func TestDeliveriesEnqueued(t *testing.T) {
+	if ch := MustOpenDB(t, storetest.SQLiteDSN(t)).DeliveriesEnqueued(t.Context()); ch != nil {
+		t.Fatal("SQLite store returned a notification channel")
+	}
+	dsn := storetest.PostgresDSN(t)
+	worker, shipper := MustOpenDB(t, dsn), MustOpenDB(t, dsn)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	ch := worker.DeliveriesEnqueued(ctx)
+	if ch == nil {
+		t.Fatal("no notification channel on PostgreSQL")
+	}
+	// The listener may connect after the first release: release until one
+	// is heard (each ships a new request).
+	deadline := time.Now().Add(time.Minute)
+	for i := 0; ; i++ {
+		mustEnqueue(t, shipper, fmt.Sprintf("r%d", i), 1)
+		select {
+		case <-ch:
+			return
+		case <-time.After(200 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no notification after releases")
+		}
+	}
+}

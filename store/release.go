@@ -206,6 +206,11 @@ func enqueueDeliveries(ctx context.Context, tx *sqlx.Tx, eventID int64, reqs []*
 			return 0, fmt.Errorf("insert deliveries: %w", err)
 		}
 	}
+	if len(threads) > 0 {
+		if err := notifyEnqueued(ctx, tx); err != nil {
+			return 0, err
+		}
+	}
 	return len(threads), nil
 }
 
