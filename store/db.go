@@ -159,7 +159,11 @@ func connect(ctx context.Context, dsn string, forMigrations bool) (*DB, error) {
 	s.finishes.run = s.finishDeliveries
 	s.creates.parallel, s.cards.parallel, s.finishes.parallel = 1, 1, 1 // SQLite: one writer at a time
 	if dialect == DialectPostgres {
-		s.creates.parallel, s.cards.parallel, s.finishes.parallel = 2, 2, 2
+		// Captures and cards: one batch at a time. With two, a capture
+		// arriving while a batch was written started another at once,
+		// mostly of one, and PostgreSQL spent about a third more CPU per
+		// capture on the extra statements and commits (docs/performance.md).
+		s.finishes.parallel = 2
 	}
 	return s, nil
 }

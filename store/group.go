@@ -39,8 +39,8 @@ type group[T any] struct {
 	mu       sync.Mutex
 	queue    []*groupItem[T]
 	inflight int
-	// parallel is how many batches may be written at once (PostgreSQL: a
-	// few connections; SQLite has one writer).
+	// parallel is how many batches may be written at once (1 for
+	// captures and cards: the next batch takes all that arrived meanwhile).
 	parallel int
 	run      func(ctx context.Context, batch []*groupItem[T])
 }

@@ -548,3 +548,79 @@ func TestSaveCardShown(t *testing.T) {
 		}
 	})
 }
+
+// On PostgreSQL one batch of captures is written at a time: captures that
+// arrive while one waits (here on another transaction's uncommitted
+// mention) queue for the next batch instead of starting a second
+// statement, and are all written once the first is done.
+func TestCreateRequest_OneBatchAtATime(t *testing.T) {
+	s := openForTest(t, storetest.PostgresDSN(t))
+	ctx := context.Background()
+	seed := capture("seed", "u0")
+	if err := s.CreateRequest(ctx, seed.r, seed.m); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := s.db.Beginx()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.Exec(`INSERT INTO mentions (request_id, platform, workspace, channel, message_id, thread_id, created_at)
+		VALUES ($1, 'slack', 'T1', 'C1', 'block', 'block', now())`, seed.r.ID); err != nil {
+		t.Fatal(err)
+	}
+	first := make(chan error, 1)
+	go func() {
+		c := capture("block", "u1")
+		first <- s.CreateRequest(ctx, c.r, c.m)
+	}()
+	waitFor := func(what string, cond func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(60 * time.Second)
+		for !cond() {
+			if time.Now().After(deadline) {
+				t.Fatalf("never: %s", what)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	waitFor("the first capture waits for the other transaction", func() bool {
+		var n int
+		if err := s.db.Get(&n, `SELECT COUNT(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%nextval(pg_get_serial_sequence%'`); err != nil {
+			t.Fatal(err)
+		}
+		return n > 0
+	})
+	const queued = 5
+	later := make(chan error, queued)
+	for i := range queued {
+		go func() {
+			c := capture(fmt.Sprintf("later%d", i), fmt.Sprintf("v%d", i))
+			later <- s.CreateRequest(ctx, c.r, c.m)
+		}()
+	}
+	waitFor("the later captures queue behind the batch being written", func() bool {
+		select {
+		case err := <-later:
+			t.Fatalf("a capture was written while another batch was being written (%v)", err)
+		default:
+		}
+		s.creates.mu.Lock()
+		defer s.creates.mu.Unlock()
+		return len(s.creates.queue) == queued
+	})
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-first; bot.ErrorCode(err) != bot.ECONFLICT {
+		t.Fatalf("capture of the message the other transaction captured: %v", err)
+	}
+	for range queued {
+		if err := <-later; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := countRows(t, s, "requests"); n != 1+queued {
+		t.Fatalf("%d requests, want %d", n, 1+queued)
+	}
+}
