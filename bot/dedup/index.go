@@ -1090,6 +1090,12 @@ func (ix *Index) firstPass(q *query, sc *scratch, depth int) []uint32 {
 		}
 		budget -= qt.df
 		w := qt.weight * qt.idf
+		if float32(w) == 0 {
+			// Adds nothing, and would list every request it reads in
+			// touched with a sum still 0, so that a later term lists it
+			// again: the same request twice among the candidates.
+			continue
+		}
 		touched = accumulate(acc, touched, ix.terms[qt.id].posts, float32(w))
 	}
 	// Select the best depth active slots.

@@ -405,3 +405,25 @@ func TestUpsertUnchanged(t *testing.T) {
 	}
 	checkDFs(t, ix)
 }
+
+// TestSimilarListsEachRequestOnce: a pair of query stop words joined into
+// a word that requests write ("may be" / "maybe", "in its" / "inits") is a
+// query term of weight 0; two of them reading the same request listed it
+// twice among the candidates, and Similar returned it twice.
+func TestSimilarListsEachRequestOnce(t *testing.T) {
+	ix := New(DefaultConfig())
+	ix.Upsert(bot.Doc{ID: 1, Title: "Dark mode maybe", Description: "Maybe a dark theme for the dashboard", Active: true})
+	ix.Upsert(bot.Doc{ID: 2, Title: "Maybe the inits fail", Description: "The inits maybe hang", Active: true})
+	ix.Upsert(bot.Doc{ID: 3, Title: "Pick a place for the export", Description: "Let us choose the place of the CSV export", Active: true})
+	ids := similarIDs(t, ix, "It may be in its place\nWe may be done, in its time", 10)
+	if !contains(ids, 3) {
+		t.Fatalf("ids = %v, want 3 among them", ids)
+	}
+	seen := map[int64]bool{}
+	for _, id := range ids {
+		if seen[id] {
+			t.Fatalf("request %d listed twice: %v", id, ids)
+		}
+		seen[id] = true
+	}
+}
