@@ -237,7 +237,7 @@ func (s *DB) saveCardsPostgres(ctx context.Context, batch []*groupItem[cardSave]
 		sugg[i], fresh[i] = c.suggestion, c.out != nil
 	}
 	var rows []newCardRow
-	err := s.selectAll(ctx, &rows, saveCardsPostgresSQL,
+	err := s.selectPlanned(ctx, &rows, saveCardsPostgresSQL,
 		pq.Array(platform), pq.Array(workspace), pq.Array(channel), pq.Array(message), pq.Array(ids), pq.Array(at), pq.Array(shown), pq.Array(with),
 		pq.Array(thread), pq.Array(sugg), pq.Array(fresh))
 	if err != nil {

@@ -430,6 +430,17 @@ func (s *DB) selectAll(ctx context.Context, dest any, query string, args ...any)
 	return storageError(st.SelectContext(ctx, dest, args...))
 }
 
+// selectPlanned is selectAll for a statement that PostgreSQL must plan for
+// its arguments every time: it is sent unnamed, never prepared. The batch
+// statements of group commit take arrays whose sizes the planner cannot
+// see in a cached generic plan; after five executions PostgreSQL would
+// keep one made while the board was small (a hash join over a sequential
+// scan of mentions) and run it as the board grows, each batch then reading
+// every mention.
+func (s *DB) selectPlanned(ctx context.Context, dest any, query string, args ...any) error {
+	return storageError(s.db.SelectContext(ctx, dest, s.db.Rebind(query), args...))
+}
+
 // exec runs one prepared write statement in its own (implicit) transaction.
 func (s *DB) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	st, err := s.prepared(ctx, query)

@@ -230,7 +230,7 @@ func (s *DB) createRequestsPostgres(ctx context.Context, batch []*groupItem[newC
 		Companies  int   `db:"companies"`
 		ValueCents int64 `db:"value_cents"`
 	}
-	if err := s.selectAll(ctx, &rows, createRequestsPostgresSQL, args...); err != nil {
+	if err := s.selectPlanned(ctx, &rows, createRequestsPostgresSQL, args...); err != nil {
 		return storageError(fmt.Errorf("create requests: %w", err))
 	}
 	written := make([]bool, n)
