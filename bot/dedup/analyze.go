@@ -56,17 +56,10 @@ func wordHash(w string) uint32 {
 // stem returns the stem of a lower-case word, or stopMark for a stop word.
 func (a *analyzer) stem(w string) string {
 	sh := &a.shards[wordHash(w)%stemShards]
-	sh.mu.RLock()
-	s, ok := sh.m[w]
-	sh.mu.RUnlock()
-	if ok {
+	if s, ok := sh.get(w); ok {
 		return s
 	}
-	if isStopWord(w) {
-		s = stopMark
-	} else {
-		s = english.Stem(w, true)
-	}
+	s := stemOf(w)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	if v, ok := sh.m[w]; ok {
@@ -97,17 +90,10 @@ const joinShardMax = 2048
 // instructions).
 func (a *analyzer) joinStem(w string) string {
 	sh := &a.joins[wordHash(w)%stemShards]
-	sh.mu.RLock()
-	s, ok := sh.m[w]
-	sh.mu.RUnlock()
-	if ok {
+	if s, ok := sh.get(w); ok {
 		return s
 	}
-	if isStopWord(w) {
-		s = stopMark
-	} else {
-		s = english.Stem(w, true)
-	}
+	s := stemOf(w)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	if sh.m == nil || len(sh.m) >= joinShardMax {
@@ -116,6 +102,22 @@ func (a *analyzer) joinStem(w string) string {
 	// w is a new string (addJoin); s may be w itself.
 	sh.m[w] = s
 	return s
+}
+
+// get reads w's cached stem.
+func (sh *stemShard) get(w string) (string, bool) {
+	sh.mu.RLock()
+	s, ok := sh.m[w]
+	sh.mu.RUnlock()
+	return s, ok
+}
+
+// stemOf is the stem of a lower-case word, or stopMark for a stop word.
+func stemOf(w string) string {
+	if isStopWord(w) {
+		return stopMark
+	}
+	return english.Stem(w, true)
 }
 
 // term returns the indexed form of a token, or false if it is dropped.
