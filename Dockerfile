@@ -17,9 +17,9 @@ USER nonroot:nonroot
 WORKDIR /data
 # The SQLite file (DATABASE_URL below) lives here: keep it in a volume.
 VOLUME /data
-# GOMEMLIMIT keeps the start-up peak (building the duplicate index) in bounds;
-# raise it for boards far above 100,000 requests.
-ENV DATABASE_URL=sqlite:/data/feedbackbot.db FEEDBACKBOT_HTTP_ADDR=:8080 GOMEMLIMIT=250MiB
+# The bot sets its own soft memory limit (250 MiB, or 1.6 x the live heap
+# on a bigger board); a GOMEMLIMIT given to `docker run -e` overrides it.
+ENV DATABASE_URL=sqlite:/data/feedbackbot.db FEEDBACKBOT_HTTP_ADDR=:8080
 EXPOSE 8080
 # distroless has no curl: the binary asks its own /readyz.
 HEALTHCHECK --interval=30s --timeout=10s --start-period=60s --retries=3 CMD ["/feedbackbot", "healthcheck"]

@@ -18,6 +18,7 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	fitMemoryLimit(ctx)
 	err := NewMain().Execute(ctx, os.Args[1:])
 	stop()
 	os.Exit(exitCode(err))
