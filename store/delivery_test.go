@@ -344,21 +344,7 @@ func TestFinishBatch_NoDeadlockWithRenewal(t *testing.T) {
 	}
 	waiting := func(n int) {
 		t.Helper()
-		deadline := time.Now().Add(time.Minute)
-		for {
-			var got int
-			if err := db.DB().GetContext(ctx, &got, `SELECT COUNT(*) FROM pg_stat_activity
-				WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%deliveries%'`); err != nil {
-				t.Fatal(err)
-			}
-			if got >= n {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%d transactions waiting for a lock, want %d", got, n)
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
+		storetest.AwaitLockWait(t, db.DB().DB, n, "delivery statements waiting for the held row", nil, "deliveries")
 	}
 	var renewErr, finishErr error
 	var answers []error

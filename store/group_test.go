@@ -179,20 +179,7 @@ func TestCreateRequests_ConflictWithAnotherTransaction(t *testing.T) {
 		close(done)
 	}()
 	// Wait (generously) until the batch statement waits for the lock.
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		var waiting int
-		if err := s.db.Get(&waiting, `SELECT COUNT(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%unnest%'`); err != nil {
-			t.Fatal(err)
-		}
-		if waiting > 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the batch statement never waited for the other transaction")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	storetest.AwaitLockWait(t, s.db.DB, 1, "the batch statement waits for the other transaction", nil, "unnest")
 	if err := tx.Commit(); err != nil {
 		t.Fatal(err)
 	}
@@ -584,13 +571,7 @@ func TestCreateRequest_OneBatchAtATime(t *testing.T) {
 			time.Sleep(10 * time.Millisecond)
 		}
 	}
-	waitFor("the first capture waits for the other transaction", func() bool {
-		var n int
-		if err := s.db.Get(&n, `SELECT COUNT(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%nextval(pg_get_serial_sequence%'`); err != nil {
-			t.Fatal(err)
-		}
-		return n > 0
-	})
+	storetest.AwaitLockWait(t, s.db.DB, 1, "the first capture waits for the other transaction", nil, "nextval(pg_get_serial_sequence")
 	const queued = 5
 	later := make(chan error, queued)
 	for i := range queued {

@@ -191,25 +191,7 @@ func TestSaveNewCard_WaitsForAChangeInProgress(t *testing.T) {
 				s.saveCards(ctx, batch)
 				close(done)
 			}()
-			deadline := time.Now().Add(60 * time.Second)
-			for {
-				var waiting int
-				if err := s.db.Get(&waiting, `SELECT COUNT(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%FOR SHARE%' AND query LIKE '%INSERT INTO cards%'`); err != nil {
-					t.Fatal(err)
-				}
-				if waiting > 0 {
-					break
-				}
-				select {
-				case <-done:
-					t.Fatalf("the card was saved without waiting for the change in progress (%+v)", batch[0].in.out.req)
-				default:
-				}
-				if time.Now().After(deadline) {
-					t.Fatal("the card's write never waited for the change in progress")
-				}
-				time.Sleep(10 * time.Millisecond)
-			}
+			storetest.AwaitLockWait(t, s.db.DB, 1, "the card's write waits for the change in progress", done, "FOR SHARE", "INSERT INTO cards")
 			if err := tx.Commit(); err != nil {
 				t.Fatal(err)
 			}
