@@ -742,8 +742,7 @@ func (o *Outbox) learnPace(ctx context.Context, ds []*Delivery) {
 	for c, t := range last {
 		iv := intervals[c.Platform]
 		key := c.Platform + "\x00" + c.Workspace + "\x00" + c.Channel
-		// The same 2% margin as between two posts of this process.
-		if at := t.Add(iv + iv/50); at.After(o.channelAt[key]) {
+		if at := nextSlot(t, iv); at.After(o.channelAt[key]) {
 			o.channelAt[key] = at
 		}
 	}
@@ -898,10 +897,7 @@ func (o *Outbox) waitTurn(ctx context.Context, d *Delivery, p Platform) bool {
 		at = d.NextAt
 	}
 	if iv > 0 {
-		// A 2% margin absorbs network jitter between two posts' arrival
-		// at the platform, which would otherwise refuse about every
-		// other post of an exactly paced channel.
-		o.channelAt[key] = at.Add(iv + iv/50)
+		o.channelAt[key] = nextSlot(at, iv)
 	}
 	o.mu.Unlock()
 	if !sleepUntil(ctx, at) {
@@ -930,6 +926,12 @@ func sleepUntil(ctx context.Context, at time.Time) bool {
 	}
 }
 
+// nextSlot is when a channel paced at interval iv may be posted to again
+// after a post at t: iv plus a 2% margin, which absorbs network jitter
+// between two posts' arrival at the platform (without it an exactly paced
+// channel has about every other post refused).
+func nextSlot(t time.Time, iv time.Duration) time.Time { return t.Add(iv + iv/50) }
+
 // sent records that a post to d's channel leaves at: the next one keeps
 // the channel's interval after it. waitTurn reserved the slot after the one
 // this post was due in; a post that leaves late (the process was starved of
@@ -941,7 +943,7 @@ func (o *Outbox) sent(d *Delivery, at time.Time) {
 		return
 	}
 	key := channelKey(d)
-	next := at.Add(iv + iv/50)
+	next := nextSlot(at, iv)
 	o.mu.Lock()
 	if next.After(o.channelAt[key]) {
 		o.channelAt[key] = next
@@ -962,7 +964,7 @@ func (o *Outbox) replayed(d *Delivery, sentAt, postedAt time.Time) {
 	if iv <= 0 || postedAt.IsZero() {
 		return
 	}
-	next := postedAt.Add(iv + iv/50)
+	next := nextSlot(postedAt, iv)
 	if next.Before(sentAt) {
 		next = sentAt
 	}
