@@ -167,3 +167,33 @@ func benchQueries(b *testing.B, ix *Index, queries []string) {
 		b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-us/op")
 	}
 }
+
+// BenchmarkCapture is the duplicate index's share of the capture path
+// (bench capture on a fresh board): each op checks a new request
+// (Similar, limit MaxSuggestions+2 = 5) and then indexes it (Upsert), so
+// the board grows from 0 to b.N requests. Run it with -benchtime Nx (the
+// capture bench reaches about 22,000 requests).
+func BenchmarkCapture(b *testing.B) {
+	gen := textgen.New(1)
+	docs := make([]bot.Doc, b.N)
+	for i := range docs {
+		title, desc := textgen.Split(gen.Text(i))
+		docs[i] = bot.Doc{ID: int64(i + 1), Title: title, Description: desc, Active: true}
+	}
+	ix := New(DefaultConfig())
+	ctx := context.Background()
+	b.ResetTimer()
+	cpu0 := processCPU()
+	for i := 0; i < b.N; i++ {
+		d := docs[i]
+		if _, err := ix.Similar(ctx, d.Title+"\n"+d.Description, 5); err != nil {
+			b.Fatal(err)
+		}
+		ix.Upsert(d)
+	}
+	cpu := processCPU() - cpu0
+	b.StopTimer()
+	if cpu0 >= 0 {
+		b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-us/op")
+	}
+}
