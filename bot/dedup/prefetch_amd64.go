@@ -1,0 +1,7 @@
+package dedup
+
+// prefetch asks the CPU to bring the cache line at addr into its caches
+// (PREFETCHT0): a hint, which never faults.
+//
+//go:noescape
+func prefetch(addr uintptr)

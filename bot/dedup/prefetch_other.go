@@ -1,0 +1,6 @@
+//go:build !amd64
+
+package dedup
+
+// prefetch does nothing on this architecture.
+func prefetch(addr uintptr) {}
