@@ -205,7 +205,9 @@ func TestLastPosts(t *testing.T) {
 		if _, err := db.Release(ctx, ship(r.ID)); err != nil {
 			t.Fatal(err)
 		}
-		base := time.Now().UTC().Truncate(time.Millisecond)
+		// Rounded up, not down: the release's deliveries are due from the
+		// moment it was written, which may be in this same millisecond.
+		base := time.Now().UTC().Add(time.Millisecond).Truncate(time.Millisecond)
 		now := base
 		db.SetClock(func() time.Time { return now })
 		ds, err := db.ClaimDeliveries(ctx, "w1", 10, time.Hour)
