@@ -202,14 +202,19 @@ func (s *DB) saveNewCardPostgres(ctx context.Context, c cardSave) error {
 // shown): the requests of SaveNewCard rows are locked in id order and read
 // (as saveNewCardPostgresSQL), their suggestions pointed at their cards.
 // with_shown is not a column: it is carried in the shown value of the
-// conflicting row through a join on the input.
+// conflicting row through a join on the input. It runs with a generic plan
+// (selectGeneric): the requests are read one by one through a lateral
+// subquery in id order, and the suggestions are matched by a range of one
+// id (BETWEEN), which cannot be hashed, so each is found through its key
+// whatever size the tables had when the plan was made.
 const saveCardsPostgresSQL = `
 	WITH input AS (
 		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::timestamptz[], $7::text[], $8::bool[],
 			$9::text[], $10::bigint[], $11::bool[])
 			WITH ORDINALITY AS t(platform, workspace, channel, message_id, request_id, created_at, shown, with_shown, thread_id, suggestion, fresh, ord)
 	), req AS (
-		SELECT ` + requestColumns + ` FROM requests WHERE id IN (SELECT request_id FROM input WHERE fresh) ORDER BY id FOR SHARE
+		SELECT r.* FROM (SELECT DISTINCT request_id FROM input WHERE fresh ORDER BY request_id) i
+		CROSS JOIN LATERAL (SELECT ` + requestColumns + ` FROM requests WHERE id = i.request_id OFFSET 0 FOR SHARE) r
 	), card AS (
 		INSERT INTO cards AS c (platform, workspace, channel, message_id, request_id, created_at, shown)
 		SELECT platform, workspace, channel, message_id, request_id, created_at, shown FROM input
@@ -218,7 +223,7 @@ const saveCardsPostgresSQL = `
 				AND i.channel = excluded.channel AND i.message_id = excluded.message_id LIMIT 1) THEN excluded.shown ELSE c.shown END
 	), sugg AS (
 		UPDATE suggestions s SET platform = i.platform, workspace = i.workspace, channel = i.channel, message_id = i.message_id, thread_id = i.thread_id
-		FROM input i WHERE i.suggestion <> 0 AND s.id = i.suggestion
+		FROM input i WHERE i.suggestion <> 0 AND s.id BETWEEN i.suggestion AND i.suggestion
 		RETURNING s.id
 	)
 	SELECT i.ord AS asked, req.*, i.suggestion IN (SELECT id FROM sugg) AS suggested
@@ -237,7 +242,7 @@ func (s *DB) saveCardsPostgres(ctx context.Context, batch []*groupItem[cardSave]
 		sugg[i], fresh[i] = c.suggestion, c.out != nil
 	}
 	var rows []newCardRow
-	err := s.selectPlanned(ctx, &rows, saveCardsPostgresSQL,
+	err := s.selectGeneric(ctx, &rows, saveCardsPostgresSQL,
 		pq.Array(platform), pq.Array(workspace), pq.Array(channel), pq.Array(message), pq.Array(ids), pq.Array(at), pq.Array(shown), pq.Array(with),
 		pq.Array(thread), pq.Array(sugg), pq.Array(fresh))
 	if err != nil {

@@ -9,10 +9,13 @@ import (
 	"hash/fnv"
 	"io"
 	"log/slog"
+	"maps"
+	"math/bits"
 	"net"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -59,6 +62,14 @@ type DB struct {
 	// stmts caches the prepared statements of the hot paths, by query text
 	// (see prepared).
 	stmts sync.Map
+	// gen (PostgreSQL) is a pool of its own for the group-commit batch
+	// statements, which run prepared with generic plans (genericSQL);
+	// genStmts caches its prepared statements.
+	gen      *sqlx.DB
+	genMu    sync.Mutex
+	genStmts map[string]genStmt
+	// grown is the largest mention id written (see selectGeneric).
+	grown atomic.Int64
 	// conn is the pool's connector (see conn.go) and health what it
 	// learned about writes.
 	conn   *connector
@@ -106,6 +117,7 @@ func connect(ctx context.Context, dsn string, forMigrations bool) (*DB, error) {
 	dialect, driverName, source := ParseDSN(dsn)
 	h := &health{}
 	c := &connector{health: h}
+	var gc *connector
 	var err error
 	if dialect == DialectSQLite {
 		c.inner, err = sqlite.NewConnector(source)
@@ -114,15 +126,14 @@ func connect(ctx context.Context, dsn string, forMigrations bool) (*DB, error) {
 		var cfg pq.Config
 		cfg, err = pgConfig(source, forMigrations)
 		if err == nil {
-			var pc *pq.Connector
-			pc, err = pq.NewConnectorConfig(cfg)
-			if err == nil {
-				pc.Dialer(&pgDialer{})
-				c.inner, c.cut = pc, true
-				if !forMigrations {
-					c.bound = defaultBound
-				}
-			}
+			c, err = pgConnector(cfg, h, forMigrations)
+		}
+		if err == nil && !forMigrations {
+			// The batch statements' pool (see genericSQL).
+			gcfg := cfg
+			gcfg.Runtime = maps.Clone(cfg.Runtime)
+			gcfg.Runtime["plan_cache_mode"] = "force_generic_plan"
+			gc, err = pgConnector(gcfg, h, false)
 		}
 	}
 	if err != nil {
@@ -151,6 +162,19 @@ func connect(ctx context.Context, dsn string, forMigrations bool) (*DB, error) {
 		return nil, fmt.Errorf("open %s database: %w", dialect, err)
 	}
 	s := &DB{db: db, dialect: dialect, conn: c, health: h, now: func() time.Time { return time.Now().UTC() }}
+	if gc != nil {
+		// Two batches are written at a time at most (captures and cards,
+		// one each), a third connection is for a batch of delivery
+		// finishes.
+		s.gen = sqlx.NewDb(sql.OpenDB(gc), driverName)
+		s.gen.SetMaxOpenConns(4)
+		s.gen.SetMaxIdleConns(4)
+		s.gen.SetConnMaxIdleTime(5 * time.Minute)
+		// A plan is made once per connection (see selectGeneric): renewing
+		// the connections now and then re-plans the batch statements
+		// for the board as it has grown.
+		s.gen.SetConnMaxLifetime(10 * time.Minute)
+	}
 	if dialect == DialectPostgres {
 		s.dsn = source
 	}
@@ -171,6 +195,19 @@ func connect(ctx context.Context, dsn string, forMigrations bool) (*DB, error) {
 // pgConfig parses a PostgreSQL URL and bounds its waits whatever it says:
 // connect_timeout at most pgConnectTimeout and, unless forMigrations,
 // statement_timeout at most pgStatementTimeout (smaller values are kept).
+func pgConnector(cfg pq.Config, h *health, forMigrations bool) (*connector, error) {
+	pc, err := pq.NewConnectorConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	pc.Dialer(&pgDialer{})
+	c := &connector{inner: pc, cut: true, health: h}
+	if !forMigrations {
+		c.bound = defaultBound
+	}
+	return c, nil
+}
+
 func pgConfig(dsn string, forMigrations bool) (pq.Config, error) {
 	cfg, err := pq.NewConfig(dsn)
 	if err != nil {
@@ -388,6 +425,15 @@ func (s *DB) Close() error {
 		s.stmts.Delete(k)
 		return true
 	})
+	s.genMu.Lock()
+	for q, g := range s.genStmts {
+		g.stmt.Close()
+		delete(s.genStmts, q)
+	}
+	s.genMu.Unlock()
+	if s.gen != nil {
+		s.gen.Close()
+	}
 	return s.db.Close()
 }
 
@@ -430,15 +476,78 @@ func (s *DB) selectAll(ctx context.Context, dest any, query string, args ...any)
 	return storageError(st.SelectContext(ctx, dest, args...))
 }
 
-// selectPlanned is selectAll for a statement that PostgreSQL must plan for
-// its arguments every time: it is sent unnamed, never prepared. The batch
-// statements of group commit take arrays whose sizes the planner cannot
-// see in a cached generic plan; after five executions PostgreSQL would
-// keep one made while the board was small (a hash join over a sequential
-// scan of mentions) and run it as the board grows, each batch then reading
-// every mention.
-func (s *DB) selectPlanned(ctx context.Context, dest any, query string, args ...any) error {
-	return storageError(s.db.SelectContext(ctx, dest, s.db.Rebind(query), args...))
+// genericFrom is the board size (the largest mention id this store has
+// written) from which the batch statements run with generic plans; below
+// it they are planned for their arguments at every batch.
+const genericFrom = 512
+
+// selectGeneric is selectAll for the batch statements of group commit
+// (PostgreSQL). Planning them at every batch was as much CPU as running
+// them, so they are prepared on a pool of their own (DB.gen), where
+// plan_cache_mode is force_generic_plan, and each connection plans them
+// once. A generic plan cannot see the arrays' sizes, nor the tables
+// growing after it was made: a plan made while a table was small reads it
+// in full (a hash join over it, a sequential scan per row), and went on
+// doing so as the board grew. So the statements are written for plans
+// that find each row through its key (correlated subqueries per input
+// row, OFFSET 0 so PostgreSQL cannot turn them into joins; a range of one
+// id where a join cannot be avoided), and the plans follow the board: a
+// board under genericFrom is planned at every batch, and each time the
+// board has doubled since the plans were made the statements are
+// prepared again, so a plan is never used on tables more than twice the
+// size it was made for. Connections are also renewed every few minutes
+// (DB.gen's lifetime). TestBatchStatementsFollowTheBoard checks the plans.
+func (s *DB) selectGeneric(ctx context.Context, dest any, query string, args ...any) error {
+	class := bits.Len64(uint64(max(s.grown.Load(), 0)))
+	if s.gen == nil || class < bits.Len64(genericFrom) {
+		return storageError(s.db.SelectContext(ctx, dest, s.db.Rebind(query), args...))
+	}
+	st, err := s.genericStmt(ctx, query, class)
+	if err != nil {
+		return err
+	}
+	return storageError(st.SelectContext(ctx, dest, args...))
+}
+
+// genStmt is a batch statement prepared on DB.gen for boards of one size
+// class (the bit length of the largest mention id).
+type genStmt struct {
+	class int
+	stmt  *sqlx.Stmt
+}
+
+// genericStmt returns query prepared for size class, preparing it again
+// (and closing the statement of the smaller class) when the class is new.
+func (s *DB) genericStmt(ctx context.Context, query string, class int) (*sqlx.Stmt, error) {
+	s.genMu.Lock()
+	defer s.genMu.Unlock()
+	if g, ok := s.genStmts[query]; ok && g.class >= class {
+		return g.stmt, nil
+	}
+	st, err := s.gen.PreparexContext(ctx, query)
+	if err != nil {
+		return nil, storageError(fmt.Errorf("prepare: %w", err))
+	}
+	if g, ok := s.genStmts[query]; ok {
+		// Closed on each connection once no batch uses it.
+		g.stmt.Close()
+	}
+	if s.genStmts == nil {
+		s.genStmts = map[string]genStmt{}
+	}
+	s.genStmts[query] = genStmt{class: class, stmt: st}
+	return st, nil
+}
+
+// grew records the id of a mention just written (the board's size, for
+// selectGeneric).
+func (s *DB) grew(mentionID int64) {
+	for {
+		cur := s.grown.Load()
+		if mentionID <= cur || s.grown.CompareAndSwap(cur, mentionID) {
+			return
+		}
+	}
 }
 
 // exec runs one prepared write statement in its own (implicit) transaction.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/lib/pq"
 
+	"github.com/feedbackbot/feedbackbot/bot"
 	"github.com/feedbackbot/feedbackbot/store/storetest"
 )
 
@@ -64,15 +65,19 @@ func TestMentionLookupsUseTheirIndex(t *testing.T) {
 	}
 }
 
-// The batch statements are planned for their arguments every time: on a
-// board that grows after the first batches, a batch never reads the whole
-// mentions table (PostgreSQL's cached generic plan, made while the table
-// was small, hashed all of it for the "already captured?" check).
+// The batch statements run with generic plans made once per connection
+// (selectGeneric), yet on a board that grows after the first batches a
+// batch never reads a whole table: the plan, made while the tables were
+// empty, finds each row through its key (a join would have hashed a
+// sequential scan of mentions, requests or suggestions, as PostgreSQL's
+// generic plan once did for the "already captured?" check). And the
+// statements are not planned again at each batch.
 func TestBatchStatementsFollowTheBoard(t *testing.T) {
 	s := openForTest(t, storetest.PostgresDSN(t))
 	ctx := context.Background()
 	// One connection, so that every batch meets the same plan cache.
 	s.db.SetMaxOpenConns(1)
+	s.gen.SetMaxOpenConns(1)
 	n := 0
 	batches := func(k int) {
 		t.Helper()
@@ -89,7 +94,12 @@ func TestBatchStatementsFollowTheBoard(t *testing.T) {
 				if it.err != nil {
 					t.Fatal(it.err)
 				}
-				in := cardSave{requestID: it.in.r.ID, ref: cardRef(fmt.Sprintf("card%d-%d", n, i)), at: time.Now().UTC(), shown: "h", withShown: true, out: &newCard{}}
+				sg := &bot.Suggestion{RequestID: it.in.r.ID, Platform: "slack", Workspace: "T1", Channel: "C1", ThreadID: "t",
+					Candidates: []bot.Candidate{{RequestID: it.in.r.ID, Score: 0.5}}}
+				if err := s.CreateSuggestion(ctx, sg); err != nil {
+					t.Fatal(err)
+				}
+				in := cardSave{requestID: it.in.r.ID, ref: cardRef(fmt.Sprintf("card%d-%d", n, i)), at: time.Now().UTC(), shown: "h", withShown: true, suggestion: sg.ID, out: &newCard{}}
 				saves = append(saves, &groupItem[cardSave]{ctx: ctx, in: in, done: make(chan struct{})})
 			}
 			s.saveCards(ctx, saves)
@@ -97,36 +107,118 @@ func TestBatchStatementsFollowTheBoard(t *testing.T) {
 				if it.err != nil {
 					t.Fatal(it.err)
 				}
+				if !it.in.out.suggested {
+					t.Fatalf("suggestion %d not pointed at its card", it.in.suggestion)
+				}
 			}
 		}
 	}
-	seqScans := func() int64 {
+	seqScans := func() map[string]int64 {
 		t.Helper()
-		// This session's counters, flushed, read afresh.
-		if _, err := s.db.Exec(`SELECT pg_stat_force_next_flush()`); err != nil {
+		// The batch connection's counters, flushed, read afresh.
+		for _, q := range []string{`SELECT pg_stat_force_next_flush()`, `SELECT pg_stat_clear_snapshot()`} {
+			if _, err := s.gen.Exec(q); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.db.Exec(q); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var rows []struct {
+			Table string `db:"relname"`
+			Scans int64  `db:"seq_scan"`
+		}
+		if err := s.db.Select(&rows, `SELECT relname, seq_scan FROM pg_stat_user_tables WHERE schemaname = current_schema()
+			AND relname IN ('mentions', 'requests', 'suggestions', 'cards')`); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.db.Exec(`SELECT pg_stat_clear_snapshot()`); err != nil {
-			t.Fatal(err)
+		m := map[string]int64{}
+		for _, r := range rows {
+			m[r.Table] = r.Scans
 		}
-		var n int64
-		if err := s.db.Get(&n, `SELECT seq_scan FROM pg_stat_user_tables WHERE schemaname = current_schema() AND relname = 'mentions'`); err != nil {
-			t.Fatal(err)
-		}
-		return n
+		return m
 	}
-	batches(10)
 	c := capture("grow0", "u")
 	if err := s.CreateRequest(ctx, c.r, c.m); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.db.Exec(`INSERT INTO mentions (request_id, platform, workspace, channel, message_id, thread_id, created_at)
-		SELECT $1, 'slack', 'T1', 'C1', 'bulk' || g, 'bulk' || g, now() FROM generate_series(1, 20000) g`, c.r.ID); err != nil {
-		t.Fatal(err)
+	// Rows written as another replica would, unseen by this store until
+	// a batch of its own gets an id after them.
+	grow := func(rows int) {
+		t.Helper()
+		for _, q := range []string{
+			`INSERT INTO requests (title, description, status, root_id, created_at, updated_at)
+				SELECT 'bulk', '', 'open', 0, now(), now() FROM generate_series(1, $1::int)`,
+			`INSERT INTO mentions (request_id, platform, workspace, channel, message_id, thread_id, created_at)
+				SELECT $2, 'slack', 'T1', 'C1', 'bulk' || g || '-' || $1::int, 'bulk' || g, now() FROM generate_series(1, $1::int) g`,
+			`INSERT INTO suggestions (request_id, platform, workspace, channel, message_id, thread_id, state, decided_by, created_at)
+				SELECT $2, 'slack', 'T1', 'C1', '', 't', 'pending', '', now() FROM generate_series(1, $1::int)`,
+		} {
+			args := []any{rows, c.r.ID}
+			if !strings.Contains(q, "$2") {
+				args = args[:1]
+			}
+			if _, err := s.db.Exec(q, args...); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
-	before := seqScans()
-	batches(5)
-	if after := seqScans(); after != before {
-		t.Fatalf("5 batches on the grown board read mentions in full %d times", after-before)
+	check := func(what string, k int) {
+		t.Helper()
+		before := seqScans()
+		batches(k)
+		after := seqScans()
+		for table, n := range after {
+			if n != before[table] {
+				t.Errorf("%s: %d batches read %s in full %d times", what, k, table, n-before[table])
+			}
+		}
+	}
+	// A small board, just over genericFrom: the plans are made for it.
+	grow(genericFrom)
+	batches(3)
+	if s.grown.Load() < genericFrom {
+		t.Fatalf("store saw mention ids up to %d, want more than %d", s.grown.Load(), genericFrom)
+	}
+	// Tables 40 times as large: the next batch still runs the plans made
+	// for the small board, the ones after it plans made again.
+	grow(40 * genericFrom)
+	check("plans made for a board 40 times smaller", 1)
+	check("the grown board", 4)
+	// The grown board's plans: made once on the batch connection (the
+	// first batch on the grown board told the store), generic, and run
+	// at each batch.
+	type plan struct {
+		Name    string `db:"name"`
+		Generic int64  `db:"generic_plans"`
+		Custom  int64  `db:"custom_plans"`
+	}
+	prepared := func() []plan {
+		t.Helper()
+		var plans []plan
+		if err := s.gen.Select(&plans, `SELECT name, generic_plans, custom_plans FROM pg_prepared_statements WHERE statement LIKE '%unnest%' ORDER BY name`); err != nil {
+			t.Fatal(err)
+		}
+		if len(plans) != 2 {
+			t.Fatalf("%d batch statements prepared on the batch connection, want 2 (captures, cards)", len(plans))
+		}
+		return plans
+	}
+	plans := prepared()
+	for _, p := range plans {
+		// Four batches, or five for the cards (the first batch's captures
+		// told the store before its cards were saved).
+		if p.Custom != 0 || p.Generic < 4 {
+			t.Errorf("a batch statement ran %d generic plans and %d custom ones, want at least 4 generic, none custom", p.Generic, p.Custom)
+		}
+	}
+	// The board doubled: prepared (and planned) again.
+	s.grew(s.grown.Load() * 2)
+	batches(1)
+	again := prepared()
+	for i, p := range again {
+		if p.Name == plans[i].Name || p.Generic != 1 {
+			t.Errorf("after the board doubled: statement %s ran %d generic plans, want a new statement (was %s) with 1", p.Name, p.Generic, plans[i].Name)
+		}
 	}
 }

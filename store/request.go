@@ -135,6 +135,7 @@ func (s *DB) createRequestPostgres(ctx context.Context, r *bot.Request, m *bot.M
 	}
 	r.ID, m.ID = ids.RequestID, ids.MentionID
 	r.Orgs, r.Companies, r.ValueCents = ids.Orgs, ids.Companies, ids.ValueCents
+	s.grew(m.ID)
 	return nil
 }
 
@@ -156,7 +157,7 @@ WITH input AS (
 ), fresh AS (
 	SELECT DISTINCT ON (platform, workspace, channel, message_id) * FROM input i
 	WHERE NOT EXISTS (SELECT 1 FROM mentions x WHERE x.platform = i.platform AND x.workspace = i.workspace
-		AND x.channel = i.channel AND x.message_id = i.message_id)
+		AND x.channel = i.channel AND x.message_id = i.message_id OFFSET 0)
 	ORDER BY platform, workspace, channel, message_id, ord
 ), nr AS (
 	SELECT nextval(pg_get_serial_sequence('requests', 'id')) AS id, f.*,
@@ -230,13 +231,14 @@ func (s *DB) createRequestsPostgres(ctx context.Context, batch []*groupItem[newC
 		Companies  int   `db:"companies"`
 		ValueCents int64 `db:"value_cents"`
 	}
-	if err := s.selectPlanned(ctx, &rows, createRequestsPostgresSQL, args...); err != nil {
+	if err := s.selectGeneric(ctx, &rows, createRequestsPostgresSQL, args...); err != nil {
 		return storageError(fmt.Errorf("create requests: %w", err))
 	}
 	written := make([]bool, n)
 	for _, row := range rows {
 		it := batch[row.Ord-1]
 		it.in.r.ID, it.in.m.ID = row.RequestID, row.MentionID
+		s.grew(row.MentionID)
 		it.in.r.Orgs, it.in.r.Companies, it.in.r.ValueCents = row.Orgs, row.Companies, row.ValueCents
 		written[row.Ord-1] = true
 	}
