@@ -3,6 +3,8 @@ package dedup
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/feedbackbot/feedbackbot/bot"
@@ -190,4 +192,89 @@ func TestJoinedWords(t *testing.T) {
 	if len(cs) != 2 || cs[0].RequestID != 1 {
 		t.Errorf("the joined word counted on top of its words: %v", cs)
 	}
+}
+
+// TestEditVariantMatchesPlainLookup checks editVariant, which hashes each
+// edit from the hashes of the word's prefixes and suffixes and looks up
+// only what the word filter may have, against looking every edit up in
+// the vocabulary: a wrong hash would make the filter miss indexed words.
+func TestEditVariantMatchesPlainLookup(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	randWord := func(n int) string {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte('a' + rng.IntN(6)) // few letters: many words one edit apart
+		}
+		return string(b)
+	}
+	ix := New(DefaultConfig())
+	for i := 0; i < 3000; i++ {
+		var words []string
+		for range 3 {
+			words = append(words, randWord(4+rng.IntN(8)))
+		}
+		// Stemming would change some words; identifiers are kept as
+		// they are. Also make some words more frequent than others.
+		ix.Upsert(bot.Doc{ID: int64(i + 1), Title: strings.Join(words, " "), Description: words[0], Active: true})
+	}
+	found := 0
+	for i := 0; i < 2000; i++ {
+		w := randWord(4 + rng.IntN(17))
+		if i%3 == 0 {
+			w = ix.terms[rng.IntN(len(ix.terms))].text
+		}
+		gotID, gotOK := ix.editVariant(w, 0)
+		wantID, wantOK := plainEditVariant(ix, w, 0)
+		if gotID != wantID || gotOK != wantOK {
+			t.Fatalf("editVariant(%q) = %d %v, plain lookup %d %v", w, gotID, gotOK, wantID, wantOK)
+		}
+		if gotOK {
+			found++
+		}
+	}
+	if found < 200 {
+		t.Fatalf("only %d words had a variant", found)
+	}
+}
+
+// plainEditVariant is editVariant without the word filter: every edit
+// is looked up in the vocabulary.
+func plainEditVariant(ix *Index, t string, df int) (uint32, bool) {
+	if len(t) < 4 || len(t) > 20 {
+		return 0, false
+	}
+	for i := 0; i < len(t); i++ {
+		if t[i] < 'a' || t[i] > 'z' {
+			return 0, false
+		}
+	}
+	best, bestDF := uint32(0), df
+	try := func(s string) {
+		if id, ok := ix.vocab[s]; ok {
+			if df := len(ix.terms[id].posts); df > bestDF {
+				best, bestDF = id, df
+			}
+		}
+	}
+	for i := 0; i < len(t); i++ {
+		try(t[:i] + t[i+1:])
+	}
+	for i := 0; i+1 < len(t); i++ {
+		if t[i] != t[i+1] {
+			try(t[:i] + string(t[i+1]) + string(t[i]) + t[i+2:])
+		}
+	}
+	for i := 0; i < len(t); i++ {
+		for c := byte('a'); c <= 'z'; c++ {
+			if c != t[i] {
+				try(t[:i] + string(c) + t[i+1:])
+			}
+		}
+	}
+	for i := 0; i <= len(t); i++ {
+		for c := byte('a'); c <= 'z'; c++ {
+			try(t[:i] + string(c) + t[i:])
+		}
+	}
+	return best, bestDF > df
 }

@@ -617,9 +617,10 @@ type scratch struct {
 	counts  countTable  // gramVariant
 	// Full score: query terms in term id order (and their ids), and per
 	// query term the request's posting (or -1).
-	byID []int32
-	ids  []uint32
-	hit  []int32
+	byID  []int32
+	ids   []uint32
+	words []uint32
+	hit   []int32
 	// hits has bit i set when hit[i] >= 0 (coverage reads the query terms
 	// a request has in query order without reading the others).
 	hits []uint64
@@ -643,9 +644,9 @@ type fuzzyCand struct {
 }
 
 type bounded struct {
-	slot          uint32
-	qcov, inQuery float64
-	bound         float64
+	slot  uint32
+	cov   covered
+	bound float64
 }
 
 // idfMemoSize bounds the document frequencies whose idf is cached per
@@ -778,13 +779,14 @@ func (ix *Index) rerank(q *query, sc *scratch, cands []uint32, limit int) []scor
 		if i+2 < len(cands) {
 			ix.prefetchSlot(cands[i+2], i+4 < len(cands), cands[min(i+4, len(cands)-1)])
 		}
-		qcov, inQuery := z.coverage(s)
+		c := z.coverage(s)
 		// The document-side coverage is at most 1 (up to rounding).
-		b := math.Pow(qcov, 1-alpha) * (1 + 1e-9)
+		c.qpow = math.Pow(c.qcov, 1-alpha)
+		b := c.qpow * (1 + 1e-9)
 		if cw > 0 && q.grams != nil {
 			b = (1-cw)*b + cw + 1e-9
 		}
-		bs = append(bs, bounded{slot: s, qcov: qcov, inQuery: inQuery, bound: b})
+		bs = append(bs, bounded{slot: s, cov: c, bound: b})
 	}
 	slices.SortFunc(bs, func(a, b bounded) int { return cmp.Compare(b.bound, a.bound) })
 	// top holds the best scores so far, best first, at most limit.
@@ -793,7 +795,7 @@ func (ix *Index) rerank(q *query, sc *scratch, cands []uint32, limit int) []scor
 		if len(top) == limit && c.bound < top[limit-1] {
 			break // neither this candidate nor the rest can be in the best limit
 		}
-		v := z.finish(c.slot, c.qcov, c.inQuery)
+		v := z.finish(c.slot, &c.cov)
 		res = append(res, scored{slot: c.slot, score: v})
 		switch {
 		case len(top) < limit:
@@ -1079,16 +1081,34 @@ func (ix *Index) tfPart(p posting, lens *[numFields]uint16) float64 {
 
 // tfPartAvg is tfPart with the average field lengths given (avgLens).
 func (ix *Index) tfPartAvg(p posting, lens *[numFields]uint16, avg *[numFields]float64) float64 {
+	den := ix.lenDen(lens, avg)
+	return ix.tfPartDen(p, &den)
+}
+
+// lenDen returns the BM25F length normalisation of each field of a
+// request of field lengths lens (the denominators of tfPartDen).
+func (ix *Index) lenDen(lens *[numFields]uint16, avg *[numFields]float64) [numFields]float64 {
+	cfg := &ix.cfg
+	return [numFields]float64{
+		1 - cfg.TitleB + cfg.TitleB*float64(lens[fieldTitle])/avg[fieldTitle],
+		1 - cfg.BodyB + cfg.BodyB*float64(lens[fieldBody])/avg[fieldBody],
+		1 - cfg.ExtraB + cfg.ExtraB*float64(lens[fieldExtra])/avg[fieldExtra],
+	}
+}
+
+// tfPartDen is tfPartAvg with the request's length normalisations given
+// (lenDen): a request's are computed once per query, not per term.
+func (ix *Index) tfPartDen(p posting, den *[numFields]float64) float64 {
 	cfg := &ix.cfg
 	x := 0.0
 	if tf := p.tf(fieldTitle); tf > 0 {
-		x += cfg.TitleWeight * tf / (1 - cfg.TitleB + cfg.TitleB*float64(lens[fieldTitle])/avg[fieldTitle])
+		x += cfg.TitleWeight * tf / den[fieldTitle]
 	}
 	if tf := p.tf(fieldBody); tf > 0 {
-		x += cfg.BodyWeight * tf / (1 - cfg.BodyB + cfg.BodyB*float64(lens[fieldBody])/avg[fieldBody])
+		x += cfg.BodyWeight * tf / den[fieldBody]
 	}
 	if tf := p.tf(fieldExtra); tf > 0 {
-		x += cfg.ExtraWeight * tf / (1 - cfg.ExtraB + cfg.ExtraB*float64(lens[fieldExtra])/avg[fieldExtra])
+		x += cfg.ExtraWeight * tf / den[fieldExtra]
 	}
 	return x / (cfg.K1 + x)
 }
@@ -1198,6 +1218,10 @@ type scorer struct {
 	// once and looks up only the few the query may have.
 	ids            []uint32
 	terms, bigrams bloom
+	// words are the ids of the query's words (not learned), sorted.
+	words []uint32
+	// wantTotal: finish needs the document side's total.
+	wantTotal bool
 }
 
 // bloom is a 4,096-bit set of term ids or bigram keys.
@@ -1225,12 +1249,17 @@ func (ix *Index) newScorer(q *query, sc *scratch) *scorer {
 		hit = append(hit, -1)
 	}
 	slices.SortFunc(byID, func(a, b int32) int { return cmp.Compare(q.terms[a].id, q.terms[b].id) })
-	ids := sc.ids[:0]
+	ids, words := sc.ids[:0], sc.words[:0]
 	for _, qi := range byID {
 		id := q.terms[qi].id
 		ids = append(ids, id)
 		z.terms.add(id)
+		if q.terms[qi].kind != termLearned {
+			words = append(words, id)
+		}
 	}
+	sc.words, z.words = words, words
+	z.wantTotal = ix.cfg.DocCoverage > 0 || ix.cfg.CharWeight > 0 && q.grams != nil
 	for _, qb := range q.bigrams {
 		z.bigrams.add(bigramBit(qb.h &^ bigramFieldMask))
 	}
@@ -1250,27 +1279,54 @@ func (z *scorer) score(s uint32) float64 {
 	if z.qmax <= 0 {
 		return 0
 	}
-	qcov, inQuery := z.coverage(s)
-	return z.finish(s, qcov, inQuery)
+	c := z.coverage(s)
+	return z.finish(s, &c)
 }
 
-// coverage returns the query-side coverage of slot s and the idf-weighted
+// covered is what coverage finds in a request: the query-side coverage,
+// the idf-weighted total of the query terms it contains (the numerator of
+// the document-side coverage) and of all its words (the denominator), and
+// qpow, qcov^(1-Config.DocCoverage) when the rerank computed it (else 0).
+type covered struct {
+	qcov, inQuery, total float64
+	qpow                 float64
+}
+
+// coverage returns the query-side coverage of slot s, the idf-weighted
 // total of the query terms it contains (the numerator of the document-side
-// coverage). z.qmax must be positive.
-func (z *scorer) coverage(s uint32) (qcov, inQuery float64) {
+// coverage) and, when finish needs it, the idf-weighted total of all its
+// words (the denominator). z.qmax must be positive.
+func (z *scorer) coverage(s uint32) covered {
 	ix, q := z.ix, z.q
 	m := &ix.slots[s]
-	lens := &ix.lens[s]
+	// den holds the request's BM25F length normalisations (tfPartDen).
+	den := ix.lenDen(&ix.lens[s], &z.avg)
 	fwd := m.fwd
 	hit := z.sc.hit
 	// Find the query terms in the request's terms: each request term the
 	// query may have (Bloom filter) is looked up among the query's ids
 	// (sorted, a term id may occur more than once). Both are sorted by id,
-	// so the lookup moves forward through ids.
+	// so the lookup moves forward through ids. The same pass sums the
+	// document side's total (as finish did, in the request's order).
 	ids, byID, hits := z.ids, z.sc.byID, z.sc.hits
+	wantTotal := z.wantTotal
+	dfs, concept, memo := ix.dfs, ix.concept, z.sc.idfMemo
+	total := 0.0
 	k := 0
 	for j, p := range fwd {
 		id := p.slot()
+		if wantTotal && !concept[id] {
+			// A concept stands for words of the request, which count.
+			// ix.idfOf, with its common case (cached) here.
+			df := int(dfs[id])
+			var idf float64
+			if df < len(memo) && memo[df] != 0 {
+				idf = memo[df]
+			} else {
+				idf = ix.idfOf(z.sc, df)
+			}
+			total += idf * ix.docTermWeight(p)
+		}
 		if !z.terms.has(id) {
 			continue
 		}
@@ -1284,7 +1340,7 @@ func (z *scorer) coverage(s uint32) (qcov, inQuery float64) {
 		}
 	}
 	// Sum in query order (rarest first), as always.
-	raw := 0.0
+	raw, inQuery := 0.0, 0.0
 	var misled []misledTerm
 	if len(ix.learned.misled) > 0 {
 		misled = ix.learned.misled[m.id]
@@ -1318,7 +1374,7 @@ func (z *scorer) coverage(s uint32) (qcov, inQuery float64) {
 		if misled != nil {
 			f = ix.misledFactor(misled, qt.id)
 		}
-		raw += f * qt.weight * qt.idf * ix.tfPartAvg(fwd[k], lens, &z.avg)
+		raw += f * qt.weight * qt.idf * ix.tfPartDen(fwd[k], &den)
 		inQuery += f * qt.idf * ix.docTermWeight(fwd[k]) * qt.scale
 	}
 	if joins {
@@ -1338,13 +1394,13 @@ func (z *scorer) coverage(s uint32) (qcov, inQuery float64) {
 				}
 			}
 			if wi > 0 {
-				raw += qt.scale * wi * ix.tfPartAvg(fwd[k], lens, &z.avg)
+				raw += qt.scale * wi * ix.tfPartDen(fwd[k], &den)
 				inQuery += qt.scale * qt.idf * ix.docTermWeight(fwd[k])
 			}
 		}
 	}
 	if learned {
-		r, in := z.learnedCoverage(fwd, lens, matched)
+		r, in := z.learnedCoverage(fwd, &den, matched)
 		raw += r
 		inQuery += in
 	}
@@ -1364,7 +1420,7 @@ func (z *scorer) coverage(s uint32) (qcov, inQuery float64) {
 					wi += m.wi
 				}
 			}
-			raw += qt.scale * wi * ix.tfPartAvg(fwd[k], lens, &z.avg)
+			raw += qt.scale * wi * ix.tfPartDen(fwd[k], &den)
 			// The request's words of the concept that the query lacks.
 			dw := 0.0
 			for _, wid := range ix.conceptWords[qt.ci] {
@@ -1401,7 +1457,7 @@ func (z *scorer) coverage(s uint32) (qcov, inQuery float64) {
 		}
 	}
 	clear(hits)
-	return clamp01(raw / z.qmax), inQuery
+	return covered{qcov: clamp01(raw / z.qmax), inQuery: inQuery, total: total}
 }
 
 // eachHit yields the indexes of the bits set in hits, in increasing order.
@@ -1423,7 +1479,7 @@ func eachHit(hits []uint64) iter.Seq[int] {
 // best of its learned associations the request has, at that
 // association's weight (a translation of the word); each request word so
 // found counts on the request's side at the same weight.
-func (z *scorer) learnedCoverage(fwd []posting, lens *[numFields]uint16, matched []bool) (raw, inQuery float64) {
+func (z *scorer) learnedCoverage(fwd []posting, den *[numFields]float64, matched []bool) (raw, inQuery float64) {
 	ix, q, hit := z.ix, z.q, z.sc.hit
 	// best is per query word in [q.srcLo, q.srcHi) (the others have no
 	// learned word and add 0).
@@ -1445,7 +1501,7 @@ func (z *scorer) learnedCoverage(fwd []posting, lens *[numFields]uint16, matched
 			continue
 		}
 		b := &best[qt.srcI-q.srcLo]
-		*b = max(*b, qt.weight*qt.idf*ix.tfPartAvg(fwd[k], lens, &z.avg))
+		*b = max(*b, qt.weight*qt.idf*ix.tfPartDen(fwd[k], den))
 		// The request word counts once, at its strongest association.
 		v := qt.idf * ix.docTermWeight(fwd[k]) * qt.scale
 		if qt.id != lastID {
@@ -1481,42 +1537,26 @@ func (z *scorer) hasTerm(id uint32) bool {
 	if !z.terms.has(id) {
 		return false
 	}
-	for i := range z.q.terms {
-		if z.q.terms[i].id == id && z.q.terms[i].kind != termLearned {
-			return true
-		}
-	}
-	return false
+	_, ok := slices.BinarySearch(z.words, id)
+	return ok
 }
 
-// finish turns the coverages of slot s into its full score.
-func (z *scorer) finish(s uint32, qcov, inQuery float64) float64 {
+// finish turns the coverages of slot s (coverage) into its full score.
+func (z *scorer) finish(s uint32, c *covered) float64 {
 	ix, q := z.ix, z.q
 	alpha := ix.cfg.DocCoverage
 	cw := ix.cfg.CharWeight
-	if alpha <= 0 && (cw <= 0 || q.grams == nil) {
+	qcov, inQuery, total := c.qcov, c.inQuery, c.total
+	if !z.wantTotal {
 		return qcov
 	}
-	m := &ix.slots[s]
-	total := 0.0
 	dot, norm2 := 0.0, 0.0
-	dfs, concept := ix.dfs, ix.concept
-	memo := z.sc.idfMemo
-	for _, p := range m.fwd {
-		if concept[p.slot()] {
-			// A concept stands for words of the request, which count.
-			continue
-		}
-		// ix.idfOf, with its common case (cached) here.
-		df := int(dfs[p.slot()])
-		var idf float64
-		if df < len(memo) && memo[df] != 0 {
-			idf = memo[df]
-		} else {
-			idf = ix.idfOf(z.sc, df)
-		}
-		total += idf * ix.docTermWeight(p)
-		if q.grams != nil && p.tf(fieldTitle)+p.tf(fieldBody) > 0 {
+	if q.grams != nil {
+		for _, p := range ix.slots[s].fwd {
+			if ix.concept[p.slot()] || p.tf(fieldTitle)+p.tf(fieldBody) == 0 {
+				continue
+			}
+			idf := ix.idfOf(z.sc, int(ix.dfs[p.slot()]))
 			dot += q.grams.dotTerm(ix.terms[p.slot()].grams, idf)
 			norm2 += idf * idf
 		}
@@ -1526,7 +1566,11 @@ func (z *scorer) finish(s uint32, qcov, inQuery float64) float64 {
 	}
 	lex := qcov
 	if alpha > 0 {
-		lex = math.Pow(qcov, 1-alpha) * math.Pow(min(1, inQuery/total), alpha)
+		qpow := c.qpow
+		if qpow == 0 {
+			qpow = math.Pow(qcov, 1-alpha)
+		}
+		lex = qpow * math.Pow(min(1, inQuery/total), alpha)
 	}
 	if cw <= 0 || q.grams == nil {
 		return clamp01(lex)
@@ -1617,41 +1661,61 @@ func (ix *Index) editVariant(t string, df int) (uint32, bool) {
 	best, bestDF := uint32(0), df
 	buf := make([]byte, 0, len(t)+1)
 	try := func(b []byte) {
-		if !ix.words.mayHave(b) {
-			return
-		}
 		if id, ok := ix.vocab[string(b)]; ok {
 			if df := len(ix.terms[id].posts); df > bestDF {
 				best, bestDF = id, df
 			}
 		}
 	}
-	for i := 0; i < len(t); i++ { // deletion
-		buf = append(append(buf[:0], t[:i]...), t[i+1:]...)
-		try(buf)
+	// The filter's hash of each edit, from those of t's prefixes and
+	// suffixes (polyHash): an edit is spelt out, and looked up, only when
+	// the filter may have it.
+	n := len(t)
+	var pre, suf, pw [22]uint64 // hash of t[:i], of t[i:], polyBase^i
+	pw[0] = 1
+	for i := 0; i < n; i++ {
+		pre[i+1] = pre[i]*polyBase + uint64(t[i])
+		pw[i+1] = pw[i] * polyBase
 	}
-	for i := 0; i+1 < len(t); i++ { // transposition
+	pw[n+1] = pw[n] * polyBase
+	for i := n - 1; i >= 0; i-- {
+		suf[i] = uint64(t[i])*pw[n-1-i] + suf[i+1]
+	}
+	words := ix.words
+	for i := 0; i < n; i++ { // deletion
+		if words.mayHaveHash(pre[i]*pw[n-1-i]+suf[i+1], n-1) {
+			buf = append(append(buf[:0], t[:i]...), t[i+1:]...)
+			try(buf)
+		}
+	}
+	for i := 0; i+1 < n; i++ { // transposition
 		if t[i] == t[i+1] {
 			continue
 		}
-		buf = append(buf[:0], t...)
-		buf[i], buf[i+1] = buf[i+1], buf[i]
-		try(buf)
+		h := pre[i]*pw[n-i] + uint64(t[i+1])*pw[n-i-1] + uint64(t[i])*pw[n-i-2] + suf[i+2]
+		if words.mayHaveHash(h, n) {
+			buf = append(buf[:0], t...)
+			buf[i], buf[i+1] = buf[i+1], buf[i]
+			try(buf)
+		}
 	}
-	for i := 0; i < len(t); i++ { // substitution
-		buf = append(buf[:0], t...)
+	for i := 0; i < n; i++ { // substitution
+		base, p := pre[i]*pw[n-i]+suf[i+1], pw[n-1-i]
 		for c := byte('a'); c <= 'z'; c++ {
-			if c != t[i] {
+			if c != t[i] && words.mayHaveHash(base+uint64(c)*p, n) {
+				buf = append(buf[:0], t...)
 				buf[i] = c
 				try(buf)
 			}
 		}
 	}
-	for i := 0; i <= len(t); i++ { // insertion
-		buf = append(append(append(buf[:0], t[:i]...), 'x'), t[i:]...)
+	for i := 0; i <= n; i++ { // insertion
+		base, p := pre[i]*pw[n-i+1]+suf[i], pw[n-i]
 		for c := byte('a'); c <= 'z'; c++ {
-			buf[i] = c
-			try(buf)
+			if words.mayHaveHash(base+uint64(c)*p, n+1) {
+				buf = append(append(append(buf[:0], t[:i]...), c), t[i:]...)
+				try(buf)
+			}
 		}
 	}
 	return best, bestDF > df

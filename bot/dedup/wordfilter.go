@@ -5,6 +5,22 @@ import (
 	"math/bits"
 )
 
+// wordHash64 hashes a word for the filter. It is a polynomial hash
+// (Horner's rule in base polyBase, mod 2^64) so that editVariant computes
+// the hash of each of a word's edits in a few operations from the hashes
+// of the word's prefixes and suffixes (concatenation: h(a+b) = h(a) x
+// polyBase^len(b) + h(b)) instead of hashing every edit from scratch;
+// probes mixes it, with the filter's seed, before use.
+const polyBase = 0x9E3779B97F4A7C15 | 1
+
+func polyHash[S ~string | ~[]byte](w S) uint64 {
+	h := uint64(0)
+	for i := 0; i < len(w); i++ {
+		h = h*polyBase + uint64(w[i])
+	}
+	return h
+}
+
 // wordFilter is a Bloom filter over the indexed terms that editVariant can
 // look for (3 to 21 letters a-z). Most of the edit variants of a word are
 // not words; the filter answers "not indexed" for nearly all of them from
@@ -12,7 +28,7 @@ import (
 // caches on every lookup. It has no false negatives, so typo matching
 // finds exactly what it found without it.
 type wordFilter struct {
-	seed maphash.Seed
+	seed uint64
 	bits []uint64
 	mask uint64 // number of bits - 1
 	n    int    // words added
@@ -23,7 +39,7 @@ type wordFilter struct {
 const wordFilterBitsPerWord = 12
 
 func newWordFilter() *wordFilter {
-	f := &wordFilter{seed: maphash.MakeSeed()}
+	f := &wordFilter{seed: maphash.Comparable(maphash.MakeSeed(), 0)}
 	f.reset(1 << 16)
 	return f
 }
@@ -47,7 +63,16 @@ func filterable(t string) bool {
 	return true
 }
 
-func (f *wordFilter) probes(h uint64) (uint64, uint64) {
+// probes returns the two filter bits of the word of polyHash h and
+// length n.
+func (f *wordFilter) probes(h uint64, n int) (uint64, uint64) {
+	// The finaliser of MurmurHash3, on the hash, the length and the seed.
+	h ^= f.seed + uint64(n)*0xC2B2AE3D27D4EB4F
+	h ^= h >> 33
+	h *= 0xFF51AFD7ED558CCD
+	h ^= h >> 33
+	h *= 0xC4CEB9FE1A85EC53
+	h ^= h >> 33
 	h2 := bits.RotateLeft64(h, 32) * 0x9E3779B97F4A7C15
 	return h & f.mask, (h2 >> 7) & f.mask
 }
@@ -67,7 +92,7 @@ func (f *wordFilter) add(t string, terms []termEntry) {
 }
 
 func (f *wordFilter) set(t string) {
-	a, b := f.probes(maphash.String(f.seed, t))
+	a, b := f.probes(polyHash(t), len(t))
 	f.bits[a/64] |= 1 << (a % 64)
 	f.bits[b/64] |= 1 << (b % 64)
 	f.n++
@@ -75,7 +100,12 @@ func (f *wordFilter) set(t string) {
 
 // mayHave reports false if w is certainly not an added word.
 func (f *wordFilter) mayHave(w []byte) bool {
-	a, b := f.probes(maphash.Bytes(f.seed, w))
+	return f.mayHaveHash(polyHash(w), len(w))
+}
+
+// mayHaveHash is mayHave for the word of polyHash h and length n.
+func (f *wordFilter) mayHaveHash(h uint64, n int) bool {
+	a, b := f.probes(h, n)
 	return f.bits[a/64]&(1<<(a%64)) != 0 && f.bits[b/64]&(1<<(b%64)) != 0
 }
 
