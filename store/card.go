@@ -121,7 +121,7 @@ func (s *DB) saveCards(ctx context.Context, batch []*groupItem[cardSave]) {
 	if s.dialect == DialectPostgres {
 		// A request that does not exist, the same card twice in the batch:
 		// the batch statement writes nothing and each card is saved alone.
-		batchOrEach(batch, func(b []*groupItem[cardSave]) error { return s.saveCardsPostgres(ctx, b) },
+		batchOrEach(batch, s.planned(), func(b []*groupItem[cardSave]) error { return s.saveCardsPostgres(ctx, b) },
 			func(it *groupItem[cardSave]) error {
 				if it.in.out != nil {
 					return s.saveNewCardPostgres(ctx, it.in)

@@ -499,7 +499,7 @@ const genericFrom = 512
 // (DB.gen's lifetime). TestBatchStatementsFollowTheBoard checks the plans.
 func (s *DB) selectGeneric(ctx context.Context, dest any, query string, args ...any) error {
 	class := bits.Len64(uint64(max(s.grown.Load(), 0)))
-	if s.gen == nil || class < bits.Len64(genericFrom) {
+	if !s.planned() {
 		return storageError(s.db.SelectContext(ctx, dest, s.db.Rebind(query), args...))
 	}
 	st, err := s.genericStmt(ctx, query, class)
@@ -507,6 +507,12 @@ func (s *DB) selectGeneric(ctx context.Context, dest any, query string, args ...
 		return err
 	}
 	return storageError(st.SelectContext(ctx, dest, args...))
+}
+
+// planned tells whether the batch statements run with plans made once
+// (selectGeneric), not planned at each call.
+func (s *DB) planned() bool {
+	return s.gen != nil && s.grown.Load() >= genericFrom
 }
 
 // genStmt is a batch statement prepared on DB.gen for boards of one size

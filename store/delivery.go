@@ -232,7 +232,7 @@ type finishing struct {
 // batch that fails for another reason than an unavailable database is
 // written again call by call, so one bad call never fails the others.
 func (s *DB) finishDeliveries(ctx context.Context, batch []*groupItem[finishing]) {
-	batchOrEach(batch, func(b []*groupItem[finishing]) error { return s.finishBatch(ctx, b) },
+	batchOrEach(batch, false, func(b []*groupItem[finishing]) error { return s.finishBatch(ctx, b) },
 		func(it *groupItem[finishing]) error {
 			if err := s.finishBatch(ctx, []*groupItem[finishing]{it}); err != nil {
 				return err

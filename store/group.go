@@ -119,13 +119,13 @@ func batchContext[T any](batch []*groupItem[T]) (context.Context, context.Cancel
 	return context.WithDeadline(ctx, latest)
 }
 
-// batchOrEach writes a batch of more than one item with all (one statement
-// for the whole batch) and otherwise, or when all fails, each item with one.
-// When all fails with EUNAVAILABLE every item gets that error; any other
-// failure of all wrote nothing, so each item is written on its own and only
-// the one at fault fails.
-func batchOrEach[T any](batch []*groupItem[T], all func([]*groupItem[T]) error, one func(*groupItem[T]) error) {
-	if len(batch) > 1 {
+// batchOrEach writes a batch of more than one item (or of one, with
+// alone) with all (one statement for the whole batch) and otherwise, or when
+// all fails, each item with one. When all fails with EUNAVAILABLE every item
+// gets that error; any other failure of all wrote nothing, so each item is
+// written on its own and only the one at fault fails.
+func batchOrEach[T any](batch []*groupItem[T], alone bool, all func([]*groupItem[T]) error, one func(*groupItem[T]) error) {
+	if len(batch) > 1 || alone && len(batch) == 1 {
 		err := all(batch)
 		if err == nil {
 			return

@@ -212,6 +212,24 @@ func TestBatchStatementsFollowTheBoard(t *testing.T) {
 			t.Errorf("a batch statement ran %d generic plans and %d custom ones, want at least 4 generic, none custom", p.Generic, p.Custom)
 		}
 	}
+	// A capture alone runs the batch statement too, its plan made already:
+	// written, and a message captured before is ECONFLICT.
+	lone := capture("lone", "u")
+	if err := s.CreateRequest(ctx, lone.r, lone.m); err != nil || lone.r.ID == 0 {
+		t.Fatalf("lone capture: %v, id %d", err, lone.r.ID)
+	}
+	twice := capture("lone", "u2")
+	if err := s.CreateRequest(ctx, twice.r, twice.m); bot.ErrorCode(err) != bot.ECONFLICT {
+		t.Fatalf("lone capture of a message already captured: %v, want ECONFLICT", err)
+	}
+	var lonePlans int64
+	if err := s.gen.Get(&lonePlans, `SELECT generic_plans FROM pg_prepared_statements WHERE statement LIKE '%INSERT INTO requests%'`); err != nil {
+		t.Fatal(err)
+	}
+	if lonePlans != 4+2 {
+		t.Errorf("the capture statement ran %d generic plans after two lone captures, want 6", lonePlans)
+	}
+	plans = prepared()
 	// The board doubled: prepared (and planned) again.
 	s.grew(s.grown.Load() * 2)
 	batches(1)
