@@ -329,9 +329,10 @@ func (ix *Index) docSum(doc bot.Doc) uint64 {
 }
 
 // Load upserts many requests at once (start-up). It is equivalent to calling
-// Upsert for each in order: the texts are analysed on all CPUs, a batch
-// at a time, while the calling goroutine indexes the batches already
-// analysed, in order.
+// Upsert for each in order (TestLoadBuildsWhatUpsertBuilds): the texts are
+// analysed on all CPUs, a batch at a time, with what insert needs besides
+// the terms (bigram keys, docSum), while the calling goroutine indexes
+// the batches already analysed, in order.
 func (ix *Index) Load(docs []bot.Doc) {
 	const batch = 128
 	nb := (len(docs) + batch - 1) / batch
@@ -357,6 +358,7 @@ func (ix *Index) Load(docs []bot.Doc) {
 	defer close(stop)
 	for w := 0; w < workers; w++ {
 		go func() {
+			var order []uint64 // docBigramKeys' buffer
 			for {
 				select {
 				case tokens <- struct{}{}:
@@ -377,6 +379,8 @@ func (ix *Index) Load(docs []bot.Doc) {
 						a = &analyzed{pos: make(map[string]int32, 64)}
 					}
 					as[i-lo] = ix.analyzeDoc(docs[i], a)
+					a.keys, order = a.docBigramKeys(order)
+					a.sum, a.prepared = ix.docSum(docs[i]), true
 				}
 				results[b].as = as
 				close(results[b].done)
@@ -391,7 +395,11 @@ func (ix *Index) Load(docs []bot.Doc) {
 		lo := b * batch
 		ix.mu.Lock()
 		for i, a := range results[b].as {
-			ix.insert(docs[lo+i], a)
+			d := &docs[lo+i]
+			if s, ok := ix.byID[d.ID]; ok && ix.slots[s].sum == a.sum && ix.active[s] == d.Active {
+				continue // held as it is (as Upsert does)
+			}
+			ix.insert(*d, a)
 		}
 		ix.mu.Unlock()
 		for _, a := range results[b].as {
@@ -487,13 +495,12 @@ func (ix *Index) insert(doc bot.Doc, a *analyzed) {
 		fwd = append(fwd, p)
 	}
 	slices.Sort(fwd)
-	bgs := a.dedupBigrams()
-	bg := make([]uint32, len(bgs))
-	for i, b := range bgs {
-		bg[i] = b.h&^bigramFieldMask | uint32(b.field)
+	bg, sum := a.keys, a.sum
+	if !a.prepared {
+		bg, _ = a.docBigramKeys(nil)
+		sum = ix.docSum(doc)
 	}
-	slices.Sort(bg)
-	ix.slots[s] = slotMeta{id: doc.ID, fwd: fwd, bigrams: bg, sum: ix.docSum(doc)}
+	ix.slots[s] = slotMeta{id: doc.ID, fwd: fwd, bigrams: bg, sum: sum}
 	ix.lens[s] = lens
 	ix.active[s] = doc.Active
 	ix.live[s] = true

@@ -1,0 +1,137 @@
+package dedup
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"testing"
+
+	"github.com/feedbackbot/feedbackbot/bot"
+	"github.com/feedbackbot/feedbackbot/internal/textgen"
+)
+
+// loadDocs is a start-up's worth of docs that exercise what indexing
+// keeps: vocabulary concepts, joined words, typos, identifiers, URLs,
+// mention texts (Extra), inactive requests, empty texts, and ids that come
+// again (an edit read twice replaces the first).
+func loadDocs(n int) []bot.Doc {
+	gen := textgen.New(5)
+	extra := []string{
+		"Drop down menu\nThe drop down for the export is too small",
+		"Log in with Okta\nSSO login through Okta SAML fails at https://okta.example.com/app?name=CVE-2022-41881",
+		"Dark mode\nPlease add a dark theme to the dashbaord",
+		"ZooKeeper session expiry\norg.apache.zookeeper.KeeperException in ZooKeeperWatcher.process()",
+		"",
+		"the and of\nit is",
+	}
+	var docs []bot.Doc
+	for i := 0; i < n; i++ {
+		var text string
+		switch {
+		case i%61 == 7:
+			text = extra[(i/61)%len(extra)]
+		case i%5 == 4:
+			d := docs[(i*7919)%len(docs)]
+			text = gen.Near(i, d.Title+"\n"+d.Description)
+		default:
+			text = gen.Text(i)
+		}
+		title, desc := textgen.Split(text)
+		d := bot.Doc{ID: int64(i + 1), Title: title, Description: desc, Active: i%13 != 3}
+		if i%17 == 0 {
+			d.Extra = []string{gen.Reply(i, 0), gen.Reply(i, 1)}
+		}
+		docs = append(docs, d)
+		if i%37 == 36 {
+			// The same request again, edited.
+			e := docs[i/2]
+			e.Description += " and the csv export"
+			e.Active = !e.Active
+			docs = append(docs, e)
+		}
+	}
+	return docs
+}
+
+// sameIndexState fails the test unless a and b hold the same index: the
+// same term ids, postings (with their impacts), slots, lengths and
+// filters, not only the same rankings.
+func sameIndexState(t *testing.T, a, b *Index) {
+	t.Helper()
+	fields := []struct {
+		name string
+		a, b any
+	}{
+		{"vocab", a.vocab, b.vocab},
+		{"terms", a.terms, b.terms},
+		{"dfs", a.dfs, b.dfs},
+		{"concept", a.concept, b.concept},
+		{"conceptWords", a.conceptWords, b.conceptWords},
+		{"gramTerms", a.gramTerms, b.gramTerms},
+		{"words", a.words, b.words},
+		{"byID", a.byID, b.byID},
+		{"slots", a.slots, b.slots},
+		{"lens", a.lens, b.lens},
+		{"active", a.active, b.active},
+		{"live", a.live, b.live},
+		{"free", a.free, b.free},
+		{"nLive", a.nLive, b.nLive},
+		{"sumLen", a.sumLen, b.sumLen},
+	}
+	for _, f := range fields {
+		if !reflect.DeepEqual(f.a, f.b) {
+			t.Errorf("%s differs", f.name)
+		}
+	}
+}
+
+// sameSeeds makes b hash as a does (docSum, the word filter).
+func sameSeeds(a, b *Index) {
+	b.seed = a.seed
+	if a.words != nil {
+		b.words.seed = a.words.seed
+	}
+}
+
+// TestLoadBuildsWhatUpsertBuilds: a bulk load (several calls, as the
+// engine streams chunks, one of them re-reading requests already indexed)
+// leaves the index exactly as Upserting the same docs one by one does.
+func TestLoadBuildsWhatUpsertBuilds(t *testing.T) {
+	docs := loadDocs(3000)
+	for _, cfg := range []struct {
+		name string
+		cfg  Config
+	}{
+		{"Default", DefaultConfig()},
+		{"NoVocabularyNoFuzzy", func() Config { c := DefaultConfig(); c.VocabWeight, c.FuzzyWeight = 0, 0; return c }()},
+	} {
+		t.Run(cfg.name, func(t *testing.T) {
+			up, bulk := New(cfg.cfg), New(cfg.cfg)
+			sameSeeds(up, bulk)
+			for _, d := range docs {
+				up.Upsert(d)
+			}
+			// Re-reading the first docs again (a second load, as a replica
+			// that catches up) replaces them with themselves.
+			for _, d := range docs[:300] {
+				up.Upsert(d)
+			}
+			for lo := 0; lo < len(docs); lo += 1000 {
+				bulk.Load(docs[lo:min(len(docs), lo+1000)])
+			}
+			bulk.Load(docs[:300])
+			bulk.Load(nil)
+			sameIndexState(t, up, bulk)
+			gen := textgen.New(2)
+			for i := 0; i < 50; i++ {
+				d := docs[(i*7919)%len(docs)]
+				q := gen.Near(i, d.Title+"\n"+d.Description)
+				ca, _ := up.Similar(context.Background(), q, 5)
+				cb, _ := bulk.Similar(context.Background(), q, 5)
+				if fmt.Sprint(ca) != fmt.Sprint(cb) {
+					t.Fatalf("Load and Upsert differ:\n%v\n%v", ca, cb)
+				}
+			}
+		})
+	}
+}
