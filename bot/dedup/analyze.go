@@ -346,7 +346,12 @@ func (dst *analyzed) count(s, surf string, f int) int32 {
 // dedupBigrams keeps, for each bigram hash, the first occurrence with the
 // largest weight (if that weight is positive), sorted by hash.
 func (a *analyzed) dedupBigrams() []bigram {
-	bs := a.bigrams
+	a.bigrams = dedupBigrams(a.bigrams)
+	return a.bigrams
+}
+
+// dedupBigrams is analyzed.dedupBigrams on bs, in place.
+func dedupBigrams(bs []bigram) []bigram {
 	slices.SortStableFunc(bs, func(x, y bigram) int { return cmp.Compare(x.h, y.h) })
 	out := bs[:0]
 	for i := 0; i < len(bs); {
@@ -361,7 +366,6 @@ func (a *analyzed) dedupBigrams() []bigram {
 		}
 		i = j
 	}
-	a.bigrams = out
 	return out
 }
 

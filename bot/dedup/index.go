@@ -231,6 +231,9 @@ type Index struct {
 	nLive  int
 	sumLen [numFields]float64
 
+	// shared holds the analyses of the last query texts (sharedAnalyses).
+	shared sharedAnalyses
+
 	pool sync.Pool // *scratch
 	// seed hashes docs (docSum).
 	seed maphash.Seed
@@ -302,7 +305,10 @@ func (ix *Index) Upsert(doc bot.Doc) {
 	if same {
 		return
 	}
-	a := ix.analyzeDoc(doc, newAnalyzed())
+	a := ix.sharedAnalysis(doc)
+	if a == nil {
+		a = ix.analyzeDoc(doc, newAnalyzed())
+	}
 	ix.mu.Lock()
 	ix.insert(doc, a)
 	ix.mu.Unlock()
@@ -618,6 +624,7 @@ type scratch struct {
 	idfs    []float64   // idf per term of the analysed query
 	fuzzy   []fuzzyCand // rare query words
 	learned []queryTerm // candidate learned words (addLearned)
+	bigrams []bigram    // the query's bigrams (buildQuery)
 	at      []int32     // conceptMembers
 	matched []bool      // coverage: query terms the request contains
 	best    []float64   // learnedCoverage
@@ -721,7 +728,8 @@ func (ix *Index) Similar(ctx context.Context, text string, limit int) ([]bot.Can
 		return nil, nil
 	}
 	qa := ix.analyzeQuery(text)
-	defer qa.release()
+	// Kept for the Upsert of the same text that may follow.
+	defer ix.shared.put(text, qa)
 
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
@@ -989,7 +997,11 @@ func (ix *Index) buildQuery(qa *analyzed, sc *scratch) *query {
 		q.terms = append(q.terms, queryTerm{id: id, idf: ix.idfOf(sc, df), df: df, scale: ix.cfg.JoinWeight, kind: termJoin, src: j.src, ai: int32(ji)})
 	}
 	if ix.cfg.BigramWeight > 0 {
-		for _, bg := range qa.dedupBigrams() {
+		// On a copy: qa stays as analysed, for the Upsert that may
+		// follow (sharedAnalyses).
+		bgs := dedupBigrams(append(sc.bigrams[:0], qa.bigrams...))
+		sc.bigrams = bgs
+		for _, bg := range bgs {
 			v := ix.satq(bg.w) * (idfs[bg.a] + idfs[bg.b]) / 2
 			dw := ix.cfg.BodyWeight
 			if bg.w == ix.cfg.QueryTitleWeight && qa.lens[fieldTitle] > 0 {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -425,5 +426,61 @@ func TestSimilarListsEachRequestOnce(t *testing.T) {
 			t.Fatalf("request %d listed twice: %v", id, ids)
 		}
 		seen[id] = true
+	}
+}
+
+// TestUpsertSharesSimilarAnalysis checks that the Upsert of a request
+// just checked with Similar (the capture path) takes Similar's analysis,
+// and indexes exactly what analysing the request again indexes: the same
+// terms, counts, lengths, bigrams (with their fields) and impacts as an
+// index that only upserts. Texts whose first line Similar would not read
+// as the title are analysed again.
+func TestUpsertSharesSimilarAnalysis(t *testing.T) {
+	gen := textgen.New(21)
+	shared, plain := New(DefaultConfig()), New(DefaultConfig())
+	ctx := context.Background()
+	var docs []bot.Doc
+	for i := 0; i < 400; i++ {
+		title, desc := textgen.Split(gen.Text(i))
+		switch i % 10 {
+		case 3:
+			title = "  " + title // trimmed by splitTitle
+		case 5:
+			desc = "" // a title alone
+		case 7:
+			title = "" // no title
+		}
+		d := bot.Doc{ID: int64(i + 1), Title: title, Description: desc, Active: true}
+		docs = append(docs, d)
+		if _, err := shared.Similar(ctx, d.Title+"\n"+d.Description, 5); err != nil {
+			t.Fatal(err)
+		}
+		shared.Upsert(d)
+		plain.Upsert(d)
+	}
+	if h := shared.shared.hits; h < 300 {
+		t.Fatalf("Upsert took %d of Similar's analyses", h)
+	}
+	dump := func(ix *Index, id int64) string {
+		s := ix.byID[id]
+		m := ix.slots[s]
+		var b strings.Builder
+		fmt.Fprint(&b, ix.lens[s], " ") // not m.sum: each index has its own hash seed
+		for _, p := range m.fwd {
+			te := &ix.terms[p.slot()]
+			for _, q := range te.posts {
+				if q.slot == s {
+					fmt.Fprint(&b, te.text, p&0xFFFFFF, q.impact, " ")
+				}
+			}
+		}
+		// Bigram hashes are of term texts, so they compare across indexes.
+		fmt.Fprint(&b, m.bigrams)
+		return b.String()
+	}
+	for _, d := range docs {
+		if got, want := dump(shared, d.ID), dump(plain, d.ID); got != want {
+			t.Fatalf("request %d (%q / %q):\n got %s\nwant %s", d.ID, d.Title, d.Description, got, want)
+		}
 	}
 }
