@@ -620,6 +620,7 @@ type scratch struct {
 	cands   []uint32
 	res     []scored
 	bounds  []bounded
+	order   []uint64 // rerank: bounds by bound
 	top     []float64
 	idfs    []float64   // idf per term of the analysed query
 	fuzzy   []fuzzyCand // rare query words
@@ -629,6 +630,8 @@ type scratch struct {
 	matched []bool      // coverage: query terms the request contains
 	best    []float64   // learnedCoverage
 	counts  countTable  // gramVariant
+	// gramLists holds gramVariant's lists of terms.
+	gramLists [][]uint32
 	// Full score: query terms in term id order (and their ids), and per
 	// query term the request's posting (or -1).
 	byID  []int32
@@ -657,10 +660,23 @@ type fuzzyCand struct {
 	src    string
 }
 
+// boundKey packs bound b >= 0 of the i-th candidate into an integer that
+// sorts like b: b rounded up to a float32 (still a bound) in the upper
+// half, whose bits order like the float, and i in the lower.
+func boundKey(b float64, i int) uint64 {
+	b32 := float32(b)
+	if float64(b32) < b {
+		b32 = math.Nextafter32(b32, float32(math.Inf(1)))
+	}
+	return uint64(math.Float32bits(b32))<<32 | uint64(uint32(i))
+}
+
+// keyBound is the bound of a boundKey, at least the bound packed.
+func keyBound(k uint64) float64 { return float64(math.Float32frombits(uint32(k >> 32))) }
+
 type bounded struct {
-	slot  uint32
-	cov   covered
-	bound float64
+	slot uint32
+	cov  covered
 }
 
 // idfMemoSize bounds the document frequencies whose idf is cached per
@@ -789,7 +805,7 @@ func (ix *Index) rerank(q *query, sc *scratch, cands []uint32, limit int) []scor
 		sc.res = res
 		return res
 	}
-	bs := sc.bounds[:0]
+	bs, order := sc.bounds[:0], sc.order[:0]
 	for i, s := range cands {
 		if i+2 < len(cands) {
 			ix.prefetchSlot(cands[i+2], i+4 < len(cands), cands[min(i+4, len(cands)-1)])
@@ -801,13 +817,15 @@ func (ix *Index) rerank(q *query, sc *scratch, cands []uint32, limit int) []scor
 		if cw > 0 && q.grams != nil {
 			b = (1-cw)*b + cw + 1e-9
 		}
-		bs = append(bs, bounded{slot: s, cov: c, bound: b})
+		bs = append(bs, bounded{slot: s, cov: c})
+		order = append(order, boundKey(b, i))
 	}
-	slices.SortFunc(bs, func(a, b bounded) int { return cmp.Compare(b.bound, a.bound) })
+	slices.Sort(order)
 	// top holds the best scores so far, best first, at most limit.
 	top := sc.top[:0]
-	for _, c := range bs {
-		if len(top) == limit && c.bound < top[limit-1] {
+	for k := len(order) - 1; k >= 0; k-- {
+		c := &bs[uint32(order[k])]
+		if b := keyBound(order[k]); len(top) == limit && b < top[limit-1] {
 			break // neither this candidate nor the rest can be in the best limit
 		}
 		v := z.finish(c.slot, &c.cov)
@@ -825,7 +843,7 @@ func (ix *Index) rerank(q *query, sc *scratch, cands []uint32, limit int) []scor
 		}
 	}
 	sc.top = top
-	sc.bounds = bs
+	sc.bounds, sc.order = bs, order
 	sc.res = res
 	return res
 }
@@ -1631,23 +1649,23 @@ func (ix *Index) gramVariant(sc *scratch, t string, df int) (uint32, float64, bo
 		return 0, 0, false
 	}
 	grams := termGrams(t)
-	n := 0
+	// Each n-gram's terms, looked up once.
+	n, lists := 0, sc.gramLists[:0]
 	for _, g := range grams {
 		if ts := ix.gramTerms[g]; len(ts) <= maxGramTerms {
 			n += len(ts)
+			lists = append(lists, ts)
 		}
 	}
 	counts := &sc.counts
 	counts.reset(n)
-	for _, g := range grams {
-		ts := ix.gramTerms[g]
-		if len(ts) > maxGramTerms {
-			continue
-		}
+	for _, ts := range lists {
 		for _, id := range ts {
 			counts.inc(id)
 		}
 	}
+	clear(lists)
+	sc.gramLists = lists[:0]
 	best, bestDice := uint32(0), 0.0
 	for _, cell := range counts.used {
 		id, k := counts.keys[cell]-1, counts.vals[cell]

@@ -96,3 +96,37 @@ func TestFindTerm(t *testing.T) {
 		}
 	}
 }
+
+// TestBoundKey checks that the rerank's integer keys sort like the bounds
+// and never give a bound below the one packed (rounding a bound down could
+// prune a candidate that belongs among the best).
+func TestBoundKey(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	var bs []float64
+	for i := 0; i < 20000; i++ {
+		b := rng.Float64() * 1.1
+		if i%5 == 0 {
+			b = float64(float32(b)) // exactly a float32
+		}
+		if i%7 == 0 {
+			b = 0
+		}
+		bs = append(bs, b)
+	}
+	keys := make([]uint64, len(bs))
+	for i, b := range bs {
+		keys[i] = boundKey(b, i)
+		if got := keyBound(keys[i]); got < b || got > b*(1+1e-6) {
+			t.Fatalf("bound %v packed as %v", b, got)
+		}
+		if int(uint32(keys[i])) != i {
+			t.Fatalf("index %d packed as %d", i, uint32(keys[i]))
+		}
+	}
+	slices.Sort(keys)
+	for k := 1; k < len(keys); k++ {
+		if a, b := bs[uint32(keys[k-1])], bs[uint32(keys[k])]; float32(a) > float32(b)*(1+1e-6) {
+			t.Fatalf("keys out of order: %v before %v", a, b)
+		}
+	}
+}
