@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime/debug"
 	"time"
@@ -14,7 +15,11 @@ import (
 // LoadIndex fills the duplicate index from the store.
 func (e *Engine) LoadIndex(ctx context.Context) error {
 	start := time.Now().UTC()
-	if bl, ok := e.scorer.(BulkLoader); ok {
+	if sl, ok := e.scorer.(SeqLoader); ok {
+		if err := e.loadSeq(ctx, sl); err != nil {
+			return fmt.Errorf("load duplicate index: %w", err)
+		}
+	} else if bl, ok := e.scorer.(BulkLoader); ok {
 		if err := e.loadBulk(ctx, bl); err != nil {
 			return fmt.Errorf("load duplicate index: %w", err)
 		}
@@ -27,6 +32,32 @@ func (e *Engine) LoadIndex(ctx context.Context) error {
 	e.mu.Lock()
 	e.indexedAt = start
 	e.mu.Unlock()
+	return nil
+}
+
+// loadSeq streams the docs into sl as the store reads them: the scorer
+// analyses and indexes them while the next ones are read, with no pause
+// between chunks, and only a few batches are held at a time. The memory
+// the load needed is handed back to the operating system at the end
+// (start-up is when the process's resident size peaks).
+func (e *Engine) loadSeq(ctx context.Context, sl SeqLoader) error {
+	var err error
+	sl.LoadSeq(func(yield func(Doc) bool) {
+		stopped := errors.New("stopped")
+		err = e.store.EachDoc(ctx, func(d Doc) error {
+			if !yield(d) {
+				return stopped
+			}
+			return nil
+		})
+		if errors.Is(err, stopped) {
+			err = nil
+		}
+	})
+	if err != nil {
+		return err
+	}
+	debug.FreeOSMemory()
 	return nil
 }
 

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"iter"
 	"strconv"
 	"time"
 )
@@ -45,6 +46,12 @@ type Scorer interface {
 // once than one by one (start-up).
 type BulkLoader interface {
 	Load(docs []Doc)
+}
+
+// SeqLoader is implemented by scorers that index a stream of documents at
+// once (start-up) as it is read, without holding it all.
+type SeqLoader interface {
+	LoadSeq(docs iter.Seq[Doc])
 }
 
 // Decision is a team's verdict on whether two requests ask for the same

@@ -12,7 +12,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"unicode/utf8"
 	"unsafe"
 
@@ -335,90 +334,123 @@ func (ix *Index) docSum(doc bot.Doc) uint64 {
 }
 
 // Load upserts many requests at once (start-up). It is equivalent to calling
-// Upsert for each in order (TestLoadBuildsWhatUpsertBuilds): the texts are
-// analysed on all CPUs, a batch at a time, with what insert needs besides
-// the terms (bigram keys, docSum), while the calling goroutine indexes
-// the batches already analysed, in order.
+// Upsert for each in order (TestLoadBuildsWhatUpsertBuilds); see LoadSeq.
 func (ix *Index) Load(docs []bot.Doc) {
-	const batch = 128
-	nb := (len(docs) + batch - 1) / batch
-	if nb == 0 {
-		return
-	}
-	workers := min(max(1, runtime.GOMAXPROCS(0)), nb)
-	type result struct {
-		as   []*analyzed
-		done chan struct{}
-	}
-	results := make([]result, nb)
-	for b := range results {
-		results[b].done = make(chan struct{})
-	}
-	// tokens bounds the batches analysed ahead of indexing (memory).
-	tokens := make(chan struct{}, 4*workers)
-	// free recycles analysed requests within this load (not through
-	// analyzedPool, which would keep them after it).
-	free := make(chan *analyzed, (4*workers+1)*batch)
-	var next atomic.Int64
-	stop := make(chan struct{})
-	defer close(stop)
+	ix.mu.Lock()
+	ix.grow(len(docs))
+	ix.mu.Unlock()
+	ix.LoadSeq(slices.Values(docs))
+}
+
+// loadBatch is the number of docs LoadSeq analyses in one piece.
+const loadBatch = 128
+
+// loadJob is one batch of a LoadSeq: its docs and, once done is closed,
+// their analyses.
+type loadJob struct {
+	docs []bot.Doc
+	as   []*analyzed
+	done chan struct{}
+}
+
+// LoadSeq upserts every doc docs yields (bot.SeqLoader), equivalent to
+// calling Upsert for each in order. The calling goroutine reads docs and
+// hands them out a batch at a time; the texts are analysed on all CPUs,
+// with what insert needs besides the terms (bigram keys, docSum); one
+// goroutine indexes the batches already analysed, in order. There is no
+// pause between the batches of a stream, and only a few batches are held
+// at a time.
+func (ix *Index) LoadSeq(docs iter.Seq[bot.Doc]) {
+	workers := max(1, runtime.GOMAXPROCS(0))
+	ahead := 4 * workers // batches read ahead of indexing (memory)
+	jobs := make(chan *loadJob, ahead)
+	order := make(chan *loadJob, ahead)
+	// free recycles analysed requests and batches within this load (not
+	// through analyzedPool, which would keep them after it).
+	free := make(chan *analyzed, (ahead+workers+1)*loadBatch)
+	freeJobs := make(chan *loadJob, ahead+workers+1)
+	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
+		wg.Add(1)
 		go func() {
-			var order []uint64 // docBigramKeys' buffer
-			for {
-				select {
-				case tokens <- struct{}{}:
-				case <-stop:
-					return
-				}
-				b := int(next.Add(1) - 1)
-				if b >= nb {
-					return
-				}
-				lo, hi := b*batch, min(len(docs), (b+1)*batch)
-				as := make([]*analyzed, hi-lo)
-				for i := lo; i < hi; i++ {
+			defer wg.Done()
+			var keys []uint64 // docBigramKeys' buffer
+			for j := range jobs {
+				for i := range j.docs {
 					var a *analyzed
 					select {
 					case a = <-free:
 					default:
 						a = &analyzed{pos: make(map[string]int32, 64)}
 					}
-					as[i-lo] = ix.analyzeDoc(docs[i], a)
-					a.keys, order = a.docBigramKeys(order)
-					a.sum, a.prepared = ix.docSum(docs[i]), true
+					ix.analyzeDoc(j.docs[i], a)
+					a.keys, keys = a.docBigramKeys(keys)
+					a.sum, a.prepared = ix.docSum(j.docs[i]), true
+					j.as = append(j.as, a)
 				}
-				results[b].as = as
-				close(results[b].done)
+				close(j.done)
 			}
 		}()
 	}
-	ix.mu.Lock()
-	ix.grow(len(docs))
-	ix.mu.Unlock()
-	for b := range results {
-		<-results[b].done
-		lo := b * batch
-		ix.mu.Lock()
-		for i, a := range results[b].as {
-			d := &docs[lo+i]
-			if s, ok := ix.byID[d.ID]; ok && ix.slots[s].sum == a.sum && ix.active[s] == d.Active {
-				continue // held as it is (as Upsert does)
+	indexed := make(chan struct{})
+	go func() {
+		defer close(indexed)
+		for j := range order {
+			<-j.done
+			ix.mu.Lock()
+			ix.grow(len(j.docs))
+			for i, a := range j.as {
+				d := &j.docs[i]
+				if s, ok := ix.byID[d.ID]; ok && ix.slots[s].sum == a.sum && ix.active[s] == d.Active {
+					continue // held as it is (as Upsert does)
+				}
+				ix.insert(*d, a)
 			}
-			ix.insert(*d, a)
-		}
-		ix.mu.Unlock()
-		for _, a := range results[b].as {
-			if a.reset() {
-				select {
-				case free <- a:
-				default:
+			ix.mu.Unlock()
+			for _, a := range j.as {
+				if a.reset() {
+					select {
+					case free <- a:
+					default:
+					}
 				}
 			}
+			clear(j.docs)
+			j.docs, j.as = j.docs[:0], j.as[:0]
+			select {
+			case freeJobs <- j:
+			default:
+			}
 		}
-		results[b].as = nil
-		<-tokens
+	}()
+	newJob := func() *loadJob {
+		select {
+		case j := <-freeJobs:
+			j.done = make(chan struct{})
+			return j
+		default:
+			return &loadJob{docs: make([]bot.Doc, 0, loadBatch), as: make([]*analyzed, 0, loadBatch), done: make(chan struct{})}
+		}
 	}
+	send := func(j *loadJob) {
+		order <- j // blocks while ahead batches wait to be indexed
+		jobs <- j
+	}
+	j := newJob()
+	for d := range docs {
+		j.docs = append(j.docs, d)
+		if len(j.docs) == loadBatch {
+			send(j)
+			j = newJob()
+		}
+	}
+	if len(j.docs) > 0 {
+		send(j)
+	}
+	close(jobs)
+	close(order)
+	<-indexed
+	wg.Wait()
 }
 
 // grow makes room for n more requests; the caller holds the write lock.

@@ -93,9 +93,10 @@ func sameSeeds(a, b *Index) {
 	}
 }
 
-// TestLoadBuildsWhatUpsertBuilds: a bulk load (several calls, as the
-// engine streams chunks, one of them re-reading requests already indexed)
-// leaves the index exactly as Upserting the same docs one by one does.
+// TestLoadBuildsWhatUpsertBuilds: a bulk load (several calls, one of them
+// re-reading requests already indexed, or one stream as the engine reads
+// at start-up) leaves the index exactly as Upserting the same docs one by
+// one does.
 func TestLoadBuildsWhatUpsertBuilds(t *testing.T) {
 	docs := loadDocs(3000)
 	for _, cfg := range []struct {
@@ -122,6 +123,17 @@ func TestLoadBuildsWhatUpsertBuilds(t *testing.T) {
 			bulk.Load(docs[:300])
 			bulk.Load(nil)
 			sameIndexState(t, up, bulk)
+			// One stream of the same docs (as the engine loads at start-up).
+			seq := New(cfg.cfg)
+			sameSeeds(up, seq)
+			seq.LoadSeq(func(yield func(bot.Doc) bool) {
+				for _, d := range append(docs[:len(docs):len(docs)], docs[:300]...) {
+					if !yield(d) {
+						return
+					}
+				}
+			})
+			sameIndexState(t, up, seq)
 			gen := textgen.New(2)
 			for i := 0; i < 50; i++ {
 				d := docs[(i*7919)%len(docs)]
