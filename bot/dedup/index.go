@@ -887,18 +887,10 @@ func (ix *Index) rerank(q *query, sc *scratch, cands []uint32, limit int) []scor
 func (ix *Index) prefetchSlot(s uint32, next bool, n uint32) {
 	m := &ix.slots[s]
 	if len(m.fwd) > 0 {
-		p := uintptr(unsafe.Pointer(unsafe.SliceData(m.fwd)))
-		end := p + uintptr(len(m.fwd))*unsafe.Sizeof(posting(0))
-		for ; p < end; p += 64 {
-			prefetch(p)
-		}
+		prefetchRange(uintptr(unsafe.Pointer(unsafe.SliceData(m.fwd))), uintptr(len(m.fwd))*unsafe.Sizeof(posting(0)))
 	}
 	if len(m.bigrams) > 0 {
-		p := uintptr(unsafe.Pointer(unsafe.SliceData(m.bigrams)))
-		end := p + uintptr(len(m.bigrams))*4
-		for ; p < end; p += 64 {
-			prefetch(p)
-		}
+		prefetchRange(uintptr(unsafe.Pointer(unsafe.SliceData(m.bigrams))), uintptr(len(m.bigrams))*4)
 	}
 	if next {
 		prefetch(uintptr(unsafe.Pointer(&ix.slots[n])))
@@ -1516,9 +1508,7 @@ func (z *scorer) coverage(s uint32) covered {
 				continue
 			}
 			last = key
-			k, _ := slices.BinarySearchFunc(qbs, key, func(qb qbigram, key uint32) int {
-				return cmp.Compare(qb.h&^bigramFieldMask, key)
-			})
+			k := findBigram(qbs, key)
 			dw := ix.fieldWeight(int(b & bigramFieldMask))
 			for ; k < len(qbs) && qbs[k].h&^bigramFieldMask == key; k++ {
 				raw += bw * qbs[k].v * dw / (ix.cfg.K1 + dw)
@@ -1584,6 +1574,21 @@ func (z *scorer) learnedCoverage(fwd []posting, den *[numFields]float64, matched
 		raw += v
 	}
 	return raw, inQuery
+}
+
+// findBigram returns the index of the first query bigram of key, or where
+// it would be (slices.BinarySearchFunc without a function call per step).
+func findBigram(qbs []qbigram, key uint32) int {
+	lo, hi := 0, len(qbs)
+	for lo < hi {
+		h := int(uint(lo+hi) >> 1)
+		if qbs[h].h&^bigramFieldMask < key {
+			lo = h + 1
+		} else {
+			hi = h
+		}
+	}
+	return lo
 }
 
 // findTerm is slices.BinarySearchFunc on the term ids of a request's

@@ -6,7 +6,9 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"unsafe"
 
+	"github.com/feedbackbot/feedbackbot/bot"
 	"github.com/kljensen/snowball/english"
 )
 
@@ -128,5 +130,47 @@ func TestBoundKey(t *testing.T) {
 		if a, b := bs[uint32(keys[k-1])], bs[uint32(keys[k])]; float32(a) > float32(b)*(1+1e-6) {
 			t.Fatalf("keys out of order: %v before %v", a, b)
 		}
+	}
+}
+
+// TestFindBigram checks findBigram against slices.BinarySearchFunc on
+// sorted query bigrams whose keys repeat (hashes that differ in the field
+// bits only).
+func TestFindBigram(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	for n := 0; n < 40; n++ {
+		var qbs []qbigram
+		h := uint32(0)
+		for range n {
+			if rng.IntN(3) > 0 {
+				h += uint32(1+rng.IntN(3)) << 2
+			}
+			qbs = append(qbs, qbigram{h: h | uint32(rng.IntN(4))})
+		}
+		slices.SortFunc(qbs, func(a, b qbigram) int { return cmp.Compare(a.h, b.h) })
+		for key := uint32(0); key <= h+8; key += 4 {
+			want, _ := slices.BinarySearchFunc(qbs, key, func(qb qbigram, key uint32) int {
+				return cmp.Compare(qb.h&^bigramFieldMask, key)
+			})
+			if got := findBigram(qbs, key); got != want {
+				t.Fatalf("n %d key %d: findBigram %d, BinarySearchFunc %d", n, key, got, want)
+			}
+		}
+	}
+}
+
+// TestPrefetchRange runs prefetchSlot over every slot of a board, empty
+// and freed slots included (a prefetch is a hint: this only checks that
+// it reads nothing it should not).
+func TestPrefetchRange(t *testing.T) {
+	ix := newBoard(len(board))
+	ix.Upsert(bot.Doc{ID: 100, Active: true}) // no terms, no bigrams
+	ix.Remove(3)
+	for s := range ix.slots {
+		ix.prefetchSlot(uint32(s), true, uint32(len(ix.slots)-1))
+	}
+	buf := make([]byte, 1000)
+	for n := 0; n <= len(buf); n += 37 {
+		prefetchRange(uintptr(unsafe.Pointer(unsafe.SliceData(buf))), uintptr(n))
 	}
 }

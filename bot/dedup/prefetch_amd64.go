@@ -5,3 +5,9 @@ package dedup
 //
 //go:noescape
 func prefetch(addr uintptr)
+
+// prefetchRange is prefetch for each cache line of the n bytes at addr,
+// in one call.
+//
+//go:noescape
+func prefetchRange(addr, n uintptr)
