@@ -646,6 +646,7 @@ type qbigram struct {
 // scratch holds the buffers of one query, reused through Index.pool.
 type scratch struct {
 	q       query
+	z       scorer    // newScorer
 	acc     []float32 // first-pass score per slot
 	touched []uint32  // slots with acc > 0
 	heap    minHeap
@@ -1296,7 +1297,10 @@ func (b *bloom) has(bit uint32) bool { return b[bit>>6&63]&(1<<(bit&63)) != 0 }
 func bigramBit(key uint32) uint32 { return key >> 2 }
 
 func (ix *Index) newScorer(q *query, sc *scratch) *scorer {
-	z := &scorer{ix: ix, q: q, sc: sc, avg: ix.avgLens(), qmax: q.self}
+	// In sc, not on the heap (its Bloom filters are a kilobyte): one
+	// scorer at a time per query.
+	z := &sc.z
+	*z = scorer{ix: ix, q: q, sc: sc, avg: ix.avgLens(), qmax: q.self}
 	if ix.cfg.BigramWeight > 0 && len(q.bigrams) > 0 {
 		bw := ix.cfg.BigramWeight
 		for _, qb := range q.bigrams {

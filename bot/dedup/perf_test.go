@@ -174,3 +174,18 @@ func TestPrefetchRange(t *testing.T) {
 		prefetchRange(uintptr(unsafe.Pointer(unsafe.SliceData(buf))), uintptr(n))
 	}
 }
+
+// TestNewScorerDoesNotAllocate: the scorer (a kilobyte of Bloom filters)
+// lives in the query's scratch; it was allocated twice per Similar.
+func TestNewScorerDoesNotAllocate(t *testing.T) {
+	ix := newBoard(len(board))
+	qa := ix.analyzeQuery("Dark mode\nfor the dashboard export")
+	defer qa.release()
+	sc := ix.getScratch()
+	defer ix.putScratch(sc)
+	q := ix.buildQuery(qa, sc)
+	ix.newScorer(q, sc) // grows sc's buffers
+	if n := testing.AllocsPerRun(100, func() { ix.newScorer(q, sc) }); n != 0 {
+		t.Fatalf("newScorer: %v allocations", n)
+	}
+}
