@@ -2,7 +2,10 @@ package dedup
 
 import (
 	"cmp"
+	"runtime"
 	"slices"
+	"sync"
+	"sync/atomic"
 
 	"github.com/feedbackbot/feedbackbot/bot"
 )
@@ -110,13 +113,7 @@ func (ix *Index) Learn(ds []bot.Decision) {
 	if ix.cfg.MaxDecisions <= 0 || len(ds) == 0 {
 		return
 	}
-	// Texts (mentions) are analysed outside the lock.
-	texts := make([]*analyzed, len(ds))
-	for i, d := range ds {
-		if d.A == 0 && d.Text != "" && !d.Undo {
-			texts[i] = ix.analyzeDoc(bot.Doc{Description: d.Text}, newAnalyzed())
-		}
-	}
+	texts := ix.analyzeTexts(ds)
 	ix.mu.Lock()
 	for i, d := range ds {
 		ix.learnOne(d, texts[i])
@@ -128,6 +125,43 @@ func (ix *Index) Learn(ds []bot.Decision) {
 			a.release()
 		}
 	}
+}
+
+// analyzeTexts analyses the texts (mentions) of decisions, outside the
+// lock; many of them (start-up reads up to bot.MaxLearnedDecisions) on all
+// CPUs. The analysis of a text does not depend on the index.
+func (ix *Index) analyzeTexts(ds []bot.Decision) []*analyzed {
+	texts := make([]*analyzed, len(ds))
+	const piece = 256
+	analyze := func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			if d := &ds[i]; d.A == 0 && d.Text != "" && !d.Undo {
+				texts[i] = ix.analyzeDoc(bot.Doc{Description: d.Text}, newAnalyzed())
+			}
+		}
+	}
+	workers := min(runtime.GOMAXPROCS(0), (len(ds)+piece-1)/piece)
+	if workers <= 1 {
+		analyze(0, len(ds))
+		return texts
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				lo := int(next.Add(piece)) - piece
+				if lo >= len(ds) {
+					return
+				}
+				analyze(lo, min(len(ds), lo+piece))
+			}
+		}()
+	}
+	wg.Wait()
+	return texts
 }
 
 // LearnedDecisions returns how many decisions the index currently holds,

@@ -147,3 +147,36 @@ func TestLoadBuildsWhatUpsertBuilds(t *testing.T) {
 		})
 	}
 }
+
+// TestLearnManyTexts: learning many further mentions at once (start-up
+// reads up to 10,000; their texts are analysed on all CPUs) teaches what
+// learning them a few at a time does (analysed on the calling goroutine).
+func TestLearnManyTexts(t *testing.T) {
+	docs := loadDocs(1500)
+	gen := textgen.New(9)
+	var ds []bot.Decision
+	for i := 0; i < 3000; i++ {
+		d := docs[(i*7919)%len(docs)]
+		switch {
+		case i%10 == 9:
+			ds = append(ds, bot.Decision{Key: fmt.Sprint("m", i), A: docs[i%len(docs)].ID, B: d.ID, Same: i%3 != 0})
+		default:
+			ds = append(ds, bot.Decision{Key: fmt.Sprint("t", i), B: d.ID, Text: gen.Near(i, d.Title+"\n"+d.Description), Same: true})
+		}
+	}
+	cfg := DefaultConfig()
+	cfg.MaxDecisions = len(ds)
+	once, pieces := New(cfg), New(cfg)
+	once.Load(docs)
+	pieces.Load(docs)
+	once.Learn(ds)
+	for i := 0; i < len(ds); i += 50 {
+		pieces.Learn(ds[i:min(len(ds), i+50)])
+	}
+	if n, _, _ := once.LearnedDecisions(); n < len(ds)*9/10 {
+		t.Fatalf("%d decisions learned of %d", n, len(ds))
+	}
+	if !reflect.DeepEqual(once.Learned(), pieces.Learned()) || !sameLearned(once, pieces) {
+		t.Fatal("learning at once and a few at a time differ")
+	}
+}
