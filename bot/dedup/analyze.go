@@ -163,11 +163,14 @@ type analyzed struct {
 	wantJoins bool
 	joins     []join
 	// prepared is set when keys and sum hold the request's bigram keys
-	// (docBigramKeys) and docSum: Load computes them while analysing, on
-	// all CPUs, so that insert need not.
+	// (appendBigramKeys) and docSum: Load computes them while analysing,
+	// on all CPUs, so that insert need not. fwd, when not nil, is where
+	// insert writes the request's terms (empty, with room for them): Load
+	// hands out pieces of one slice per batch, keys likewise.
 	prepared bool
 	keys     []uint32
 	sum      uint64
+	fwd      []posting
 }
 
 // join is two adjacent words of a query written as one word, stemmed,
@@ -222,7 +225,7 @@ func (a *analyzed) reset() bool {
 	a.bigrams = a.bigrams[:0]
 	clear(a.joins)
 	a.joins, a.wantJoins = a.joins[:0], false
-	a.prepared, a.keys, a.sum = false, nil, 0
+	a.prepared, a.keys, a.sum, a.fwd = false, nil, 0, nil
 	return true
 }
 
@@ -369,22 +372,20 @@ func dedupBigrams(bs []bigram) []bigram {
 	return out
 }
 
-// docBigramKeys returns what an indexed request keeps of its bigrams
-// (slotMeta.bigrams): for each hash what dedupBigrams keeps, as the hash
-// with its field in the low bits, sorted. It gives the same result as
-// dedupBigrams, with an unstable sort of plain integers (hash, then
-// position) instead of a stable sort of the bigrams, which was a third of
-// a request's indexing (start-up). a.bigrams is left as it is.
-func (a *analyzed) docBigramKeys(buf []uint64) ([]uint32, []uint64) {
+// appendBigramKeys appends to dst what an indexed request keeps of its
+// bigrams (slotMeta.bigrams): for each hash what dedupBigrams keeps, as
+// the hash with its field in the low bits, sorted. It gives the same
+// result as dedupBigrams, with an unstable sort of plain integers (hash,
+// then position) in buf instead of a stable sort of the bigrams, which was
+// a third of a request's indexing (start-up). a.bigrams is left as it is.
+func (a *analyzed) appendBigramKeys(dst []uint32, buf []uint64) ([]uint32, []uint64) {
 	bs := a.bigrams
 	order := buf[:0]
 	for i := range bs {
 		order = append(order, uint64(bs[i].h)<<32|uint64(i))
 	}
 	slices.Sort(order)
-	// The kept keys overwrite the start of order (one per hash, behind
-	// the reading position); they are then copied to a slice of their own.
-	n := 0
+	start := len(dst)
 	for i := 0; i < len(order); {
 		h := uint32(order[i] >> 32)
 		best := &bs[uint32(order[i])]
@@ -395,18 +396,12 @@ func (a *analyzed) docBigramKeys(buf []uint64) ([]uint32, []uint64) {
 			}
 		}
 		if best.w > 0 {
-			order[n] = uint64(h&^bigramFieldMask | uint32(best.field))
-			n++
+			dst = append(dst, h&^bigramFieldMask|uint32(best.field))
 		}
 		i = j
 	}
-	kept := order[:n]
-	slices.Sort(kept)
-	keys := make([]uint32, n)
-	for i, k := range kept {
-		keys[i] = uint32(k)
-	}
-	return keys, order
+	slices.Sort(dst[start:])
+	return dst, order
 }
 
 // bigramHash hashes an unordered pair of terms (FNV-1a of a, NUL, b): word

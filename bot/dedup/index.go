@@ -359,7 +359,10 @@ type loadJob struct {
 // with what insert needs besides the terms (bigram keys, docSum); one
 // goroutine indexes the batches already analysed, in order. There is no
 // pause between the batches of a stream, and only a few batches are held
-// at a time.
+// at a time. The requests of a batch share one slice for their terms and
+// one for their bigram keys (a request upserted later gets its own; the
+// batch's stay while any of its requests does, never more than the load
+// allocated).
 func (ix *Index) LoadSeq(docs iter.Seq[bot.Doc]) {
 	workers := max(1, runtime.GOMAXPROCS(0))
 	ahead := 4 * workers // batches read ahead of indexing (memory)
@@ -374,8 +377,13 @@ func (ix *Index) LoadSeq(docs iter.Seq[bot.Doc]) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var keys []uint64 // docBigramKeys' buffer
+			var (
+				order []uint64 // appendBigramKeys' buffer
+				keys  []uint32 // the batch's bigram keys, one doc after another
+				ends  []int    // where each doc's keys end in keys
+			)
 			for j := range jobs {
+				keys, ends = keys[:0], ends[:0]
 				for i := range j.docs {
 					var a *analyzed
 					select {
@@ -384,9 +392,18 @@ func (ix *Index) LoadSeq(docs iter.Seq[bot.Doc]) {
 						a = &analyzed{pos: make(map[string]int32, 64)}
 					}
 					ix.analyzeDoc(j.docs[i], a)
-					a.keys, keys = a.docBigramKeys(keys)
+					keys, order = a.appendBigramKeys(keys, order)
+					ends = append(ends, len(keys))
 					a.sum, a.prepared = ix.docSum(j.docs[i]), true
 					j.as = append(j.as, a)
+				}
+				// One slice holds the batch's keys (the index keeps them):
+				// fewer, fuller allocations than one per request.
+				slab := slices.Clone(keys)
+				lo := 0
+				for i, a := range j.as {
+					a.keys = slab[lo:ends[i]:ends[i]]
+					lo = ends[i]
 				}
 				close(j.done)
 			}
@@ -399,11 +416,18 @@ func (ix *Index) LoadSeq(docs iter.Seq[bot.Doc]) {
 			<-j.done
 			ix.mu.Lock()
 			ix.grow(len(j.docs))
+			// The terms of the batch's requests go in one slice too.
+			n := 0
+			for _, a := range j.as {
+				n += len(a.terms)
+			}
+			fwd := make([]posting, n)
 			for i, a := range j.as {
 				d := &j.docs[i]
 				if s, ok := ix.byID[d.ID]; ok && ix.slots[s].sum == a.sum && ix.active[s] == d.Active {
 					continue // held as it is (as Upsert does)
 				}
+				a.fwd, fwd = fwd[:0:len(a.terms)], fwd[len(a.terms):]
 				ix.insert(*d, a)
 			}
 			ix.mu.Unlock()
@@ -491,7 +515,10 @@ func (ix *Index) insert(doc bot.Doc, a *analyzed) {
 	}
 	ix.nLive++
 	avg := ix.avgLens()
-	fwd := make([]posting, 0, len(a.terms))
+	fwd := a.fwd
+	if fwd == nil {
+		fwd = make([]posting, 0, len(a.terms))
+	}
 	for i, t := range a.terms {
 		id, ok := ix.vocab[t]
 		if !ok {
@@ -535,7 +562,9 @@ func (ix *Index) insert(doc bot.Doc, a *analyzed) {
 	slices.Sort(fwd)
 	bg, sum := a.keys, a.sum
 	if !a.prepared {
-		bg, _ = a.docBigramKeys(nil)
+		keys, _ := a.appendBigramKeys(nil, nil)
+		bg = make([]uint32, len(keys))
+		copy(bg, keys)
 		sum = ix.docSum(doc)
 	}
 	ix.slots[s] = slotMeta{id: doc.ID, fwd: fwd, bigrams: bg, sum: sum}
