@@ -904,6 +904,17 @@ func (ix *Index) rerank(q *query, sc *scratch, cands []uint32, limit int) []scor
 			top[i], top[i-1] = top[i-1], top[i]
 		}
 	}
+	if len(top) == limit {
+		// Only scores from the limit-th best found can be among the best
+		// limit (ties included): Similar sorts those, not every score.
+		th, kept := top[limit-1], res[:0]
+		for _, r := range res {
+			if r.score >= th {
+				kept = append(kept, r)
+			}
+		}
+		res = kept
+	}
 	sc.top = top
 	sc.bounds, sc.order = bs, order
 	sc.res = res

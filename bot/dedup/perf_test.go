@@ -9,6 +9,7 @@ import (
 	"unsafe"
 
 	"github.com/feedbackbot/feedbackbot/bot"
+	"github.com/feedbackbot/feedbackbot/internal/textgen"
 	"github.com/kljensen/snowball/english"
 )
 
@@ -187,5 +188,40 @@ func TestNewScorerDoesNotAllocate(t *testing.T) {
 	ix.newScorer(q, sc) // grows sc's buffers
 	if n := testing.AllocsPerRun(100, func() { ix.newScorer(q, sc) }); n != 0 {
 		t.Fatalf("newScorer: %v allocations", n)
+	}
+}
+
+// TestRerankReturnsContendersOnly: the rerank hands Similar only the
+// scores that can be among the best limit (from the limit-th best on,
+// ties included), so that Similar sorts a few instead of every candidate
+// scored.
+func TestRerankReturnsContendersOnly(t *testing.T) {
+	docs := synthDocs(textgen.New(3), 1000)
+	ix := New(DefaultConfig())
+	ix.Load(docs)
+	gen := textgen.New(4)
+	const limit = 3
+	for i := 0; i < 30; i++ {
+		d := docs[(i*7919)%len(docs)]
+		qa := ix.analyzeQuery(gen.Near(i, d.Title+"\n"+d.Description))
+		sc := ix.getScratch()
+		q := ix.buildQuery(qa, sc)
+		if len(sc.acc) < len(ix.slots) {
+			sc.acc = make([]float32, len(ix.slots))
+		}
+		cands := ix.firstPass(q, sc, ix.cfg.RerankDepth)
+		n := len(cands)
+		res := ix.rerank(q, sc, cands, limit)
+		scores := make([]float64, len(res))
+		for j, r := range res {
+			scores[j] = r.score
+		}
+		slices.Sort(scores)
+		slices.Reverse(scores)
+		if n > 2*limit && len(res) > 2*limit || len(res) >= limit && scores[len(res)-1] < scores[limit-1] {
+			t.Fatalf("query %d: %d candidates, rerank returned %d scores %v", i, n, len(res), scores)
+		}
+		ix.putScratch(sc)
+		qa.release()
 	}
 }
