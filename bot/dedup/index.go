@@ -359,10 +359,8 @@ type loadJob struct {
 // with what insert needs besides the terms (bigram keys, docSum); one
 // goroutine indexes the batches already analysed, in order. There is no
 // pause between the batches of a stream, and only a few batches are held
-// at a time. The requests of a batch share one slice for their terms and
-// one for their bigram keys (a request upserted later gets its own; the
-// batch's stay while any of its requests does, never more than the load
-// allocated).
+// at a time. The requests loaded keep their terms and bigram keys in
+// pieces of larger slices (slab; a request upserted later gets its own).
 func (ix *Index) LoadSeq(docs iter.Seq[bot.Doc]) {
 	workers := max(1, runtime.GOMAXPROCS(0))
 	ahead := 4 * workers // batches read ahead of indexing (memory)
@@ -379,11 +377,10 @@ func (ix *Index) LoadSeq(docs iter.Seq[bot.Doc]) {
 			defer wg.Done()
 			var (
 				order []uint64 // appendBigramKeys' buffer
-				keys  []uint32 // the batch's bigram keys, one doc after another
-				ends  []int    // where each doc's keys end in keys
+				keys  []uint32 // one request's bigram keys
+				kept  slab[uint32]
 			)
 			for j := range jobs {
-				keys, ends = keys[:0], ends[:0]
 				for i := range j.docs {
 					var a *analyzed
 					select {
@@ -392,18 +389,11 @@ func (ix *Index) LoadSeq(docs iter.Seq[bot.Doc]) {
 						a = &analyzed{pos: make(map[string]int32, 64)}
 					}
 					ix.analyzeDoc(j.docs[i], a)
-					keys, order = a.appendBigramKeys(keys, order)
-					ends = append(ends, len(keys))
+					keys, order = a.appendBigramKeys(keys[:0], order)
+					a.keys = kept.take(len(keys))
+					copy(a.keys, keys)
 					a.sum, a.prepared = ix.docSum(j.docs[i]), true
 					j.as = append(j.as, a)
-				}
-				// One slice holds the batch's keys (the index keeps them):
-				// fewer, fuller allocations than one per request.
-				slab := slices.Clone(keys)
-				lo := 0
-				for i, a := range j.as {
-					a.keys = slab[lo:ends[i]:ends[i]]
-					lo = ends[i]
 				}
 				close(j.done)
 			}
@@ -412,22 +402,17 @@ func (ix *Index) LoadSeq(docs iter.Seq[bot.Doc]) {
 	indexed := make(chan struct{})
 	go func() {
 		defer close(indexed)
+		var fwds slab[posting]
 		for j := range order {
 			<-j.done
 			ix.mu.Lock()
 			ix.grow(len(j.docs))
-			// The terms of the batch's requests go in one slice too.
-			n := 0
-			for _, a := range j.as {
-				n += len(a.terms)
-			}
-			fwd := make([]posting, n)
 			for i, a := range j.as {
 				d := &j.docs[i]
 				if s, ok := ix.byID[d.ID]; ok && ix.slots[s].sum == a.sum && ix.active[s] == d.Active {
 					continue // held as it is (as Upsert does)
 				}
-				a.fwd, fwd = fwd[:0:len(a.terms)], fwd[len(a.terms):]
+				a.fwd = fwds.take(len(a.terms))[:0]
 				ix.insert(*d, a)
 			}
 			ix.mu.Unlock()
@@ -475,6 +460,31 @@ func (ix *Index) LoadSeq(docs iter.Seq[bot.Doc]) {
 	close(order)
 	<-indexed
 	wg.Wait()
+}
+
+// slabBytes is the size of the slices a slab hands out pieces of: the
+// largest small allocation (larger ones are rounded up to whole pages).
+const slabBytes = 32 << 10
+
+// slab hands out pieces of larger slices, for what a bulk load keeps per
+// request (its terms and bigram keys): fewer allocations, and none rounded
+// up to its size class. A piece keeps its slice alive (at most what the
+// load allocated, while any request of it is indexed).
+type slab[T any] struct{ buf []T }
+
+// take returns a piece of n elements (len and cap n).
+func (b *slab[T]) take(n int) []T {
+	if b.buf == nil || n > cap(b.buf)-len(b.buf) {
+		var zero T
+		per := slabBytes / max(1, int(unsafe.Sizeof(zero)))
+		if n > per/4 {
+			return make([]T, n) // a long text's: a slice of its own
+		}
+		b.buf = make([]T, 0, per)
+	}
+	lo := len(b.buf)
+	b.buf = b.buf[:lo+n]
+	return b.buf[lo : lo+n : lo+n]
 }
 
 // grow makes room for n more requests; the caller holds the write lock.
