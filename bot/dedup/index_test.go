@@ -327,7 +327,7 @@ func similarUnpruned(ix *Index, text string, limit int) []bot.Candidate {
 	if len(sc.acc) < len(ix.slots) {
 		sc.acc = make([]float32, len(ix.slots))
 	}
-	cands := ix.firstPass(q, sc, max(limit, ix.cfg.RerankDepth))
+	cands := ix.firstPass(q, sc, max(limit, ix.rerankDepth()))
 	z := ix.newScorer(q, sc)
 	var out []bot.Candidate
 	for _, s := range cands {

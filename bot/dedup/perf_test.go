@@ -209,7 +209,7 @@ func TestRerankReturnsContendersOnly(t *testing.T) {
 		if len(sc.acc) < len(ix.slots) {
 			sc.acc = make([]float32, len(ix.slots))
 		}
-		cands := ix.firstPass(q, sc, ix.cfg.RerankDepth)
+		cands := ix.firstPass(q, sc, ix.rerankDepth())
 		n := len(cands)
 		res := ix.rerank(q, sc, cands, limit)
 		scores := make([]float64, len(res))

@@ -137,7 +137,7 @@ func refSimilar(ix *Index, text string, limit int) []bot.Candidate {
 	if len(sc.acc) < len(ix.slots) {
 		sc.acc = make([]float32, len(ix.slots))
 	}
-	cands := slices.Clone(ix.firstPass(q, sc, max(limit, ix.cfg.RerankDepth)))
+	cands := slices.Clone(ix.firstPass(q, sc, max(limit, ix.rerankDepth())))
 	out := []bot.Candidate{}
 	for _, s := range cands {
 		out = append(out, bot.Candidate{RequestID: ix.slots[s].id, Score: refScore(ix, q, s)})
