@@ -51,7 +51,7 @@
 // Similar's first pass reads the postings of the rarest query terms (at
 // most Config.MaxPostings in all) with precomputed impacts, keeps the best
 // Config.RerankDepth requests (fewer on a board under 100,000 requests, at
-// least half), and scores those exactly.
+// least a quarter), and scores those exactly.
 //
 // # Vocabulary and learning
 //

@@ -42,7 +42,7 @@ type Config struct {
 	DocCoverage float64
 	// RerankDepth is how many lexical candidates the full score re-ranks
 	// on a board of 100,000 active requests or more; a smaller board
-	// re-ranks proportionally fewer, at least half (Index.rerankDepth).
+	// re-ranks proportionally fewer, at least a quarter (Index.rerankDepth).
 	RerankDepth int
 	// MaxPostings caps the postings read in the first, lexical pass of a
 	// query; the rarest query terms are read first, the rest are scored
@@ -869,17 +869,18 @@ const rerankFullAt = 100_000
 
 // rerankDepth is how many first-pass candidates Similar re-ranks:
 // Config.RerankDepth on a board of rerankFullAt active requests or more,
-// proportionally fewer on a smaller one, never under half. The more
+// proportionally fewer on a smaller one, never under a quarter. The more
 // requests, the more of them the first pass's BM25F order places near a
-// duplicate's; on a small board the full score rarely lifts one from
-// below the first hundred (TestRerankDepthFollowsTheBoard): on generated
-// boards, the suggestions above 0.20 were those of re-ranking 200 for all
-// of 2,000 queries on 20,000 requests and for 1,995 on 50,000 when 100 were
-// re-ranked, and GitBugs R@5 and R@10 of a top-11 lookup were unchanged
-// down to 50. Re-ranking was half of a lookup's CPU (bench capture).
+// duplicate's; on a small board the full score rarely lifts one from far
+// down (TestRerankDepthFollowsTheBoard). On generated boards, against
+// re-ranking 200, the suggestions above 0.20 were the same for 1,997 of
+// 2,000 queries on 20,000 requests re-ranking 50, and for 1,995 on 50,000
+// re-ranking 100; GitBugs R@5 and R@10 of a top-11 lookup were unchanged
+// or higher down to 50. Re-ranking was half of a lookup's CPU (bench
+// capture).
 func (ix *Index) rerankDepth() int {
 	d := ix.cfg.RerankDepth
-	return max(d/2, min(d, int(int64(d)*int64(ix.nLive)/rerankFullAt)))
+	return max(d/4, min(d, int(int64(d)*int64(ix.nLive)/rerankFullAt)))
 }
 
 // rerank computes the full score of the candidates that can be among the

