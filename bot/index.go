@@ -29,6 +29,10 @@ func (e *Engine) LoadIndex(ctx context.Context) error {
 	if err := e.followDecisions(ctx, time.Time{}); err != nil {
 		return fmt.Errorf("load duplicate index: %w", err)
 	}
+	// The memory the load needed (and learning what the decisions teach)
+	// goes back to the operating system: start-up is when the process's
+	// resident size peaks.
+	debug.FreeOSMemory()
 	e.mu.Lock()
 	e.indexedAt = start
 	e.mu.Unlock()
@@ -37,9 +41,7 @@ func (e *Engine) LoadIndex(ctx context.Context) error {
 
 // loadSeq streams the docs into sl as the store reads them: the scorer
 // analyses and indexes them while the next ones are read, with no pause
-// between chunks, and only a few batches are held at a time. The memory
-// the load needed is handed back to the operating system at the end
-// (start-up is when the process's resident size peaks).
+// between chunks, and only a few batches are held at a time.
 func (e *Engine) loadSeq(ctx context.Context, sl SeqLoader) error {
 	var err error
 	sl.LoadSeq(func(yield func(Doc) bool) {
@@ -54,18 +56,13 @@ func (e *Engine) loadSeq(ctx context.Context, sl SeqLoader) error {
 			err = nil
 		}
 	})
-	if err != nil {
-		return err
-	}
 	debug.FreeOSMemory()
-	return nil
+	return err
 }
 
 // loadBulk streams the docs into bl in chunks: the store reads the next
 // chunk while the index analyses the previous one, and only a few chunks
-// are held at a time rather than every doc. The memory the load needed is
-// handed back to the operating system at the end (start-up is when the
-// process's resident size peaks).
+// are held at a time rather than every doc.
 func (e *Engine) loadBulk(ctx context.Context, bl BulkLoader) error {
 	const chunk = 4096
 	ctx, cancel := context.WithCancel(ctx)
@@ -99,11 +96,7 @@ func (e *Engine) loadBulk(ctx context.Context, bl BulkLoader) error {
 	for docs := range chunks {
 		bl.Load(docs)
 	}
-	if err := <-errc; err != nil {
-		return err
-	}
-	debug.FreeOSMemory()
-	return nil
+	return <-errc
 }
 
 // docOf returns the index document for a request.

@@ -120,12 +120,21 @@ func (ix *Index) Learn(ds []bot.Decision) {
 	}
 	ix.refreshPartners()
 	ix.mu.Unlock()
+	if len(ds) > maxPooledTexts {
+		// Start-up's thousands would stay in analyzedPool until two
+		// collections had passed (about 45 MiB for 10,000 mentions).
+		return
+	}
 	for _, a := range texts {
 		if a != nil {
 			a.release()
 		}
 	}
 }
+
+// maxPooledTexts is the most decisions whose analysed texts Learn hands
+// back to analyzedPool; the texts of more are left to the collector.
+const maxPooledTexts = 256
 
 // analyzeTexts analyses the texts (mentions) of decisions, outside the
 // lock; many of them (start-up reads up to bot.MaxLearnedDecisions) on all

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"runtime"
 	"testing"
 	"unsafe"
 
@@ -243,5 +244,33 @@ func TestSlab(t *testing.T) {
 	b.take(per - len(b.buf)) // fills it
 	if long := b.take(per/4 + 1); len(long) != per/4+1 || len(b.buf) != per || cap(b.buf) != per {
 		t.Fatal("a long piece that did not fit started a slab")
+	}
+}
+
+// TestLearnManyTextsLeavesNoPool: the analysed texts of many decisions at
+// once (start-up's up to 10,000 further mentions) are not kept in
+// analyzedPool, where they would outlive a collection (about 45 MiB when
+// the bot reports ready).
+func TestLearnManyTextsLeavesNoPool(t *testing.T) {
+	docs := loadDocs(500)
+	gen := textgen.New(4)
+	var ds []bot.Decision
+	for i := 0; i < 3000; i++ {
+		d := docs[(i*7919)%len(docs)]
+		ds = append(ds, bot.Decision{Key: fmt.Sprint("t", i), B: d.ID, Text: gen.Near(i, d.Title+"\n"+d.Description), Same: true})
+	}
+	cfg := DefaultConfig()
+	cfg.MaxDecisions = 200
+	ix := New(cfg)
+	ix.Load(docs)
+	var m0, m1 runtime.MemStats
+	runtime.GC()
+	runtime.GC()
+	runtime.ReadMemStats(&m0)
+	ix.Learn(ds)
+	runtime.GC()
+	runtime.ReadMemStats(&m1)
+	if grown := int64(m1.HeapAlloc) - int64(m0.HeapAlloc); grown > 4<<20 {
+		t.Errorf("heap grew by %d bytes after learning 3,000 mentions at once (200 kept) and one collection", grown)
 	}
 }
