@@ -240,13 +240,8 @@ func TestEditVariantMatchesPlainLookup(t *testing.T) {
 // plainEditVariant is editVariant without the word filter: every edit
 // is looked up in the vocabulary.
 func plainEditVariant(ix *Index, t string, df int) (uint32, bool) {
-	if len(t) < 4 || len(t) > 20 {
+	if !editable(t) {
 		return 0, false
-	}
-	for i := 0; i < len(t); i++ {
-		if t[i] < 'a' || t[i] > 'z' {
-			return 0, false
-		}
 	}
 	best, bestDF := uint32(0), df
 	try := func(s string) {

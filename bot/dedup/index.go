@@ -1794,19 +1794,28 @@ func (ix *Index) gramVariant(sc *scratch, t string, df int) (uint32, float64, bo
 	return best, bestDice, bestDice >= minGramDice
 }
 
+// editable tells whether editVariant looks t up: 4 to 20 lower-case ASCII
+// letters.
+func editable(t string) bool {
+	if len(t) < 4 || len(t) > 20 {
+		return false
+	}
+	for i := 0; i < len(t); i++ {
+		if t[i] < 'a' || t[i] > 'z' {
+			return false
+		}
+	}
+	return true
+}
+
 // editVariant returns the indexed term one edit away from t (Damerau:
 // deletion, transposition, substitution, insertion of a letter a-z) that
 // the most requests contain, if more than fuzzyMaxDF do. Only words of 4
 // to 20 lower-case ASCII letters are looked up (up to 54 x len(t) map
 // lookups).
 func (ix *Index) editVariant(t string, df int) (uint32, bool) {
-	if len(t) < 4 || len(t) > 20 {
+	if !editable(t) {
 		return 0, false
-	}
-	for i := 0; i < len(t); i++ {
-		if t[i] < 'a' || t[i] > 'z' {
-			return 0, false
-		}
 	}
 	best, bestDF := uint32(0), df
 	buf := make([]byte, 0, len(t)+1)

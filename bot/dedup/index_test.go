@@ -181,12 +181,19 @@ func TestLoadEqualsUpsert(t *testing.T) {
 		a.Upsert(d)
 	}
 	b.Load(docs)
+	sameLookups(t, a, b, docs)
+}
+
+// sameLookups fails t unless up (built by Upsert) and bulk (by a bulk
+// load) answer 50 near-duplicates of docs alike.
+func sameLookups(t *testing.T, up, bulk *Index, docs []bot.Doc) {
+	t.Helper()
 	gen := textgen.New(2)
 	for i := 0; i < 50; i++ {
 		d := docs[(i*7919)%len(docs)]
 		q := gen.Near(i, d.Title+"\n"+d.Description)
-		ca, _ := a.Similar(context.Background(), q, 5)
-		cb, _ := b.Similar(context.Background(), q, 5)
+		ca, _ := up.Similar(context.Background(), q, 5)
+		cb, _ := bulk.Similar(context.Background(), q, 5)
 		if fmt.Sprint(ca) != fmt.Sprint(cb) {
 			t.Fatalf("Load and Upsert differ:\n%v\n%v", ca, cb)
 		}
@@ -314,6 +321,19 @@ func TestSimilarPrunedEqualsFull(t *testing.T) {
 
 // similarUnpruned is Similar with every first-pass candidate scored.
 func similarUnpruned(ix *Index, text string, limit int) []bot.Candidate {
+	var z *scorer
+	return scoreFirstPass(ix, text, limit, func(q *query, sc *scratch, s uint32) float64 {
+		if z == nil {
+			z = ix.newScorer(q, sc)
+		}
+		return z.score(s)
+	})
+}
+
+// scoreFirstPass scores every first-pass candidate of text (as Similar
+// finds them, under the read lock) with score and returns the best limit,
+// best first, ties by id (no reasons).
+func scoreFirstPass(ix *Index, text string, limit int, score func(q *query, sc *scratch, s uint32) float64) []bot.Candidate {
 	qa := ix.analyzeQuery(text)
 	defer qa.release()
 	ix.mu.RLock()
@@ -327,11 +347,10 @@ func similarUnpruned(ix *Index, text string, limit int) []bot.Candidate {
 	if len(sc.acc) < len(ix.slots) {
 		sc.acc = make([]float32, len(ix.slots))
 	}
-	cands := ix.firstPass(q, sc, max(limit, ix.rerankDepth()))
-	z := ix.newScorer(q, sc)
-	var out []bot.Candidate
+	cands := slices.Clone(ix.firstPass(q, sc, max(limit, ix.rerankDepth())))
+	out := []bot.Candidate{}
 	for _, s := range cands {
-		out = append(out, bot.Candidate{RequestID: ix.slots[s].id, Score: z.score(s)})
+		out = append(out, bot.Candidate{RequestID: ix.slots[s].id, Score: score(q, sc, s)})
 	}
 	slices.SortFunc(out, func(a, b bot.Candidate) int {
 		if a.Score != b.Score {

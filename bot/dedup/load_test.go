@@ -1,7 +1,6 @@
 package dedup
 
 import (
-	"context"
 	"fmt"
 	"reflect"
 	"runtime"
@@ -136,16 +135,7 @@ func TestLoadBuildsWhatUpsertBuilds(t *testing.T) {
 				}
 			})
 			sameIndexState(t, up, seq)
-			gen := textgen.New(2)
-			for i := 0; i < 50; i++ {
-				d := docs[(i*7919)%len(docs)]
-				q := gen.Near(i, d.Title+"\n"+d.Description)
-				ca, _ := up.Similar(context.Background(), q, 5)
-				cb, _ := bulk.Similar(context.Background(), q, 5)
-				if fmt.Sprint(ca) != fmt.Sprint(cb) {
-					t.Fatalf("Load and Upsert differ:\n%v\n%v", ca, cb)
-				}
-			}
+			sameLookups(t, up, bulk, docs)
 		})
 	}
 }

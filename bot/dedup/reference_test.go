@@ -1,11 +1,9 @@
 package dedup
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"math"
-	"slices"
 	"testing"
 
 	"github.com/feedbackbot/feedbackbot/bot"
@@ -124,31 +122,7 @@ func nearTie(cs []bot.Candidate, i int) bool {
 // refSimilar scores every first-pass candidate of text with refScore and
 // returns the best limit (no reasons).
 func refSimilar(ix *Index, text string, limit int) []bot.Candidate {
-	qa := ix.analyzeQuery(text)
-	defer qa.release()
-	ix.mu.RLock()
-	defer ix.mu.RUnlock()
-	sc := ix.getScratch()
-	defer ix.putScratch(sc)
-	q := ix.buildQuery(qa, sc)
-	if len(q.terms) == 0 {
-		return nil
-	}
-	if len(sc.acc) < len(ix.slots) {
-		sc.acc = make([]float32, len(ix.slots))
-	}
-	cands := slices.Clone(ix.firstPass(q, sc, max(limit, ix.rerankDepth())))
-	out := []bot.Candidate{}
-	for _, s := range cands {
-		out = append(out, bot.Candidate{RequestID: ix.slots[s].id, Score: refScore(ix, q, s)})
-	}
-	slices.SortFunc(out, func(a, b bot.Candidate) int {
-		if a.Score != b.Score {
-			return cmp.Compare(b.Score, a.Score)
-		}
-		return cmp.Compare(a.RequestID, b.RequestID)
-	})
-	return out[:min(limit, len(out))]
+	return scoreFirstPass(ix, text, limit, func(q *query, _ *scratch, s uint32) float64 { return refScore(ix, q, s) })
 }
 
 // refScore is the full score of slot s for q written plainly, term by
