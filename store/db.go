@@ -132,7 +132,7 @@ func connect(ctx context.Context, dsn string, forMigrations bool) (*DB, error) {
 			// The batch statements' pool (see genericSQL).
 			gcfg := cfg
 			gcfg.Runtime = maps.Clone(cfg.Runtime)
-			gcfg.Runtime["plan_cache_mode"] = "force_generic_plan"
+			gcfg.Runtime[genericPlanSetting] = "force_generic_plan"
 			gc, err = pgConnector(gcfg, h, false)
 		}
 	}
@@ -163,17 +163,27 @@ func connect(ctx context.Context, dsn string, forMigrations bool) (*DB, error) {
 	}
 	s := &DB{db: db, dialect: dialect, conn: c, health: h, now: func() time.Time { return time.Now().UTC() }}
 	if gc != nil {
-		// Two batches are written at a time at most (captures and cards,
-		// one each), a third connection is for a batch of delivery
-		// finishes.
-		s.gen = sqlx.NewDb(sql.OpenDB(gc), driverName)
-		s.gen.SetMaxOpenConns(4)
-		s.gen.SetMaxIdleConns(4)
-		s.gen.SetConnMaxIdleTime(5 * time.Minute)
+		// Two batches are written at a time at most (one of captures, one
+		// of cards); the rest is room for a statement being prepared.
+		gen := sqlx.NewDb(sql.OpenDB(gc), driverName)
+		gen.SetMaxOpenConns(4)
+		gen.SetMaxIdleConns(4)
+		gen.SetConnMaxIdleTime(5 * time.Minute)
 		// A plan is made once per connection (see selectGeneric): renewing
 		// the connections now and then re-plans the batch statements
 		// for the board as it has grown.
-		s.gen.SetConnMaxLifetime(10 * time.Minute)
+		gen.SetConnMaxLifetime(10 * time.Minute)
+		// A server without the setting (PostgreSQL before 12) refuses
+		// the connection: the batch statements are then planned at each
+		// batch, as before, on the bot's pool.
+		err := gen.PingContext(pctx)
+		var pe *pq.Error
+		if errors.As(err, &pe) && pe.Code == "42704" {
+			gen.Close()
+			slog.Warn("PostgreSQL has no " + genericPlanSetting + ": batch statements are planned at each batch")
+		} else {
+			s.gen = gen
+		}
 	}
 	if dialect == DialectPostgres {
 		s.dsn = source
@@ -475,6 +485,10 @@ func (s *DB) selectAll(ctx context.Context, dest any, query string, args ...any)
 	}
 	return storageError(st.SelectContext(ctx, dest, args...))
 }
+
+// genericPlanSetting is the setting that makes the batch pool's plans
+// generic (a variable for tests of a server without it).
+var genericPlanSetting = "plan_cache_mode"
 
 // genericFrom is the board size (the largest mention id this store has
 // written) from which the batch statements run with generic plans; below

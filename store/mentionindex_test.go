@@ -240,3 +240,32 @@ func TestBatchStatementsFollowTheBoard(t *testing.T) {
 		}
 	}
 }
+
+// A server without plan_cache_mode (PostgreSQL before 12) refuses the
+// batch pool's connections: the store opens without that pool, and the
+// batch statements are planned at each batch on the bot's pool, whatever
+// the board's size.
+func TestBatchStatementsWithoutGenericPlans(t *testing.T) {
+	dsn := storetest.PostgresDSN(t)
+	genericPlanSetting = "feedbackbot_no_such_setting"
+	s, err := Open(context.Background(), dsn)
+	genericPlanSetting = "plan_cache_mode"
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if s.gen != nil {
+		t.Fatal("batch pool opened on a server that refuses its setting")
+	}
+	ctx := context.Background()
+	s.grew(1 << 20) // as on a board of a million mentions
+	b := batchOf(capture("old1", "u1"), capture("old2", "u2"), capture("old1", "u3"))
+	s.createRequests(ctx, b)
+	if b[0].err != nil || b[1].err != nil || bot.ErrorCode(b[2].err) != bot.ECONFLICT || b[0].in.r.ID == 0 {
+		t.Fatalf("batch: %v / %v / %v, ids %d", b[0].err, b[1].err, b[2].err, b[0].in.r.ID)
+	}
+	lone := capture("old3", "u4")
+	if err := s.CreateRequest(ctx, lone.r, lone.m); err != nil || lone.r.ID == 0 {
+		t.Fatalf("lone capture: %v", err)
+	}
+}
