@@ -63,7 +63,7 @@ type DB struct {
 	// (see prepared).
 	stmts sync.Map
 	// gen (PostgreSQL) is a pool of its own for the group-commit batch
-	// statements, which run prepared with generic plans (genericSQL);
+	// statements, which run prepared with generic plans (selectGeneric);
 	// genStmts caches its prepared statements.
 	gen      *sqlx.DB
 	genMu    sync.Mutex
@@ -129,7 +129,7 @@ func connect(ctx context.Context, dsn string, forMigrations bool) (*DB, error) {
 			c, err = pgConnector(cfg, h, forMigrations)
 		}
 		if err == nil && !forMigrations {
-			// The batch statements' pool (see genericSQL).
+			// The batch statements' pool (see selectGeneric).
 			gcfg := cfg
 			gcfg.Runtime = maps.Clone(cfg.Runtime)
 			gcfg.Runtime[genericPlanSetting] = "force_generic_plan"
@@ -202,9 +202,8 @@ func connect(ctx context.Context, dsn string, forMigrations bool) (*DB, error) {
 	return s, nil
 }
 
-// pgConfig parses a PostgreSQL URL and bounds its waits whatever it says:
-// connect_timeout at most pgConnectTimeout and, unless forMigrations,
-// statement_timeout at most pgStatementTimeout (smaller values are kept).
+// pgConnector is the pool's connector for cfg (conn.go): the context
+// cuts the socket, and unless forMigrations each statement is bounded.
 func pgConnector(cfg pq.Config, h *health, forMigrations bool) (*connector, error) {
 	pc, err := pq.NewConnectorConfig(cfg)
 	if err != nil {
@@ -218,6 +217,9 @@ func pgConnector(cfg pq.Config, h *health, forMigrations bool) (*connector, erro
 	return c, nil
 }
 
+// pgConfig parses a PostgreSQL URL and bounds its waits whatever it says:
+// connect_timeout at most pgConnectTimeout and, unless forMigrations,
+// statement_timeout at most pgStatementTimeout (smaller values are kept).
 func pgConfig(dsn string, forMigrations bool) (pq.Config, error) {
 	cfg, err := pq.NewConfig(dsn)
 	if err != nil {
