@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jmoiron/sqlx"
+
 	"github.com/feedbackbot/feedbackbot/bot"
 	"github.com/feedbackbot/feedbackbot/store/storetest"
 )
@@ -24,6 +26,29 @@ func openForTest(t *testing.T, dsn string) *DB {
 	}
 	t.Cleanup(func() { s.Close() })
 	return s
+}
+
+// uncommittedMention captures a seed request and, in a transaction left
+// open (rolled back at the end of the test unless committed), adds a
+// mention of message msg in slack/T1/C1 to it, as another replica in the
+// middle of capturing msg.
+func uncommittedMention(t *testing.T, s *DB, msg string) *sqlx.Tx {
+	t.Helper()
+	seed := capture("seed", "u0")
+	if err := s.CreateRequest(context.Background(), seed.r, seed.m); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := s.db.Beginx()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tx.Rollback() })
+	if _, err := tx.Exec(`INSERT INTO mentions (request_id, platform, workspace, channel, message_id, thread_id, author_id,
+		author_name, org, text, permalink, captured_by, via, deleted, created_at)
+		VALUES ($1, 'slack', 'T1', 'C1', $2, $2, 'x', 'x', '', 'other replica', '', 'x', 'channel', FALSE, now())`, seed.r.ID, msg); err != nil {
+		t.Fatal(err)
+	}
+	return tx
 }
 
 func capture(msg, author string) newCapture {
@@ -155,22 +180,9 @@ func TestCreateRequests_BadItemFailsAlone(t *testing.T) {
 func TestCreateRequests_ConflictWithAnotherTransaction(t *testing.T) {
 	s := openForTest(t, storetest.PostgresDSN(t))
 	ctx := context.Background()
-	seed := capture("seed", "u0")
-	if err := s.CreateRequest(ctx, seed.r, seed.m); err != nil {
-		t.Fatal(err)
-	}
-	tx, err := s.db.Beginx()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback()
 	// Another replica captures "race" and has not committed yet: the batch
 	// does not see it and waits on the unique index.
-	if _, err := tx.Exec(`INSERT INTO mentions (request_id, platform, workspace, channel, message_id, thread_id, author_id,
-		author_name, org, text, permalink, captured_by, via, deleted, created_at)
-		VALUES ($1, 'slack', 'T1', 'C1', 'race', 'race', 'x', 'x', '', 'other replica', '', 'x', 'channel', FALSE, now())`, seed.r.ID); err != nil {
-		t.Fatal(err)
-	}
+	tx := uncommittedMention(t, s, "race")
 	a, race, b := capture("a", "u1"), capture("race", "u2"), capture("b", "u3")
 	batch := batchOf(a, race, b)
 	done := make(chan struct{})
@@ -543,19 +555,7 @@ func TestSaveCardShown(t *testing.T) {
 func TestCreateRequest_OneBatchAtATime(t *testing.T) {
 	s := openForTest(t, storetest.PostgresDSN(t))
 	ctx := context.Background()
-	seed := capture("seed", "u0")
-	if err := s.CreateRequest(ctx, seed.r, seed.m); err != nil {
-		t.Fatal(err)
-	}
-	tx, err := s.db.Beginx()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback()
-	if _, err := tx.Exec(`INSERT INTO mentions (request_id, platform, workspace, channel, message_id, thread_id, created_at)
-		VALUES ($1, 'slack', 'T1', 'C1', 'block', 'block', now())`, seed.r.ID); err != nil {
-		t.Fatal(err)
-	}
+	tx := uncommittedMention(t, s, "block")
 	first := make(chan error, 1)
 	go func() {
 		c := capture("block", "u1")
