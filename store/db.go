@@ -514,11 +514,11 @@ const genericFrom = 512
 // size it was made for. Connections are also renewed every few minutes
 // (DB.gen's lifetime). TestBatchStatementsFollowTheBoard checks the plans.
 func (s *DB) selectGeneric(ctx context.Context, dest any, query string, args ...any) error {
-	class := bits.Len64(uint64(max(s.grown.Load(), 0)))
-	if !s.planned() {
+	grown := s.grown.Load()
+	if !s.plannedAt(grown) {
 		return storageError(s.db.SelectContext(ctx, dest, s.db.Rebind(query), args...))
 	}
-	st, err := s.genericStmt(ctx, query, class)
+	st, err := s.genericStmt(ctx, query, bits.Len64(uint64(grown)))
 	if err != nil {
 		return err
 	}
@@ -528,7 +528,12 @@ func (s *DB) selectGeneric(ctx context.Context, dest any, query string, args ...
 // planned tells whether the batch statements run with plans made once
 // (selectGeneric), not planned at each call.
 func (s *DB) planned() bool {
-	return s.gen != nil && s.grown.Load() >= genericFrom
+	return s.plannedAt(s.grown.Load())
+}
+
+// plannedAt is planned for a board whose largest mention id is grown.
+func (s *DB) plannedAt(grown int64) bool {
+	return s.gen != nil && grown >= genericFrom
 }
 
 // genStmt is a batch statement prepared on DB.gen for boards of one size
