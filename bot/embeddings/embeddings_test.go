@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -261,6 +262,32 @@ func TestHybrid(t *testing.T) {
 			}
 		})
 	}
+	t.Run("LoadSeqKeepsTexts", func(t *testing.T) {
+		// Start-up streams the board (bot.SeqLoader): the texts it keeps on
+		// the way are what the candidates are embedded from, so a streamed
+		// board ranks as one built by Upserts, cosine bonus included.
+		f := newFakeServer(t)
+		streamed := NewHybrid(dedup.New(dedup.DefaultConfig()), f.client(), nil, 0.5, nil)
+		streamed.LoadSeq(slices.Values(docs))
+		upserted := NewHybrid(dedup.New(dedup.DefaultConfig()), f.client(), nil, 0.5, nil)
+		for _, d := range docs {
+			upserted.Upsert(d)
+		}
+		got, err := streamed.Similar(ctx, query, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantUp, err := upserted.Similar(ctx, query, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(wantUp) {
+			t.Fatalf("streamed %v, upserted %v", got, wantUp)
+		}
+		if fmt.Sprint(got) == fmt.Sprint(want) {
+			t.Fatalf("streamed board scored lexically only (no texts to embed): %v", got)
+		}
+	})
 	t.Run("Off", func(t *testing.T) {
 		h := NewHybrid(dedup.New(dedup.DefaultConfig()), nil, nil, 0.5, nil)
 		h.Load(docs)

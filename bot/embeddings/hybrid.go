@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"iter"
 	"log/slog"
 	"math"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -50,6 +52,7 @@ type Hybrid struct {
 var (
 	_ bot.Scorer     = (*Hybrid)(nil)
 	_ bot.BulkLoader = (*Hybrid)(nil)
+	_ bot.SeqLoader  = (*Hybrid)(nil)
 )
 
 // NewHybrid returns a hybrid scorer over lex. With a nil client or a weight
@@ -91,17 +94,27 @@ func (h *Hybrid) Upsert(doc bot.Doc) {
 }
 
 // Load indexes many requests at once (start-up).
-func (h *Hybrid) Load(docs []bot.Doc) {
-	h.lex.Load(docs)
-	h.mu.Lock()
-	for _, d := range docs {
-		if d.Active {
-			h.texts[d.ID] = docText(d)
-		} else {
-			delete(h.texts, d.ID)
+func (h *Hybrid) Load(docs []bot.Doc) { h.LoadSeq(slices.Values(docs)) }
+
+// LoadSeq indexes a stream of requests as it is read (start-up,
+// bot.SeqLoader): the lexical index's streaming load, keeping each
+// request's text on the way, so that start-up with embeddings on takes the
+// same path as without.
+func (h *Hybrid) LoadSeq(docs iter.Seq[bot.Doc]) {
+	h.lex.LoadSeq(func(yield func(bot.Doc) bool) {
+		for d := range docs {
+			h.mu.Lock()
+			if d.Active {
+				h.texts[d.ID] = docText(d)
+			} else {
+				delete(h.texts, d.ID)
+			}
+			h.mu.Unlock()
+			if !yield(d) {
+				return
+			}
 		}
-	}
-	h.mu.Unlock()
+	})
 }
 
 // Learn hands the team's decisions to the lexical index (bot.Learner).
