@@ -5,8 +5,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-
-	"github.com/kljensen/snowball/english"
 )
 
 // Fields of an indexed request.
@@ -23,9 +21,6 @@ const (
 // analysis on several CPUs rarely waits.
 type analyzer struct {
 	shards [stemShards]stemShard
-	// joins caches the stems of joined query words (addJoin), a bounded
-	// cache: most adjacent pairs of words are never a word.
-	joins [stemShards]stemShard
 	// vocab, when set, adds the terms of the vocabulary concepts a text
 	// mentions (vocabulary.go).
 	vocab *vocabulary
@@ -80,30 +75,6 @@ func (a *analyzer) stem(w string) string {
 	return s
 }
 
-// joinShardMax bounds the entries of each shard of analyzer.joins: a
-// full shard is emptied (at most stemShards x joinShardMax cached joins).
-const joinShardMax = 2048
-
-// joinStem is stem for a pair of query words written together: the same
-// result, from a bounded cache (the pairs of all query texts would grow
-// the stem cache without end; stemming one takes about 14,000
-// instructions).
-func (a *analyzer) joinStem(w string) string {
-	sh := &a.joins[wordHash(w)%stemShards]
-	if s, ok := sh.get(w); ok {
-		return s
-	}
-	s := stemOf(w)
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	if sh.m == nil || len(sh.m) >= joinShardMax {
-		sh.m = make(map[string]string, 256)
-	}
-	// w is a new string (addJoin); s may be w itself.
-	sh.m[w] = s
-	return s
-}
-
 // get reads w's cached stem.
 func (sh *stemShard) get(w string) (string, bool) {
 	sh.mu.RLock()
@@ -117,7 +88,7 @@ func stemOf(w string) string {
 	if isStopWord(w) {
 		return stopMark
 	}
-	return english.Stem(w, true)
+	return snowballStem(w)
 }
 
 // term returns the indexed form of a token, or false if it is dropped.
@@ -249,7 +220,7 @@ func (a *analyzer) add(dst *analyzed, f int, text string, bigramWeight float64) 
 					cur = dst.index(s, t.Text) // counted below
 				}
 				if prevWord != "" && len(dst.joins) < maxJoins {
-					dst.addJoin(a, prevWord, t.Text, bigramWeight, prevIdx, cur)
+					dst.addJoin(prevWord, t.Text, bigramWeight, prevIdx, cur)
 				}
 				prevWord, prevIdx = t.Text, cur
 			} else {
@@ -284,23 +255,42 @@ func (a *analyzer) add(dst *analyzed, f int, text string, bigramWeight float64) 
 }
 
 // addJoin records the words a and b written together, if that is a word
-// (not a stop word); each distinct join once, at its largest weight.
-func (dst *analyzed) addJoin(an *analyzer, a, b string, w float64, ia, ib int32) {
-	joined := a + b
-	if len(joined) < 4 {
+// (not a stop word); each distinct join once, at its largest weight. The
+// pair is stemmed in place on the stack (porter2Bytes, a and b are ASCII
+// lower-case letters and digits: add): a new join costs one allocation
+// (its source and term), a repeated one none. Most pairs are never a
+// word, and a cache of them (there was one) missed more than it hit.
+func (dst *analyzed) addJoin(a, b string, w float64, ia, ib int32) {
+	n := len(a) + len(b)
+	if n < 4 {
 		return
 	}
-	s := an.joinStem(joined)
-	if s == stopMark {
+	var buf [maxPorter2]byte
+	var jb []byte
+	if n <= len(buf) {
+		jb = buf[:n]
+	} else {
+		jb = make([]byte, n)
+	}
+	copy(jb[copy(jb, a):], b)
+	if _, stop := stopWords[string(jb)]; stop {
 		return
 	}
+	s := porter2Bytes(jb)
 	for i := range dst.joins {
-		if dst.joins[i].term == s {
+		if dst.joins[i].term == string(s) {
 			dst.joins[i].w = max(dst.joins[i].w, w)
 			return
 		}
 	}
-	dst.joins = append(dst.joins, join{term: s, src: a + " " + b, w: w, a: ia, b: ib})
+	var sb strings.Builder
+	sb.Grow(n + 1 + len(s))
+	sb.WriteString(a)
+	sb.WriteByte(' ')
+	sb.WriteString(b)
+	sb.Write(s)
+	both := sb.String()
+	dst.joins = append(dst.joins, join{term: both[n+1:], src: both[:n+1], w: w, a: ia, b: ib})
 }
 
 // concept returns the callback that records a vocabulary concept found

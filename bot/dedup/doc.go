@@ -2,7 +2,8 @@
 // similarity over requests, with no I/O. *Index implements bot.Scorer.
 //
 // Allowed imports: bot, the standard library, golang.org/x/text (Unicode
-// normalisation) and github.com/kljensen/snowball (stemming).
+// normalisation) and github.com/blevesearch/snowballstem (stemming; tests
+// also github.com/kljensen/snowball, the reference stemmer).
 //
 // # Text
 //

@@ -2,7 +2,6 @@ package dedup
 
 import (
 	"cmp"
-	"fmt"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -10,7 +9,6 @@ import (
 
 	"github.com/feedbackbot/feedbackbot/bot"
 	"github.com/feedbackbot/feedbackbot/internal/textgen"
-	"github.com/kljensen/snowball/english"
 )
 
 // TestAccumulate checks the branch-free first-pass loop against the plain
@@ -47,37 +45,6 @@ func TestAccumulate(t *testing.T) {
 	}
 	if len(gotT) <= slots/2 {
 		t.Fatalf("only %d slots touched", len(gotT))
-	}
-}
-
-// TestJoinStem checks that the bounded cache of joined words gives what
-// stemming gives (stopMark for a stop word), and stays bounded.
-func TestJoinStem(t *testing.T) {
-	var an analyzer
-	words := []string{"dropdown", "login", "signup", "cannot", "into", "setup", "popups", "dying"}
-	named := len(words)
-	for i := 0; i < stemShards*joinShardMax*5/4; i++ {
-		words = append(words, fmt.Sprintf("w%dxing", i))
-	}
-	// The named words again: from the cache, or stemmed again after
-	// their shard was emptied.
-	words = append(words, words[:named]...)
-	for _, w := range words {
-		want := stopMark
-		if !isStopWord(w) {
-			want = english.Stem(w, true)
-		}
-		if got := an.joinStem(w); got != want {
-			t.Fatalf("joinStem(%q) = %q, want %q", w, got, want)
-		}
-	}
-	if an.joinStem("cannot") != stopMark || an.joinStem("popups") != "popup" {
-		t.Fatalf("cannot -> %q, popups -> %q", an.joinStem("cannot"), an.joinStem("popups"))
-	}
-	for i := range an.joins {
-		if n := len(an.joins[i].m); n > joinShardMax {
-			t.Fatalf("shard %d holds %d joins", i, n)
-		}
 	}
 }
 
