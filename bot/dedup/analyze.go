@@ -3,7 +3,6 @@ package dedup
 import (
 	"cmp"
 	"slices"
-	"strings"
 	"sync"
 )
 
@@ -17,70 +16,24 @@ const (
 
 // analyzer turns texts into terms. It caches the term of each word it has
 // seen (stemming dominates the cost of analysis) and is safe for concurrent
-// use. The cache is a set of plain maps, each behind its own lock, so that
-// analysis on several CPUs rarely waits.
+// use: the cache (stemcache.go) is read without locks.
 type analyzer struct {
-	shards [stemShards]stemShard
+	words stemCache
 	// vocab, when set, adds the terms of the vocabulary concepts a text
 	// mentions (vocabulary.go).
 	vocab *vocabulary
-}
-
-const stemShards = 64
-
-type stemShard struct {
-	mu sync.RWMutex
-	m  map[string]string // lower-case word -> stem, or stopMark
-	_  [32]byte          // keep shards on separate cache lines
 }
 
 // stopMark is what the stem cache holds for a stop word: no stem contains
 // a NUL byte.
 const stopMark = "\x00"
 
-// wordHash is FNV-1a, to pick a stem cache shard.
-func wordHash(w string) uint32 {
-	h := uint32(2166136261)
-	for i := 0; i < len(w); i++ {
-		h ^= uint32(w[i])
-		h *= 16777619
-	}
-	return h ^ h>>16
-}
-
 // stem returns the stem of a lower-case word, or stopMark for a stop word.
 func (a *analyzer) stem(w string) string {
-	sh := &a.shards[wordHash(w)%stemShards]
-	if s, ok := sh.get(w); ok {
+	if s, ok := a.words.get(w); ok {
 		return s
 	}
-	s := stemOf(w)
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	if v, ok := sh.m[w]; ok {
-		return v
-	}
-	if sh.m == nil {
-		sh.m = make(map[string]string, 256)
-	}
-	// The cache owns its strings: w and s may point into a request's text.
-	k := strings.Clone(w)
-	switch {
-	case s == w:
-		s = k
-	case s != stopMark:
-		s = strings.Clone(s)
-	}
-	sh.m[k] = s
-	return s
-}
-
-// get reads w's cached stem.
-func (sh *stemShard) get(w string) (string, bool) {
-	sh.mu.RLock()
-	s, ok := sh.m[w]
-	sh.mu.RUnlock()
-	return s, ok
+	return a.words.put(w, stemOf(w))
 }
 
 // stemOf is the stem of a lower-case word, or stopMark for a stop word.
@@ -149,7 +102,8 @@ type analyzed struct {
 type join struct {
 	term, src string
 	w         float64
-	a, b      int32 // the words' indexes in terms (-1: a stop word)
+	a, b      int32  // the words' indexes in terms (-1: a stop word)
+	h         uint32 // joinHash(term), to tell joins apart cheaply
 }
 
 // maxJoins bounds the joined pairs of one query (each is stemmed).
@@ -277,20 +231,26 @@ func (dst *analyzed) addJoin(a, b string, w float64, ia, ib int32) {
 		return
 	}
 	s := porter2Bytes(jb)
+	h := joinHash(s)
 	for i := range dst.joins {
-		if dst.joins[i].term == string(s) {
-			dst.joins[i].w = max(dst.joins[i].w, w)
+		if j := &dst.joins[i]; j.h == h && j.term == string(s) {
+			j.w = max(j.w, w)
 			return
 		}
 	}
-	var sb strings.Builder
-	sb.Grow(n + 1 + len(s))
-	sb.WriteString(a)
-	sb.WriteByte(' ')
-	sb.WriteString(b)
-	sb.Write(s)
-	both := sb.String()
-	dst.joins = append(dst.joins, join{term: both[n+1:], src: both[:n+1], w: w, a: ia, b: ib})
+	// One allocation for the source and the term.
+	both := a + " " + b + string(s)
+	dst.joins = append(dst.joins, join{term: both[n+1:], src: both[:n+1], w: w, a: ia, b: ib, h: h})
+}
+
+// joinHash is FNV-1a of a joined word's stem.
+func joinHash(s []byte) uint32 {
+	h := uint32(2166136261)
+	for _, c := range s {
+		h ^= uint32(c)
+		h *= 16777619
+	}
+	return h
 }
 
 // concept returns the callback that records a vocabulary concept found

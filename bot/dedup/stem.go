@@ -194,8 +194,19 @@ func hasPrefixB(b []byte, p string) bool {
 	return len(b) >= len(p) && string(b[:len(p)]) == p
 }
 
+// hasSuffixB is bytes.HasSuffix for the stemmer's short suffixes, a
+// loop rather than a call of memequal.
 func hasSuffixB(b []byte, s string) bool {
-	return len(b) >= len(s) && string(b[len(b)-len(s):]) == s
+	if len(b) < len(s) {
+		return false
+	}
+	b = b[len(b)-len(s):]
+	for i := 0; i < len(s); i++ {
+		if b[i] != s[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // hasVowel reports whether b holds a vowel.
@@ -224,6 +235,9 @@ func shortv(b []byte, c int) bool {
 
 func step1a(b []byte) []byte {
 	n := len(b)
+	if c := b[n-1]; c != 's' && c != 'd' {
+		return b
+	}
 	switch {
 	case hasSuffixB(b, "sses"):
 		return b[:n-2]
@@ -244,6 +258,12 @@ func step1a(b []byte) []byte {
 }
 
 func step1b(b []byte, p1 int) []byte {
+	if len(b) == 0 {
+		return b
+	}
+	if c := b[len(b)-1]; c != 'd' && c != 'g' && c != 'y' {
+		return b
+	}
 	var suf int
 	switch {
 	case hasSuffixB(b, "eedly"):
