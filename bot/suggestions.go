@@ -20,37 +20,55 @@ func (e *Engine) resolveAll(ctx context.Context, ids []int64) (map[int64]*Reques
 	return e.store.ResolveRequests(ctx, ids)
 }
 
-// candidates returns up to MaxSuggestions canonical requests likely to be
-// duplicates of req, best first, above the suggestion threshold. req is a
-// request just created (afterCreate is the only caller), so no suggestion
-// about it can have been dismissed yet and DismissedWith is not asked.
-func (e *Engine) candidates(ctx context.Context, req *Request) ([]Candidate, []*Request, error) {
-	// A little more than shown: room for entries another replica merged a
-	// moment ago (the index is active requests only).
+// similar returns the duplicate index's candidates for req above the
+// suggestion threshold, best first: a little more than shown, room for
+// entries another replica merged a moment ago (the index is active
+// requests only). req is a request just created (afterCreate is the only
+// caller), so no suggestion about it can have been dismissed yet and
+// DismissedWith is not asked.
+func (e *Engine) similar(ctx context.Context, req *Request) []Candidate {
 	raw, err := e.scorer.Similar(ctx, req.Title+"\n"+req.Description, e.cfg.MaxSuggestions+2)
 	if err != nil {
 		e.log.Warn("duplicate check", "err", err)
+		return nil
+	}
+	n := 0
+	for n < len(raw) && raw[n].Score >= e.cfg.SuggestThreshold {
+		n++
+	}
+	return raw[:n]
+}
+
+// candidates returns up to MaxSuggestions canonical requests likely to be
+// duplicates of req among found (similar's), best first.
+func (e *Engine) candidates(ctx context.Context, req *Request, found []Candidate) ([]Candidate, []*Request, error) {
+	if len(found) == 0 {
 		return nil, nil, nil
 	}
-	var ids []int64
-	for _, c := range raw {
-		if c.Score < e.cfg.SuggestThreshold {
-			break
-		}
-		ids = append(ids, c.RequestID)
-	}
-	if len(ids) == 0 {
-		return nil, nil, nil
+	ids := make([]int64, len(found))
+	for i, c := range found {
+		ids[i] = c.RequestID
 	}
 	resolved, err := e.resolveAll(ctx, ids)
 	if err != nil {
 		return nil, nil, err
 	}
-	skip := map[int64]bool{req.ID: true}
+	out, reqs := KeepCandidates(req.ID, found, resolved, e.cfg.MaxSuggestions)
+	return out, reqs, nil
+}
+
+// KeepCandidates returns what a suggestion about request id shows of
+// found (the duplicate index's candidates, best first), given the
+// canonical request of each found id that exists (resolved): in found's
+// order, the canonical request of each, once, when it is suggestible and
+// not id itself, up to max of them. Each candidate keeps its score and
+// reason and names the canonical request.
+func KeepCandidates(id int64, found []Candidate, resolved map[int64]*Request, max int) ([]Candidate, []*Request) {
+	skip := map[int64]bool{id: true}
 	var out []Candidate
 	var reqs []*Request
-	for _, c := range raw[:len(ids)] {
-		if len(out) >= e.cfg.MaxSuggestions {
+	for _, c := range found {
+		if len(out) >= max {
 			break
 		}
 		r, ok := resolved[c.RequestID]
@@ -61,16 +79,40 @@ func (e *Engine) candidates(ctx context.Context, req *Request) ([]Candidate, []*
 		out = append(out, Candidate{RequestID: r.ID, Score: c.Score, Reason: c.Reason})
 		reqs = append(reqs, r)
 	}
-	return out, reqs, nil
+	return out, reqs
+}
+
+// suggestionMaker is implemented by stores that resolve a new request's
+// candidates and store its suggestion in one write (store.DB: on
+// PostgreSQL one statement, where the read and the write are otherwise
+// two round trips).
+type suggestionMaker interface {
+	// CreateSuggestionFrom keeps of found what KeepCandidates keeps (for
+	// s.RequestID, with the canonical requests as they are) and, when it
+	// keeps any, stores s with those candidates as CreateSuggestion does.
+	// It sets s.Candidates to them and returns their requests, in order;
+	// when none is kept nothing is written and s.ID stays 0.
+	CreateSuggestionFrom(ctx context.Context, s *Suggestion, found []Candidate, max int) ([]*Request, error)
 }
 
 // afterCreate indexes a new request, runs the duplicate check and posts the
 // card (with the suggestion, if any) in the mention's thread.
 func (e *Engine) afterCreate(ctx context.Context, req *Request, m *Mention, card bool) (*CaptureResult, error) {
 	t := e.TextFor(ctx, m.Platform, m.Workspace, m.Channel)
-	cands, candReqs, err := e.candidates(ctx, req)
-	if err != nil {
-		return nil, err
+	found := e.similar(ctx, req)
+	// A capture with a card and no auto-merge to try resolves its
+	// candidates in the write that stores its suggestion, when the store
+	// can (one round trip instead of two).
+	maker, fold := e.store.(suggestionMaker)
+	fold = fold && card && m.ThreadID != "" && len(found) > 0 &&
+		!(e.cfg.AutoMergeThreshold > 0 && found[0].Score >= e.cfg.AutoMergeThreshold)
+	var cands []Candidate
+	var candReqs []*Request
+	if !fold {
+		var err error
+		if cands, candReqs, err = e.candidates(ctx, req, found); err != nil {
+			return nil, err
+		}
 	}
 	e.scorer.Upsert(docOf(req))
 
@@ -94,11 +136,24 @@ func (e *Engine) afterCreate(ctx context.Context, req *Request, m *Mention, card
 		text := t.Card(req)
 		buttons := t.cardButtons(req.ID)
 		var sugg *Suggestion
-		if len(cands) > 0 {
+		switch {
+		case fold:
+			sugg = &Suggestion{RequestID: req.ID, Platform: m.Platform, Workspace: m.Workspace, Channel: m.Channel, ThreadID: m.ThreadID}
+			reqs, err := maker.CreateSuggestionFrom(ctx, sugg, found, e.cfg.MaxSuggestions)
+			if err != nil {
+				return nil, err
+			}
+			cands, candReqs = sugg.Candidates, reqs
+			if sugg.ID == 0 {
+				sugg = nil
+			}
+		case len(cands) > 0:
 			sugg = &Suggestion{RequestID: req.ID, Candidates: cands, Platform: m.Platform, Workspace: m.Workspace, Channel: m.Channel, ThreadID: m.ThreadID}
 			if err := e.store.CreateSuggestion(ctx, sugg); err != nil {
 				return nil, err
 			}
+		}
+		if sugg != nil {
 			e.metrics.Suggested()
 			text += "\n" + t.suggestionList(req.ID, candReqs, cands)
 			buttons = append(buttons, t.suggestionButtons(sugg.ID, candReqs)...)

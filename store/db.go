@@ -164,10 +164,12 @@ func connect(ctx context.Context, dsn string, forMigrations bool) (*DB, error) {
 	s := &DB{db: db, dialect: dialect, conn: c, health: h, now: func() time.Time { return time.Now().UTC() }}
 	if gc != nil {
 		// Two batches are written at a time at most (one of captures, one
-		// of cards); the rest is room for a statement being prepared.
+		// of cards), and the suggestions of the captures with duplicates
+		// (CreateSuggestionFrom, one statement each, a few at once); the
+		// rest is room for a statement being prepared.
 		gen := sqlx.NewDb(sql.OpenDB(gc), driverName)
-		gen.SetMaxOpenConns(4)
-		gen.SetMaxIdleConns(4)
+		gen.SetMaxOpenConns(8)
+		gen.SetMaxIdleConns(8)
 		gen.SetConnMaxIdleTime(5 * time.Minute)
 		// A plan is made once per connection (see selectGeneric): renewing
 		// the connections now and then re-plans the batch statements

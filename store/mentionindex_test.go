@@ -99,6 +99,12 @@ func TestBatchStatementsFollowTheBoard(t *testing.T) {
 				if err := s.CreateSuggestion(ctx, sg); err != nil {
 					t.Fatal(err)
 				}
+				// A capture's suggestion, its candidates resolved in
+				// the same statement.
+				from := &bot.Suggestion{RequestID: it.in.r.ID, Platform: "slack", Workspace: "T1", Channel: "C1", ThreadID: "t"}
+				if _, err := s.CreateSuggestionFrom(ctx, from, []bot.Candidate{{RequestID: b[(i+1)%len(b)].in.r.ID, Score: 0.5}}, 3); err != nil || from.ID == 0 {
+					t.Fatalf("suggestion from the index: %v, id %d", err, from.ID)
+				}
 				in := cardSave{requestID: it.in.r.ID, ref: cardRef(fmt.Sprintf("card%d-%d", n, i)), at: time.Now().UTC(), shown: "h", withShown: true, suggestion: sg.ID, out: &newCard{}}
 				saves = append(saves, &groupItem[cardSave]{ctx: ctx, in: in, done: make(chan struct{})})
 			}
@@ -189,18 +195,19 @@ func TestBatchStatementsFollowTheBoard(t *testing.T) {
 	// first batch on the grown board told the store), generic, and run
 	// at each batch.
 	type plan struct {
-		Name    string `db:"name"`
-		Generic int64  `db:"generic_plans"`
-		Custom  int64  `db:"custom_plans"`
+		Name      string `db:"name"`
+		Statement string `db:"statement"`
+		Generic   int64  `db:"generic_plans"`
+		Custom    int64  `db:"custom_plans"`
 	}
 	prepared := func() []plan {
 		t.Helper()
 		var plans []plan
-		if err := s.gen.Select(&plans, `SELECT name, generic_plans, custom_plans FROM pg_prepared_statements WHERE statement LIKE '%unnest%' ORDER BY name`); err != nil {
+		if err := s.gen.Select(&plans, `SELECT name, statement, generic_plans, custom_plans FROM pg_prepared_statements WHERE statement LIKE '%unnest%' ORDER BY name`); err != nil {
 			t.Fatal(err)
 		}
-		if len(plans) != 2 {
-			t.Fatalf("%d batch statements prepared on the batch connection, want 2 (captures, cards)", len(plans))
+		if len(plans) != 3 {
+			t.Fatalf("%d batch statements prepared on the batch connection, want 3 (captures, cards, suggestions from the index)", len(plans))
 		}
 		return plans
 	}
@@ -235,8 +242,13 @@ func TestBatchStatementsFollowTheBoard(t *testing.T) {
 	batches(1)
 	again := prepared()
 	for i, p := range again {
-		if p.Name == plans[i].Name || p.Generic != 1 {
-			t.Errorf("after the board doubled: statement %s ran %d generic plans, want a new statement (was %s) with 1", p.Name, p.Generic, plans[i].Name)
+		// One batch, and three suggestions in it.
+		want := int64(1)
+		if strings.Contains(p.Statement, "INSERT INTO suggestions") {
+			want = 3
+		}
+		if p.Name == plans[i].Name || p.Generic != want {
+			t.Errorf("after the board doubled: statement %s ran %d generic plans, want a new statement (was %s) with %d", p.Name, p.Generic, plans[i].Name, want)
 		}
 	}
 }

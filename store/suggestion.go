@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"github.com/feedbackbot/feedbackbot/bot"
 )
@@ -98,6 +99,131 @@ func (s *DB) createSuggestionPostgres(ctx context.Context, sg *bot.Suggestion) e
 	sg.MergedInto, sg.DecidedBy, sg.DecidedAt = nil, "", nil
 	sg.CreatedAt = now
 	return nil
+}
+
+// CreateSuggestionFrom keeps of found (the duplicate index's candidates
+// for sg.RequestID, best first) what bot.KeepCandidates keeps, with the
+// canonical requests as they are, and when it keeps any stores sg with
+// them as CreateSuggestion does; it sets sg.Candidates and returns the
+// kept requests, in order. When none is kept nothing is written and sg.ID
+// stays 0. On PostgreSQL the read and the write are one statement (a
+// capture with duplicates otherwise pays a round trip for each); on
+// SQLite they are ResolveRequests and CreateSuggestion.
+func (s *DB) CreateSuggestionFrom(ctx context.Context, sg *bot.Suggestion, found []bot.Candidate, max int) ([]*bot.Request, error) {
+	sg.Candidates = nil
+	if len(found) == 0 || max <= 0 {
+		return nil, nil
+	}
+	if s.dialect == DialectPostgres {
+		reqs, err := s.createSuggestionFromPostgres(ctx, sg, found, max)
+		if !isForeignKeyViolation(err) {
+			return reqs, err
+		}
+		// Nothing was written: the suggestion's own request does not
+		// exist. The steps below say so (ENOTFOUND).
+		sg.Candidates, sg.ID = nil, 0
+	}
+	ids := make([]int64, len(found))
+	for i, c := range found {
+		ids[i] = c.RequestID
+	}
+	resolved, err := s.ResolveRequests(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	cands, reqs := bot.KeepCandidates(sg.RequestID, found, resolved, max)
+	if len(cands) == 0 {
+		return nil, nil
+	}
+	sg.Candidates = cands
+	if err := s.CreateSuggestion(ctx, sg); err != nil {
+		sg.Candidates = nil
+		return nil, err
+	}
+	return reqs, nil
+}
+
+// suggestibleSQL lists the statuses a request is suggested in
+// (bot.Status.Suggestible).
+var suggestibleSQL = func() string {
+	var q []string
+	for _, st := range []bot.Status{bot.StatusOpen, bot.StatusPlanned, bot.StatusInProgress, bot.StatusShipped, bot.StatusDeclined, bot.StatusRolledBack} {
+		if st.Suggestible() {
+			q = append(q, "'"+string(st)+"'")
+		}
+	}
+	return strings.Join(q, ", ")
+}()
+
+// createSuggestionFromSQL is CreateSuggestionFrom in one statement: found
+// comes in as the array of its ids ($8, in order: the rank is the
+// ordinality) and of its scores ($9). res is the canonical request of each
+// found id that is suggestible and not the suggestion's own request, once
+// (at its best rank); kept the first $10 of them. The suggestion is
+// inserted only when something is kept. The rows are the kept requests,
+// with their rank in found and the suggestion's id. The statement is
+// prepared, and its plan may be made once (generic) while the board is
+// small: each request is found through its key (lateral subqueries, OFFSET
+// 0 so that PostgreSQL cannot turn them into joins), whatever the size of
+// requests was when the plan was made.
+var createSuggestionFromSQL = `
+WITH res AS (
+	SELECT DISTINCT ON (c.id) v.rank, ` + rootColumns + `
+	FROM unnest($8::bigint[]) WITH ORDINALITY AS v(id, rank)
+	CROSS JOIN LATERAL (SELECT root_id FROM requests r WHERE r.id = v.id OFFSET 0) r
+	CROSS JOIN LATERAL (SELECT * FROM requests c WHERE c.id = r.root_id OFFSET 0) c
+	WHERE c.id <> $1 AND c.status IN (` + suggestibleSQL + `)
+	ORDER BY c.id, v.rank
+), kept AS (
+	SELECT row_number() OVER (ORDER BY rank) - 1 AS pos, * FROM (SELECT * FROM res ORDER BY rank LIMIT $10) k
+), s AS (
+	INSERT INTO suggestions (request_id, platform, workspace, channel, message_id, thread_id, state, decided_by, created_at)
+	SELECT $1, $2, $3, $4, $5, $6, 'pending', '', $7 WHERE EXISTS (SELECT 1 FROM kept)
+	RETURNING id
+), c AS (
+	INSERT INTO suggestion_candidates (suggestion_id, rank, request_id, score)
+	SELECT s.id, kept.pos, kept.id, ($9::float8[])[kept.rank] FROM s, kept
+)
+SELECT s.id AS suggestion, kept.* FROM s, kept ORDER BY kept.pos`
+
+// createSuggestionFromPostgres is CreateSuggestionFrom on PostgreSQL.
+func (s *DB) createSuggestionFromPostgres(ctx context.Context, sg *bot.Suggestion, found []bot.Candidate, max int) ([]*bot.Request, error) {
+	now := s.now().Truncate(time.Microsecond)
+	ids, scores := make([]int64, len(found)), make([]float64, len(found))
+	for i, c := range found {
+		ids[i], scores[i] = c.RequestID, c.Score
+	}
+	var rows []struct {
+		Suggestion int64 `db:"suggestion"`
+		Pos        int   `db:"pos"`
+		Rank       int   `db:"rank"`
+		bot.Request
+	}
+	err := s.selectGeneric(ctx, &rows, createSuggestionFromSQL, sg.RequestID, sg.Platform, sg.Workspace, sg.Channel, sg.MessageID, sg.ThreadID, now,
+		pq.Array(ids), pq.Array(scores), max)
+	if err != nil {
+		if isForeignKeyViolation(err) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("insert suggestion: %w", err)
+	}
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	reqs := make([]*bot.Request, len(rows))
+	sg.Candidates = make([]bot.Candidate, len(rows))
+	for i := range rows {
+		f := found[rows[i].Rank-1]
+		r := rows[i].Request
+		fixRequest(&r)
+		reqs[i] = &r
+		sg.Candidates[i] = bot.Candidate{RequestID: r.ID, Score: f.Score, Reason: f.Reason}
+	}
+	sg.ID = rows[0].Suggestion
+	sg.State = bot.SuggestionPending
+	sg.MergedInto, sg.DecidedBy, sg.DecidedAt = nil, "", nil
+	sg.CreatedAt = now
+	return reqs, nil
 }
 
 // SetSuggestionMessage records the chat message that shows suggestion id.

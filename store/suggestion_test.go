@@ -132,3 +132,106 @@ func TestSuggestions(t *testing.T) {
 		})
 	})
 }
+
+// CreateSuggestionFrom keeps what bot.KeepCandidates keeps of the
+// duplicate index's candidates (canonical requests, once, suggestible,
+// not the request itself, up to max, in the index's order, with the
+// index's scores and reasons), stores the suggestion with them and
+// returns their requests; it writes nothing when none is kept, and
+// ENOTFOUND when the suggestion's request does not exist.
+func TestCreateSuggestionFrom(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *store.DB) {
+		ctx := t.Context()
+		a := mustCreate(t, db, "A", "m1", "u1")
+		b := mustCreate(t, db, "B", "m2", "u2")
+		c := mustCreate(t, db, "C", "m3", "u3")
+		d := mustCreate(t, db, "D", "m4", "u4")
+		e := mustCreate(t, db, "E", "m5", "u5")
+		f := mustCreate(t, db, "F", "m6", "u6")
+		n := mustCreate(t, db, "New", "m7", "u7")
+		mustMerge(t, db, c.ID, a.ID)
+		if _, err := db.SetStatus(ctx, d.ID, bot.StatusDeclined, "lead", "", ""); err != nil {
+			t.Fatal(err)
+		}
+		mustVote(t, db, a.ID, "u9", "")
+		found := []bot.Candidate{
+			{RequestID: c.ID, Score: 0.95, Reason: "merged into A"},
+			{RequestID: n.ID, Score: 0.9},
+			{RequestID: d.ID, Score: 0.85},
+			{RequestID: a.ID, Score: 0.8},
+			{RequestID: b.ID, Score: 0.7, Reason: "same words: b"},
+			{RequestID: f.ID + 1000, Score: 0.65},
+			{RequestID: e.ID, Score: 0.6},
+			{RequestID: f.ID, Score: 0.55},
+		}
+		ids := make([]int64, len(found))
+		for i, c := range found {
+			ids[i] = c.RequestID
+		}
+		resolved, err := db.ResolveRequests(ctx, ids)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantCands, wantReqs := bot.KeepCandidates(n.ID, found, resolved, 3)
+		if fmt.Sprint(wantCands) != fmt.Sprint([]bot.Candidate{{RequestID: a.ID, Score: 0.95, Reason: "merged into A"},
+			{RequestID: b.ID, Score: 0.7, Reason: "same words: b"}, {RequestID: e.ID, Score: 0.6}}) {
+			t.Fatalf("KeepCandidates: %+v", wantCands)
+		}
+		sg := &bot.Suggestion{RequestID: n.ID, Platform: bot.PlatformSlack, Workspace: "T1", Channel: "C1", ThreadID: "m7"}
+		reqs, err := db.CreateSuggestionFrom(ctx, sg, found, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sg.ID == 0 || sg.State != bot.SuggestionPending || sg.CreatedAt.IsZero() || fmt.Sprint(sg.Candidates) != fmt.Sprint(wantCands) {
+			t.Fatalf("suggestion %+v, want candidates %+v", sg, wantCands)
+		}
+		if len(reqs) != len(wantReqs) {
+			t.Fatalf("%d requests returned, want %d", len(reqs), len(wantReqs))
+		}
+		for i, r := range reqs {
+			if fmt.Sprintf("%+v", *r) != fmt.Sprintf("%+v", *wantReqs[i]) {
+				t.Fatalf("request %d:\n%+v\nwant (ResolveRequests)\n%+v", i, *r, *wantReqs[i])
+			}
+		}
+		if reqs[0].Demand != 3 {
+			t.Fatalf("A shows demand %d, want 3 (its author, C's and a voter)", reqs[0].Demand)
+		}
+		got, err := db.FindSuggestion(ctx, sg.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.RequestID != n.ID || got.ThreadID != "m7" || got.State != bot.SuggestionPending || len(got.Candidates) != 3 {
+			t.Fatalf("stored %+v", got)
+		}
+		for i, c := range got.Candidates {
+			if c.RequestID != wantCands[i].RequestID || c.Score != wantCands[i].Score {
+				t.Fatalf("stored candidate %d: %+v, want %+v", i, c, wantCands[i])
+			}
+		}
+
+		before := countSuggestions(t, db)
+		none := &bot.Suggestion{RequestID: n.ID, Platform: bot.PlatformSlack, Workspace: "T1", Channel: "C1", ThreadID: "m7"}
+		reqs, err = db.CreateSuggestionFrom(ctx, none, []bot.Candidate{{RequestID: n.ID, Score: 0.9}, {RequestID: d.ID, Score: 0.8}, {RequestID: f.ID + 1000, Score: 0.7}}, 3)
+		if err != nil || reqs != nil || none.ID != 0 || none.Candidates != nil {
+			t.Fatalf("nothing to keep: %v, %v, %+v", reqs, err, none)
+		}
+		missing := &bot.Suggestion{RequestID: f.ID + 1000, Platform: bot.PlatformSlack, Workspace: "T1", Channel: "C1"}
+		_, err = db.CreateSuggestionFrom(ctx, missing, found, 3)
+		wantCode(t, err, bot.ENOTFOUND)
+		if missing.ID != 0 {
+			t.Fatalf("suggestion of a missing request got id %d", missing.ID)
+		}
+		if n := countSuggestions(t, db); n != before {
+			t.Fatalf("%d suggestions after two that keep nothing or fail, want %d", n, before)
+		}
+	})
+}
+
+func countSuggestions(tb testing.TB, db *store.DB) int {
+	tb.Helper()
+	var n int
+	if err := db.DB().Get(&n, `SELECT COUNT(*) FROM suggestions`); err != nil {
+		tb.Fatal(err)
+	}
+	return n
+}
