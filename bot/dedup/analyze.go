@@ -227,8 +227,10 @@ func (dst *analyzed) addJoin(a, b string, w float64, ia, ib int32) {
 		jb = make([]byte, n)
 	}
 	copy(jb[copy(jb, a):], b)
-	if _, stop := stopWords[string(jb)]; stop {
-		return
+	if n <= maxStopWordLen {
+		if _, stop := stopWords[string(jb)]; stop {
+			return
+		}
 	}
 	s := porter2Bytes(jb)
 	h := joinHash(s)

@@ -43,6 +43,16 @@ var stopWords = func() map[string]struct{} {
 	return m
 }()
 
+// maxStopWordLen is the length of the longest stop word: a longer word
+// is none.
+var maxStopWordLen = func() int {
+	n := 0
+	for w := range stopWords {
+		n = max(n, len(w))
+	}
+	return n
+}()
+
 func isStopWord(w string) bool {
 	_, ok := stopWords[w]
 	return ok

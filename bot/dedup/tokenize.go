@@ -121,6 +121,14 @@ func isWordRune(r rune) bool {
 	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r) || unicode.Is(unicode.Mc, r) || r == '_'
 }
 
+// asciiWordByte is isWordRune for ASCII.
+var asciiWordByte = func() (t [utf8.RuneSelf]bool) {
+	for c := range t {
+		t[c] = isWordRune(rune(c))
+	}
+	return t
+}()
+
 func isJoiner(r rune) bool {
 	return r == '.' || r == '-' || r == '\'' || r == '\u2019'
 }
@@ -130,6 +138,14 @@ func isJoiner(r rune) bool {
 func scanWords(s string, fn func(Token, bool)) {
 	start := -1
 	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf && asciiWordByte[c] {
+			// Most bytes: isWordRune of an ASCII letter or digit.
+			if start < 0 {
+				start = i
+			}
+			i++
+			continue
+		}
 		r, size := rune(s[i]), 1
 		if r >= utf8.RuneSelf {
 			r, size = utf8.DecodeRuneInString(s[i:])
