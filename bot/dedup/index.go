@@ -183,7 +183,11 @@ type post struct {
 type termEntry struct {
 	text  string
 	posts []post
-	grams []uint32 // character n-gram hashes (termGrams)
+	// minImpact is at most the impact of every posting (the least since
+	// the term last had none): firstPass tells from it that no product of
+	// its postings is 0.
+	minImpact float32
+	grams     []uint32 // character n-gram hashes (termGrams)
 }
 
 // slotMeta is one indexed request. fwd lists its terms (term id << 24 | tf
@@ -220,6 +224,9 @@ type Index struct {
 	// gramTerms lists the terms that contain each character n-gram (for
 	// fuzzy matching; nil when Config.FuzzyWeight is 0).
 	gramTerms map[uint32][]uint32
+	// gramLens is per term len(terms[id].grams), densely packed (the
+	// terms gramVariant counts are read here, not in terms).
+	gramLens []int32
 	// words filters the vocabulary lookups of typo matching (nil when
 	// Config.FuzzyWeight is 0).
 	words  *wordFilter
@@ -561,13 +568,18 @@ func (ix *Index) insert(doc bot.Doc, a *analyzed) {
 			}
 			ix.terms = append(ix.terms, termEntry{text: t, grams: grams})
 			ix.dfs = append(ix.dfs, 0)
+			ix.gramLens = append(ix.gramLens, int32(len(grams)))
 			if ix.words != nil && !concept && filterable(t) {
 				ix.words.add(t, ix.terms)
 			}
 		}
 		te := &ix.terms[id]
 		p := makePosting(id, a.tfs[i])
-		te.posts = append(te.posts, post{slot: s, impact: float32(ix.tfPartAvg(p, &lens, &avg))})
+		impact := float32(ix.tfPartAvg(p, &lens, &avg))
+		if len(te.posts) == 0 || impact < te.minImpact {
+			te.minImpact = impact
+		}
+		te.posts = append(te.posts, post{slot: s, impact: impact})
 		ix.dfs[id]++
 		fwd = append(fwd, p)
 	}
@@ -704,6 +716,10 @@ type scratch struct {
 	matched []bool      // coverage: query terms the request contains
 	best    []float64   // learnedCoverage
 	counts  countTable  // gramVariant
+	// termOrder and termsTmp are sortRarestFirst's.
+	termOrder []termKey
+	termsTmp  []queryTerm
+	parts     []reasonPart
 	// gramLists holds gramVariant's lists of terms.
 	gramLists [][]uint32
 	// Full score: query terms in term id order (and their ids), and per
@@ -1128,13 +1144,48 @@ func (ix *Index) buildQuery(qa *analyzed, sc *scratch) *query {
 	}
 	sc.idfs = idfs
 	// Rarest first.
-	slices.SortStableFunc(q.terms, func(a, b queryTerm) int { return cmp.Compare(b.idf, a.idf) })
+	sortRarestFirst(q, sc)
 	if len(qa.members) > 0 || len(qa.joins) > 0 {
 		ix.conceptMembers(q, qa, sc)
 	}
 	// Learned words come last (they refer to their query words by index).
 	ix.addLearned(q, sc)
 	return q
+}
+
+// sortRarestFirst sorts the query's terms by idf, highest first, those of
+// the same idf in the order they are (slices.SortStableFunc): it sorts
+// their indexes and moves each term once (a term is large).
+func sortRarestFirst(q *query, sc *scratch) {
+	keys := sc.termOrder[:0]
+	for i := range q.terms {
+		idf := q.terms[i].idf
+		if !(idf > 0) {
+			// Bits that order like the float need idf > 0 (always).
+			slices.SortStableFunc(q.terms, func(a, b queryTerm) int { return cmp.Compare(b.idf, a.idf) })
+			return
+		}
+		keys = append(keys, termKey{^math.Float64bits(idf), int32(i)})
+	}
+	slices.SortFunc(keys, func(a, b termKey) int {
+		if a.k != b.k {
+			return cmp.Compare(a.k, b.k)
+		}
+		return cmp.Compare(a.i, b.i)
+	})
+	tmp := append(sc.termsTmp[:0], q.terms...)
+	for j, k := range keys {
+		q.terms[j] = tmp[k.i]
+	}
+	clear(tmp)
+	sc.termOrder, sc.termsTmp = keys, tmp[:0]
+}
+
+// termKey orders query term i by idf (the complement of its bits: highest
+// first), then by i.
+type termKey struct {
+	k uint64
+	i int32
 }
 
 // conceptMembers records the words of each concept of the query and gives
@@ -1260,6 +1311,9 @@ func (ix *Index) firstPass(q *query, sc *scratch, depth int) []uint32 {
 		panic("dedup: first-pass scratch smaller than the index") // accumulate reads acc unchecked
 	}
 	touched := sc.touched[:0]
+	// once: no product of a posting read is 0, so that touched lists each
+	// slot once.
+	once := true
 	for i := range q.terms {
 		qt := &q.terms[i]
 		if qt.kind == termLearned {
@@ -1278,24 +1332,42 @@ func (ix *Index) firstPass(q *query, sc *scratch, depth int) []uint32 {
 			// again: the same request twice among the candidates.
 			continue
 		}
-		touched = accumulate(acc, touched, ix.terms[qt.id].posts, float32(w))
+		te := &ix.terms[qt.id]
+		once = once && float32(w)*te.minImpact > 0
+		touched = accumulate(acc, touched, te.posts, float32(w))
 	}
 	// Select the best depth active slots.
 	h := sc.heap[:0]
 	active := ix.active
-	for _, s := range touched {
-		v := acc[s]
-		if len(h) == depth && v <= h[0].v || !active[s] {
-			continue
+	if once {
+		// Each slot's sum is cleared once read.
+		for _, s := range touched {
+			v := acc[s]
+			acc[s] = 0
+			if len(h) == depth && v <= h[0].v || !active[s] {
+				continue
+			}
+			if len(h) < depth {
+				h.push(s, v)
+			} else {
+				h.replaceTop(s, v)
+			}
 		}
-		if len(h) < depth {
-			h.push(s, v)
-		} else {
-			h.replaceTop(s, v)
+	} else {
+		for _, s := range touched {
+			v := acc[s]
+			if len(h) == depth && v <= h[0].v || !active[s] {
+				continue
+			}
+			if len(h) < depth {
+				h.push(s, v)
+			} else {
+				h.replaceTop(s, v)
+			}
 		}
-	}
-	for _, s := range touched {
-		acc[s] = 0
+		for _, s := range touched {
+			acc[s] = 0
+		}
 	}
 	sc.touched = touched[:0]
 	out := sc.cands[:0]
@@ -1779,17 +1851,21 @@ func (ix *Index) gramVariant(sc *scratch, t string, df int) (uint32, float64, bo
 	}
 	clear(lists)
 	sc.gramLists = lists[:0]
+	// The best (Dice, then lowest id) of the terms that more than df
+	// requests contain, other than t: a term is checked for those only
+	// when it would be the best so far.
 	best, bestDice := uint32(0), 0.0
+	dfs, gramLens := ix.dfs, ix.gramLens
 	for _, cell := range counts.used {
 		id, k := counts.keys[cell]-1, counts.vals[cell]
-		te := &ix.terms[id]
-		if len(te.posts) <= df || te.text == t {
+		d := 2 * float64(k) / float64(len(grams)+int(gramLens[id]))
+		if !(d > bestDice || d == bestDice && id < best) {
 			continue
 		}
-		d := 2 * float64(k) / float64(len(grams)+len(te.grams))
-		if d > bestDice || d == bestDice && id < best {
-			best, bestDice = id, d
+		if int(dfs[id]) <= df || ix.terms[id].text == t {
+			continue
 		}
+		best, bestDice = id, d
 	}
 	return best, bestDice, bestDice >= minGramDice
 }

@@ -2,6 +2,7 @@ package dedup
 
 import (
 	"cmp"
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -190,5 +191,31 @@ func TestRerankReturnsContendersOnly(t *testing.T) {
 		}
 		ix.putScratch(sc)
 		qa.release()
+	}
+}
+
+// TestSortRarestFirst checks that sorting the query terms through their
+// indexes gives what slices.SortStableFunc by idf (highest first) gives,
+// ties (frequent: words of the same df) in their order.
+func TestSortRarestFirst(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	var sc scratch
+	for round := 0; round < 200; round++ {
+		n := rng.IntN(60)
+		q := &sc.q
+		q.terms = q.terms[:0]
+		for i := 0; i < n; i++ {
+			idf := float64(1+rng.IntN(8)) / 3
+			if round%2 == 1 {
+				idf = rng.Float64() * 10
+			}
+			q.terms = append(q.terms, queryTerm{id: uint32(i), idf: idf, src: fmt.Sprint(i)})
+		}
+		want := slices.Clone(q.terms)
+		slices.SortStableFunc(want, func(a, b queryTerm) int { return cmp.Compare(b.idf, a.idf) })
+		sortRarestFirst(q, &sc)
+		if !slices.Equal(q.terms, want) {
+			t.Fatalf("round %d: sortRarestFirst differs from the stable sort", round)
+		}
 	}
 }

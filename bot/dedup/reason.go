@@ -10,19 +10,24 @@ import (
 // suggestion card shows at most a few).
 const maxReasons = 10
 
+// reasonPart is a query term a request has, for reason: its kind, text
+// (a learned word's is made from query term qi) and value.
+type reasonPart struct {
+	kind termKind
+	qi   int32
+	text string
+	v    float64
+}
+
 // reason says in a few words why slot s matched the query: the learned
 // association that contributed most, the vocabulary concepts the texts
 // share, and the query words (as written) that contributed most.
 func (z *scorer) reason(s uint32) string {
 	ix, q := z.ix, z.q
 	fwd := ix.slots[s].fwd
-	lens := &ix.lens[s]
-	type part struct {
-		kind termKind
-		text string
-		v    float64
-	}
-	var parts []part
+	// tfPartAvg's length normalisations, once per request.
+	den := ix.lenDen(&ix.lens[s], &z.avg)
+	parts := z.sc.parts[:0]
 	has := func(id uint32) (int, bool) {
 		return findTerm(fwd, id)
 	}
@@ -32,7 +37,7 @@ func (z *scorer) reason(s uint32) string {
 		if !ok {
 			continue
 		}
-		v := qt.weight * qt.idf * ix.tfPartAvg(fwd[k], lens, &z.avg)
+		v := qt.weight * qt.idf * ix.tfPartDen(fwd[k], &den)
 		switch qt.kind {
 		case termConcept:
 			// A concept whose words the request has anyway adds nothing.
@@ -45,22 +50,26 @@ func (z *scorer) reason(s uint32) string {
 				}
 			}
 			if c, ok := ix.vocabulary.conceptOf(ix.terms[qt.id].text); ok && added {
-				parts = append(parts, part{termConcept, c.Name, v})
+				parts = append(parts, reasonPart{kind: termConcept, text: c.Name, v: v})
 			}
 		case termLearned:
-			parts = append(parts, part{termLearned, qt.src + " → " + ix.terms[qt.id].text, v})
+			// Its text (qt.src → the learned word) is spelt out below,
+			// for the one shown.
+			parts = append(parts, reasonPart{kind: termLearned, qi: int32(i), v: v})
 		default:
-			parts = append(parts, part{termExact, qt.src, v})
+			parts = append(parts, reasonPart{kind: termExact, text: qt.src, v: v})
 		}
 	}
-	slices.SortStableFunc(parts, func(a, b part) int { return cmp.Compare(b.v, a.v) })
+	slices.SortStableFunc(parts, func(a, b reasonPart) int { return cmp.Compare(b.v, a.v) })
+	z.sc.parts = parts
 	var words, concepts []string
 	learned := ""
 	for _, p := range parts {
 		switch p.kind {
 		case termLearned:
 			if learned == "" {
-				learned = p.text
+				qt := &q.terms[p.qi]
+				learned = qt.src + " → " + ix.terms[qt.id].text
 			}
 		case termConcept:
 			if len(concepts) < 2 && !slices.Contains(concepts, p.text) {
@@ -72,6 +81,7 @@ func (z *scorer) reason(s uint32) string {
 			}
 		}
 	}
+	clear(parts) // no texts kept in the pool
 	var out []string
 	if learned != "" {
 		out = append(out, "learned from a merge: "+learned)
