@@ -2,6 +2,7 @@ package dedup
 
 import (
 	"hash/maphash"
+	"math"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -9,9 +10,9 @@ import (
 
 // stemCache maps the words an analyzer has seen to their terms (stem, or
 // stopMark). It only grows, and a lookup takes no lock and writes no
-// memory: an open-addressing table of immutable entries that writers
-// (under mu) fill and, when it is three quarters full, replace by one
-// twice its size. A reader still on a replaced table may miss a word
+// memory: an open-addressing table of entry indexes that writers (under
+// mu) fill and, when it is three quarters full, replace by one twice its
+// size. A reader still on a replaced table may miss a word
 // added since; a miss looks again under mu. With the sharded maps behind
 // read-write locks it replaced, each lookup wrote a lock word that the
 // other CPU had most likely written last.
@@ -20,20 +21,25 @@ type stemCache struct {
 	seed maphash.Seed
 	once sync.Once
 	mu   sync.Mutex // writers
-	n    int        // entries, under mu
+	// chunks holds the entries, stemChunk at a time: an entry never
+	// moves, and readers find it by its index in a slot. Writers append
+	// to the last chunk and publish a new directory when it is full.
+	chunks atomic.Pointer[[]*stemChunk]
+	n      int // entries, under mu
 }
 
+// stemTable is the open-addressing table: each slot holds the tag of its
+// word's hash (high 32 bits, never 0) and its entry's index (low 32
+// bits), stored at once after the entry was written: a reader that sees
+// a slot sees its entry. The slots hold no pointers, so the collector
+// does not scan them.
 type stemTable struct {
-	slots []stemSlot // a power of two
+	slots []atomic.Uint64 // a power of two
 }
 
-// stemSlot holds an entry and its tag (high bits of the hash, never 0),
-// stored after the entry: a reader that sees a tag sees its entry, and a
-// reader that sees no tag treats the slot as empty.
-type stemSlot struct {
-	tag atomic.Uint32
-	e   atomic.Pointer[stemEntry]
-}
+const stemChunkLen = 4096
+
+type stemChunk [stemChunkLen]stemEntry
 
 type stemEntry struct {
 	word, term string
@@ -53,18 +59,22 @@ func (c *stemCache) get(w string) (string, bool) {
 		return "", false
 	}
 	h, tag := c.hash(w)
-	return t.find(w, h, tag)
+	return c.find(t, w, h, tag)
 }
 
-func (t *stemTable) find(w string, h uint64, tag uint32) (string, bool) {
+func (c *stemCache) entry(i uint32) *stemEntry {
+	return &(*c.chunks.Load())[i/stemChunkLen][i%stemChunkLen]
+}
+
+func (c *stemCache) find(t *stemTable, w string, h uint64, tag uint32) (string, bool) {
 	mask := uint64(len(t.slots) - 1)
 	for i := h & mask; ; i = (i + 1) & mask {
-		s := &t.slots[i]
-		switch st := s.tag.Load(); st {
-		case 0:
+		v := t.slots[i].Load()
+		if v == 0 {
 			return "", false
-		case tag:
-			if e := s.e.Load(); e.word == w {
+		}
+		if uint32(v>>32) == tag {
+			if e := c.entry(uint32(v)); e.word == w {
 				return e.term, true
 			}
 		}
@@ -81,12 +91,12 @@ func (c *stemCache) put(w, s string) string {
 	h, tag := c.hash(w)
 	t := c.tab.Load()
 	if t != nil {
-		if v, ok := t.find(w, h, tag); ok {
+		if v, ok := c.find(t, w, h, tag); ok {
 			return v
 		}
 	}
-	if t == nil || (c.n+1)*4 > len(t.slots)*3 {
-		t = c.grow(t)
+	if c.n == math.MaxUint32 {
+		return s // not cached
 	}
 	k := strings.Clone(w)
 	switch {
@@ -96,19 +106,31 @@ func (c *stemCache) put(w, s string) string {
 	default:
 		s = strings.Clone(s)
 	}
-	t.insert(&stemEntry{word: k, term: s}, h, tag)
+	idx := uint32(c.n)
+	if idx%stemChunkLen == 0 {
+		var dir []*stemChunk
+		if d := c.chunks.Load(); d != nil {
+			dir = append(dir, *d...)
+		}
+		dir = append(dir, new(stemChunk))
+		c.chunks.Store(&dir)
+	}
+	*c.entry(idx) = stemEntry{word: k, term: s}
+	if t == nil || (c.n+1)*4 > len(t.slots)*3 {
+		t = c.grow(t)
+	}
+	t.insert(h, uint64(tag)<<32|uint64(idx))
 	c.n++
 	return s
 }
 
-func (t *stemTable) insert(e *stemEntry, h uint64, tag uint32) {
+func (t *stemTable) insert(h, v uint64) {
 	mask := uint64(len(t.slots) - 1)
 	i := h & mask
-	for t.slots[i].tag.Load() != 0 {
+	for t.slots[i].Load() != 0 {
 		i = (i + 1) & mask
 	}
-	t.slots[i].e.Store(e)
-	t.slots[i].tag.Store(tag)
+	t.slots[i].Store(v)
 }
 
 // grow returns a table twice the size of t (or the first one) with t's
@@ -118,12 +140,12 @@ func (c *stemCache) grow(t *stemTable) *stemTable {
 	if t != nil {
 		size = 2 * len(t.slots)
 	}
-	nt := &stemTable{slots: make([]stemSlot, size)}
+	nt := &stemTable{slots: make([]atomic.Uint64, size)}
 	if t != nil {
 		for i := range t.slots {
-			if e := t.slots[i].e.Load(); e != nil {
-				h, tag := c.hash(e.word)
-				nt.insert(e, h, tag)
+			if v := t.slots[i].Load(); v != 0 {
+				h, _ := c.hash(c.entry(uint32(v)).word)
+				nt.insert(h, v)
 			}
 		}
 	}
