@@ -164,3 +164,43 @@ func TestVocabularyPairs(t *testing.T) {
 		}
 	}
 }
+
+// TestVocabularyKeyFilter: the matcher skips a term the key filter rules
+// out, so the filter must pass every key of the table (else a phrase would
+// silently stop matching), and it should rule out most other words (it is
+// there to save their two map lookups).
+func TestVocabularyKeyFilter(t *testing.T) {
+	v := productVocabulary()
+	for k := range v.single {
+		if !v.mayKey(k) {
+			t.Errorf("single key %q ruled out", k)
+		}
+	}
+	for k := range v.phrases {
+		if !v.mayKey(k) {
+			t.Errorf("phrase key %q ruled out", k)
+		}
+	}
+	an := &analyzer{}
+	words := strings.Fields(strings.ToLower("the quick brown fox jumps over a lazy dog while export settings " +
+		"dashboard notification timeout crash upload invoice report filter search button mobile android " +
+		"release version webhook integration permission billing calendar reminder template attachment " +
+		"comment thread reaction channel workspace screenshot latency memory cluster replica migration"))
+	passed, checked := 0, 0
+	for _, w := range words {
+		s := an.stem(w)
+		if _, ok := v.single[s]; ok {
+			continue
+		}
+		if _, ok := v.phrases[s]; ok {
+			continue
+		}
+		checked++
+		if v.mayKey(s) {
+			passed++
+		}
+	}
+	if checked < 40 || passed > checked/4 {
+		t.Fatalf("%d of %d words that are not keys pass the filter", passed, checked)
+	}
+}
