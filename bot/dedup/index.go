@@ -1344,25 +1344,14 @@ func (ix *Index) firstPass(q *query, sc *scratch, depth int) []uint32 {
 		for _, s := range touched {
 			v := acc[s]
 			acc[s] = 0
-			if len(h) == depth && v <= h[0].v || !active[s] {
-				continue
-			}
-			if len(h) < depth {
-				h.push(s, v)
-			} else {
-				h.replaceTop(s, v)
+			if active[s] && h.wants(v, depth) {
+				h.take(s, v, depth)
 			}
 		}
 	} else {
 		for _, s := range touched {
-			v := acc[s]
-			if len(h) == depth && v <= h[0].v || !active[s] {
-				continue
-			}
-			if len(h) < depth {
-				h.push(s, v)
-			} else {
-				h.replaceTop(s, v)
+			if v := acc[s]; active[s] && h.wants(v, depth) {
+				h.take(s, v, depth)
 			}
 		}
 		for _, s := range touched {
@@ -1999,6 +1988,22 @@ type heapEntry struct {
 
 // minHeap keeps the best entries seen so far, worst at the root.
 type minHeap []heapEntry
+
+// wants reports whether v belongs among the best depth of h: h has fewer,
+// or v is larger than the smallest (inlined: most slots fail it).
+func (h *minHeap) wants(v float32, depth int) bool {
+	return len(*h) < depth || v > (*h)[0].v
+}
+
+// take puts (s, v), which h wants, among the best depth of h: pushed while
+// h has fewer, else in place of the smallest.
+func (h *minHeap) take(s uint32, v float32, depth int) {
+	if len(*h) < depth {
+		h.push(s, v)
+	} else {
+		h.replaceTop(s, v)
+	}
+}
 
 func (h *minHeap) push(s uint32, v float32) {
 	*h = append(*h, heapEntry{s, v})

@@ -84,11 +84,17 @@ func TextHash(text string) string {
 // matches).
 func (h *Hybrid) Upsert(doc bot.Doc) {
 	h.lex.Upsert(doc)
+	h.keepText(doc)
+}
+
+// keepText records an active request's text (what its vector is computed
+// from) and forgets an inactive one's.
+func (h *Hybrid) keepText(d bot.Doc) {
 	h.mu.Lock()
-	if doc.Active {
-		h.texts[doc.ID] = docText(doc)
+	if d.Active {
+		h.texts[d.ID] = docText(d)
 	} else {
-		delete(h.texts, doc.ID)
+		delete(h.texts, d.ID)
 	}
 	h.mu.Unlock()
 }
@@ -103,13 +109,7 @@ func (h *Hybrid) Load(docs []bot.Doc) { h.LoadSeq(slices.Values(docs)) }
 func (h *Hybrid) LoadSeq(docs iter.Seq[bot.Doc]) {
 	h.lex.LoadSeq(func(yield func(bot.Doc) bool) {
 		for d := range docs {
-			h.mu.Lock()
-			if d.Active {
-				h.texts[d.ID] = docText(d)
-			} else {
-				delete(h.texts, d.ID)
-			}
-			h.mu.Unlock()
+			h.keepText(d)
 			if !yield(d) {
 				return
 			}
