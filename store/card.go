@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
-	"github.com/lib/pq"
 
 	"github.com/feedbackbot/feedbackbot/bot"
 )
@@ -232,26 +231,57 @@ const saveCardsPostgresSQL = `
 // saveCardsPostgres saves a batch of cards in one statement.
 func (s *DB) saveCardsPostgres(ctx context.Context, batch []*groupItem[cardSave]) error {
 	n := len(batch)
-	platform, workspace, channel, message, thread := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-	ids, at, shown, with := make([]int64, n), make([]string, n), make([]string, n), make([]bool, n)
-	sugg, fresh := make([]int64, n), make([]bool, n)
-	for i, it := range batch {
-		c := it.in
-		platform[i], workspace[i], channel[i], message[i], thread[i] = c.ref.Platform, c.ref.Workspace, c.ref.Channel, c.ref.ID, c.ref.ThreadID
-		ids[i], at[i], shown[i], with[i] = c.requestID, c.at.UTC().Format(time.RFC3339Nano), c.shown, c.withShown
-		sugg[i], fresh[i] = c.suggestion, c.out != nil
+	size := 0
+	for _, it := range batch {
+		r := it.in.ref
+		size += len(r.Platform) + len(r.Workspace) + len(r.Channel) + len(r.ID) + len(r.ThreadID) + len(it.in.shown) + 128
 	}
-	var rows []newCardRow
-	err := s.selectGeneric(ctx, &rows, saveCardsPostgresSQL,
-		pq.Array(platform), pq.Array(workspace), pq.Array(channel), pq.Array(message), pq.Array(ids), pq.Array(at), pq.Array(shown), pq.Array(with),
-		pq.Array(thread), pq.Array(sugg), pq.Array(fresh))
+	a := newPGArrays(11, size)
+	ref := func(i int) *bot.MessageRef { return &batch[i].in.ref }
+	a.Text(n, func(i int) string { return ref(i).Platform })
+	a.Text(n, func(i int) string { return ref(i).Workspace })
+	a.Text(n, func(i int) string { return ref(i).Channel })
+	a.Text(n, func(i int) string { return ref(i).ID })
+	a.Int(n, func(i int) int64 { return batch[i].in.requestID })
+	a.Time(n, func(i int) time.Time { return batch[i].in.at })
+	a.Text(n, func(i int) string { return batch[i].in.shown })
+	a.Bool(n, func(i int) bool { return batch[i].in.withShown })
+	a.Text(n, func(i int) string { return ref(i).ThreadID })
+	a.Int(n, func(i int) int64 { return batch[i].in.suggestion })
+	a.Bool(n, func(i int) bool { return batch[i].in.out != nil })
+	type row struct {
+		k         int
+		req       *bot.Request
+		suggested bool
+	}
+	rows := make([]row, 0, n)
+	var (
+		q         requestScan
+		asked     int
+		suggested bool
+	)
+	target := func(col string) any {
+		switch col {
+		case "asked":
+			return &asked
+		case "suggested":
+			return &suggested
+		}
+		return q.target(col)
+	}
+	res, err := s.queryGeneric(ctx, saveCardsPostgresSQL, a.Args()...)
+	if err == nil {
+		err = scanRows(res, target, func() error {
+			rows = append(rows, row{asked - 1, q.request(), suggested})
+			return nil
+		})
+	}
 	if err != nil {
 		return storageError(err)
 	}
-	for i := range rows {
-		if k := rows[i].Asked - 1; k >= 0 && k < n && batch[k].in.out != nil {
-			r := rows[i].Request
-			batch[k].in.out.req, batch[k].in.out.suggested = &r, rows[i].Suggested
+	for _, row := range rows {
+		if k := row.k; k >= 0 && k < n && batch[k].in.out != nil {
+			batch[k].in.out.req, batch[k].in.out.suggested = row.req, row.suggested
 		}
 	}
 	for _, it := range batch {

@@ -527,6 +527,113 @@ func (s *DB) selectGeneric(ctx context.Context, dest any, query string, args ...
 	return storageError(st.SelectContext(ctx, dest, args...))
 }
 
+// queryGeneric is selectGeneric for callers that scan the rows themselves
+// (scanRows): the hot batch statements, whose rows sqlx's reflection
+// cost the capture hot path more than reading them.
+func (s *DB) queryGeneric(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	grown := s.grown.Load()
+	if !s.plannedAt(grown) {
+		rows, err := s.db.QueryContext(ctx, s.db.Rebind(query), args...)
+		return rows, storageError(err)
+	}
+	st, err := s.genericStmt(ctx, query, bits.Len64(uint64(grown)))
+	if err != nil {
+		return nil, err
+	}
+	rows, err := st.QueryContext(ctx, args...)
+	return rows, storageError(err)
+}
+
+// scanRows reads rows, which it closes: the column named c is scanned
+// into target(c) (the targets are chosen once, by name, as sqlx would;
+// a column without one is an error), and row is called after each row.
+// Errors are storageError's.
+func scanRows(rows *sql.Rows, target func(col string) any, row func() error) error {
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return storageError(err)
+	}
+	dest := make([]any, len(cols))
+	for i, c := range cols {
+		if dest[i] = target(c); dest[i] == nil {
+			return fmt.Errorf("missing destination name %s", c)
+		}
+	}
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return storageError(err)
+		}
+		if err := row(); err != nil {
+			return err
+		}
+	}
+	return storageError(rows.Err())
+}
+
+// requestScan is the scan targets of a bot.Request's columns
+// (requestColumns) for scanRows.
+type requestScan struct {
+	r       bot.Request
+	status  string
+	merged  sql.NullInt64
+	removed sql.NullTime
+}
+
+// target returns where column col of a request goes, or nil when col is
+// none of its columns.
+func (q *requestScan) target(col string) any {
+	switch col {
+	case "id":
+		return &q.r.ID
+	case "title":
+		return &q.r.Title
+	case "description":
+		return &q.r.Description
+	case "status":
+		return &q.status
+	case "merged_into":
+		return &q.merged
+	case "root_id":
+		return &q.r.RootID
+	case "demand":
+		return &q.r.Demand
+	case "orgs":
+		return &q.r.Orgs
+	case "mentions":
+		return &q.r.Mentions
+	case "companies":
+		return &q.r.Companies
+	case "value_cents":
+		return &q.r.ValueCents
+	case "created_at":
+		return &q.r.CreatedAt
+	case "updated_at":
+		return &q.r.UpdatedAt
+	case "tags":
+		return &q.r.Tags
+	case "removed_at":
+		return &q.removed
+	}
+	return nil
+}
+
+// request returns the request of the row just scanned.
+func (q *requestScan) request() *bot.Request {
+	r := q.r
+	r.Status = bot.Status(q.status)
+	r.MergedInto, r.RemovedAt = nil, nil
+	if q.merged.Valid {
+		id := q.merged.Int64
+		r.MergedInto = &id
+	}
+	if q.removed.Valid {
+		t := q.removed.Time
+		r.RemovedAt = &t
+	}
+	return &r
+}
+
 // planned tells whether the batch statements run with plans made once
 // (selectGeneric), not planned at each call.
 func (s *DB) planned() bool {

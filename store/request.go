@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
-	"github.com/lib/pq"
 
 	"github.com/feedbackbot/feedbackbot/bot"
 )
@@ -200,40 +199,76 @@ FROM m JOIN r ON r.id = m.request_id JOIN nr ON nr.id = m.request_id`
 // transaction). Captures that got no row are ECONFLICT.
 func (s *DB) createRequestsPostgres(ctx context.Context, batch []*groupItem[newCapture]) error {
 	n := len(batch)
-	cols := make([][]string, 15)
-	for i := range cols {
-		cols[i] = make([]string, n)
-	}
-	demand := make([]int64, n)
-	at := make([]string, n)
-	for i, it := range batch {
+	size := 0
+	for _, it := range batch {
 		r, m := it.in.r, it.in.m
-		for c, v := range [...]string{m.Platform, m.Workspace, m.Channel, m.MessageID, r.Title, r.Description,
-			m.ThreadID, m.AuthorID, m.AuthorName, m.Org, m.Text, m.Permalink, m.CapturedBy, m.Via,
-			person(m.Platform, m.Workspace, m.AuthorID)} {
-			cols[c][i] = v
+		size += len(r.Title) + len(r.Description) + len(m.Text) + len(m.Permalink) + len(m.AuthorName) + 2*len(m.MessageID) + 256
+	}
+	a := newPGArrays(17, size)
+	for _, col := range [...]func(*bot.Request, *bot.Mention) string{
+		func(_ *bot.Request, m *bot.Mention) string { return m.Platform },
+		func(_ *bot.Request, m *bot.Mention) string { return m.Workspace },
+		func(_ *bot.Request, m *bot.Mention) string { return m.Channel },
+		func(_ *bot.Request, m *bot.Mention) string { return m.MessageID },
+		func(r *bot.Request, _ *bot.Mention) string { return r.Title },
+		func(r *bot.Request, _ *bot.Mention) string { return r.Description },
+	} {
+		a.Text(n, func(i int) string { return col(batch[i].in.r, batch[i].in.m) })
+	}
+	a.Int(n, func(i int) int64 { return int64(batch[i].in.r.Demand) })
+	for _, col := range [...]func(*bot.Mention) string{
+		func(m *bot.Mention) string { return m.ThreadID },
+		func(m *bot.Mention) string { return m.AuthorID },
+		func(m *bot.Mention) string { return m.AuthorName },
+		func(m *bot.Mention) string { return m.Org },
+		func(m *bot.Mention) string { return m.Text },
+		func(m *bot.Mention) string { return m.Permalink },
+		func(m *bot.Mention) string { return m.CapturedBy },
+		func(m *bot.Mention) string { return m.Via },
+	} {
+		a.Text(n, func(i int) string { return col(batch[i].in.m) })
+	}
+	a.Text(n, func(i int) string { m := batch[i].in.m; return person(m.Platform, m.Workspace, m.AuthorID) })
+	a.Time(n, func(i int) time.Time { return batch[i].in.r.CreatedAt })
+	args := a.Args()
+	type row struct {
+		Ord        int
+		RequestID  int64
+		MentionID  int64
+		Orgs       int
+		Companies  int
+		ValueCents int64
+	}
+	rows := make([]row, 0, n)
+	var cur row
+	target := func(col string) any {
+		switch col {
+		case "ord":
+			return &cur.Ord
+		case "request_id":
+			return &cur.RequestID
+		case "id":
+			return &cur.MentionID
+		case "orgs":
+			return &cur.Orgs
+		case "companies":
+			return &cur.Companies
+		case "value_cents":
+			return &cur.ValueCents
 		}
-		demand[i] = int64(r.Demand)
-		at[i] = r.CreatedAt.UTC().Format(time.RFC3339Nano)
+		return nil
 	}
-	args := make([]any, 0, 17)
-	for c := range 6 {
-		args = append(args, pq.Array(cols[c]))
+	res, err := s.queryGeneric(ctx, createRequestsPostgresSQL, args...)
+	if err == nil {
+		err = scanRows(res, target, func() error {
+			if cur.Ord < 1 || cur.Ord > n {
+				return fmt.Errorf("row for capture %d of %d", cur.Ord, n)
+			}
+			rows = append(rows, cur)
+			return nil
+		})
 	}
-	args = append(args, pq.Array(demand))
-	for c := 6; c < 15; c++ {
-		args = append(args, pq.Array(cols[c]))
-	}
-	args = append(args, pq.Array(at))
-	var rows []struct {
-		Ord        int   `db:"ord"`
-		RequestID  int64 `db:"request_id"`
-		MentionID  int64 `db:"id"`
-		Orgs       int   `db:"orgs"`
-		Companies  int   `db:"companies"`
-		ValueCents int64 `db:"value_cents"`
-	}
-	if err := s.selectGeneric(ctx, &rows, createRequestsPostgresSQL, args...); err != nil {
+	if err != nil {
 		return storageError(fmt.Errorf("create requests: %w", err))
 	}
 	written := make([]bool, n)

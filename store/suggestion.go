@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
-	"github.com/lib/pq"
 
 	"github.com/feedbackbot/feedbackbot/bot"
 )
@@ -189,37 +188,59 @@ SELECT s.id AS suggestion, kept.* FROM s, kept ORDER BY kept.pos`
 // createSuggestionFromPostgres is CreateSuggestionFrom on PostgreSQL.
 func (s *DB) createSuggestionFromPostgres(ctx context.Context, sg *bot.Suggestion, found []bot.Candidate, max int) ([]*bot.Request, error) {
 	now := s.now().Truncate(time.Microsecond)
-	ids, scores := make([]int64, len(found)), make([]float64, len(found))
-	for i, c := range found {
-		ids[i], scores[i] = c.RequestID, c.Score
+	a := newPGArrays(2, 48*len(found))
+	a.Int(len(found), func(i int) int64 { return found[i].RequestID })
+	a.Float(len(found), func(i int) float64 { return found[i].Score })
+	arrays := a.Args()
+	var (
+		q          requestScan
+		suggestion int64
+		pos, rank  int
+		first      int64
+		reqs       []*bot.Request
+		cands      []bot.Candidate
+	)
+	target := func(col string) any {
+		switch col {
+		case "suggestion":
+			return &suggestion
+		case "pos":
+			return &pos
+		case "rank":
+			return &rank
+		}
+		return q.target(col)
 	}
-	var rows []struct {
-		Suggestion int64 `db:"suggestion"`
-		Pos        int   `db:"pos"`
-		Rank       int   `db:"rank"`
-		bot.Request
+	rows, err := s.queryGeneric(ctx, createSuggestionFromSQL, sg.RequestID, sg.Platform, sg.Workspace, sg.Channel, sg.MessageID, sg.ThreadID, now,
+		arrays[0], arrays[1], max)
+	if err == nil {
+		err = scanRows(rows, target, func() error {
+			if rank < 1 || rank > len(found) {
+				return fmt.Errorf("candidate of rank %d of %d", rank, len(found))
+			}
+			if reqs == nil {
+				first = suggestion
+				reqs, cands = make([]*bot.Request, 0, min(max, len(found))), make([]bot.Candidate, 0, min(max, len(found)))
+			}
+			f := found[rank-1]
+			r := q.request()
+			fixRequest(r)
+			reqs = append(reqs, r)
+			cands = append(cands, bot.Candidate{RequestID: r.ID, Score: f.Score, Reason: f.Reason})
+			return nil
+		})
 	}
-	err := s.selectGeneric(ctx, &rows, createSuggestionFromSQL, sg.RequestID, sg.Platform, sg.Workspace, sg.Channel, sg.MessageID, sg.ThreadID, now,
-		pq.Array(ids), pq.Array(scores), max)
 	if err != nil {
 		if isForeignKeyViolation(err) {
 			return nil, err
 		}
 		return nil, fmt.Errorf("insert suggestion: %w", err)
 	}
-	if len(rows) == 0 {
+	if len(reqs) == 0 {
 		return nil, nil
 	}
-	reqs := make([]*bot.Request, len(rows))
-	sg.Candidates = make([]bot.Candidate, len(rows))
-	for i := range rows {
-		f := found[rows[i].Rank-1]
-		r := rows[i].Request
-		fixRequest(&r)
-		reqs[i] = &r
-		sg.Candidates[i] = bot.Candidate{RequestID: r.ID, Score: f.Score, Reason: f.Reason}
-	}
-	sg.ID = rows[0].Suggestion
+	sg.Candidates = cands
+	sg.ID = first
 	sg.State = bot.SuggestionPending
 	sg.MergedInto, sg.DecidedBy, sg.DecidedAt = nil, "", nil
 	sg.CreatedAt = now
