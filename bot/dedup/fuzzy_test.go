@@ -217,6 +217,14 @@ func TestEditVariantMatchesPlainLookup(t *testing.T) {
 		// they are. Also make some words more frequent than others.
 		ix.Upsert(bot.Doc{ID: int64(i + 1), Title: strings.Join(words, " "), Description: words[0], Active: true})
 	}
+	if len(ix.words.letters) <= 1<<14 {
+		t.Fatalf("letter cells never grew (%d)", len(ix.words.letters))
+	}
+	for _, te := range ix.terms {
+		if filterable(te.text) {
+			checkLetters(t, ix.words, te.text)
+		}
+	}
 	found := 0
 	for i := 0; i < 2000; i++ {
 		w := randWord(4 + rng.IntN(17))

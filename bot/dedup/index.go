@@ -1894,14 +1894,11 @@ func (ix *Index) editVariant(t string, df int) (uint32, bool) {
 	// The filter's hash of each edit, from those of t's prefixes and
 	// suffixes (polyHash): an edit is spelt out, and looked up, only when
 	// the filter may have it.
-	n := len(t)
-	var pre, suf, pw [22]uint64 // hash of t[:i], of t[i:], polyBase^i
-	pw[0] = 1
+	n, pw := len(t), &polyPow
+	var pre, suf [22]uint64 // hash of t[:i], of t[i:]
 	for i := 0; i < n; i++ {
 		pre[i+1] = pre[i]*polyBase + uint64(t[i])
-		pw[i+1] = pw[i] * polyBase
 	}
-	pw[n+1] = pw[n] * polyBase
 	for i := n - 1; i >= 0; i-- {
 		suf[i] = uint64(t[i])*pw[n-1-i] + suf[i+1]
 	}
@@ -1923,10 +1920,15 @@ func (ix *Index) editVariant(t string, df int) (uint32, bool) {
 			try(buf)
 		}
 	}
+	// The letters of the substitutions and insertions at a position come
+	// from one letter cell (mayFill: base is the hash of the edit with a
+	// 0 byte for the letter), lowest first as before, each then probed in
+	// the filter.
 	for i := 0; i < n; i++ { // substitution
 		base, p := pre[i]*pw[n-i]+suf[i+1], pw[n-1-i]
-		for c := byte('a'); c <= 'z'; c++ {
-			if c != t[i] && words.mayHaveHash(base+uint64(c)*p, n) {
+		for m := words.mayFill(base, n) &^ (1 << (t[i] - 'a')); m != 0; m &= m - 1 {
+			c := 'a' + byte(bits.TrailingZeros32(m))
+			if words.mayHaveHash(base+uint64(c)*p, n) {
 				buf = append(buf[:0], t...)
 				buf[i] = c
 				try(buf)
@@ -1935,7 +1937,8 @@ func (ix *Index) editVariant(t string, df int) (uint32, bool) {
 	}
 	for i := 0; i <= n; i++ { // insertion
 		base, p := pre[i]*pw[n-i+1]+suf[i], pw[n-i]
-		for c := byte('a'); c <= 'z'; c++ {
+		for m := words.mayFill(base, n+1); m != 0; m &= m - 1 {
+			c := 'a' + byte(bits.TrailingZeros32(m))
 			if words.mayHaveHash(base+uint64(c)*p, n+1) {
 				buf = append(append(append(buf[:0], t[:i]...), c), t[i:]...)
 				try(buf)

@@ -316,6 +316,9 @@ func TestSimilarPrunedEqualsFull(t *testing.T) {
 		if filterable(te.text) && !ix.words.mayHave([]byte(te.text)) {
 			t.Fatalf("word filter misses %q", te.text)
 		}
+		if filterable(te.text) {
+			checkLetters(t, ix.words, te.text)
+		}
 	}
 }
 
@@ -500,6 +503,19 @@ func TestUpsertSharesSimilarAnalysis(t *testing.T) {
 	for _, d := range docs {
 		if got, want := dump(shared, d.ID), dump(plain, d.ID); got != want {
 			t.Fatalf("request %d (%q / %q):\n got %s\nwant %s", d.ID, d.Title, d.Description, got, want)
+		}
+	}
+}
+
+// checkLetters fails unless the word filter's letter cells have each
+// letter of w at its position (w with a wildcard there).
+func checkLetters(t *testing.T, f *wordFilter, w string) {
+	t.Helper()
+	for i := 0; i < len(w); i++ {
+		b := []byte(w)
+		b[i] = 0
+		if f.mayFill(polyHash(b), len(b))&(1<<(w[i]-'a')) == 0 {
+			t.Fatalf("letter cells miss %q at %d", w, i)
 		}
 	}
 }
