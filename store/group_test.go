@@ -571,7 +571,7 @@ func TestCreateRequest_OneBatchAtATime(t *testing.T) {
 			time.Sleep(10 * time.Millisecond)
 		}
 	}
-	storetest.AwaitLockWait(t, s.db.DB, 1, "the first capture waits for the other transaction", nil, "nextval(pg_get_serial_sequence")
+	storetest.AwaitLockWait(t, s.db.DB, 1, "the first capture waits for the other transaction", nil, "nextval('requests_id_seq'")
 	const queued = 5
 	later := make(chan error, queued)
 	for i := range queued {

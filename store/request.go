@@ -96,7 +96,7 @@ func (s *DB) createRequestPostgres(ctx context.Context, r *bot.Request, m *bot.M
 	// organisation.
 	err := s.get(ctx, &ids, `
 		WITH nr AS (
-			SELECT nextval(pg_get_serial_sequence('requests', 'id')) AS id
+			SELECT nextval('requests_id_seq'::regclass) AS id
 			WHERE NOT EXISTS (SELECT 1 FROM mentions WHERE platform = $1::text AND workspace = $2::text AND channel = $3::text AND message_id = $4::text)
 		), home AS (
 			SELECT EXISTS (SELECT 1 FROM home_orgs WHERE org = $12::text) AS home
@@ -143,7 +143,9 @@ func (s *DB) createRequestPostgres(ctx context.Context, r *bot.Request, m *bot.M
 // createRequestsPostgresSQL writes a batch of captures in one statement: the
 // batch comes in as one array per column; a message already captured, or
 // twice in the batch (the first one wins), gets no row and no sequence
-// value. Rows are inserted in message order, so two batches that share
+// value (nextval names requests' own sequence, as the column's default
+// does: pg_get_serial_sequence would look it up in the catalog for each
+// row). Rows are inserted in message order, so two batches that share
 // messages lock them in the same order. The counters are those of
 // createRequestPostgres, per row: co holds each new request's customer
 // companies (through the author's organisation and through the email
@@ -161,7 +163,7 @@ WITH input AS (
 		AND x.channel = i.channel AND x.message_id = i.message_id OFFSET 0)
 	ORDER BY platform, workspace, channel, message_id, ord
 ), nr AS (
-	SELECT nextval(pg_get_serial_sequence('requests', 'id')) AS id, f.*,
+	SELECT nextval('requests_id_seq'::regclass) AS id, f.*,
 		f.author_id <> '' AND NOT EXISTS (SELECT 1 FROM home_orgs h WHERE h.org = f.org) AS customer
 	FROM (SELECT * FROM fresh ORDER BY ord) f
 ), co AS (
