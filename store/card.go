@@ -263,7 +263,7 @@ func (s *DB) saveCardsPostgres(ctx context.Context, batch []*groupItem[cardSave]
 	target := func(col string) any {
 		switch col {
 		case "asked":
-			return &asked
+			return intDest{&asked}
 		case "suggested":
 			return &suggested
 		}

@@ -571,6 +571,52 @@ func scanRows(rows *sql.Rows, target func(col string) any, row func() error) err
 	return storageError(rows.Err())
 }
 
+// intDest and int64Dest scan an integer column into an int or an int64
+// (scanRows): database/sql does it through reflection, which was most of
+// the cost of scanning the hot rows. Anything but an int64 from the driver
+// is left to database/sql's conversion, as before.
+type (
+	intDest   struct{ p *int }
+	int64Dest struct{ p *int64 }
+)
+
+func (d intDest) Scan(src any) error {
+	if v, ok := src.(int64); ok && int64(int(v)) == v {
+		*d.p = int(v)
+		return nil
+	}
+	var n int64
+	if err := scanInt64(&n, src); err != nil {
+		return err
+	}
+	if int64(int(n)) != n {
+		return fmt.Errorf("converting driver.Value type %T (%q) to a int: value out of range", src, fmt.Sprint(src))
+	}
+	*d.p = int(n)
+	return nil
+}
+
+func (d int64Dest) Scan(src any) error {
+	if v, ok := src.(int64); ok {
+		*d.p = v
+		return nil
+	}
+	return scanInt64(d.p, src)
+}
+
+// scanInt64 converts src as database/sql scans it into an int64.
+func scanInt64(p *int64, src any) error {
+	if src == nil {
+		return fmt.Errorf("converting NULL to int64 is unsupported")
+	}
+	var n sql.NullInt64
+	if err := n.Scan(src); err != nil {
+		return err
+	}
+	*p = n.Int64
+	return nil
+}
+
 // requestScan is the scan targets of a bot.Request's columns
 // (requestColumns) for scanRows.
 type requestScan struct {
@@ -585,7 +631,7 @@ type requestScan struct {
 func (q *requestScan) target(col string) any {
 	switch col {
 	case "id":
-		return &q.r.ID
+		return int64Dest{&q.r.ID}
 	case "title":
 		return &q.r.Title
 	case "description":
@@ -595,17 +641,17 @@ func (q *requestScan) target(col string) any {
 	case "merged_into":
 		return &q.merged
 	case "root_id":
-		return &q.r.RootID
+		return int64Dest{&q.r.RootID}
 	case "demand":
-		return &q.r.Demand
+		return intDest{&q.r.Demand}
 	case "orgs":
-		return &q.r.Orgs
+		return intDest{&q.r.Orgs}
 	case "mentions":
-		return &q.r.Mentions
+		return intDest{&q.r.Mentions}
 	case "companies":
-		return &q.r.Companies
+		return intDest{&q.r.Companies}
 	case "value_cents":
-		return &q.r.ValueCents
+		return int64Dest{&q.r.ValueCents}
 	case "created_at":
 		return &q.r.CreatedAt
 	case "updated_at":

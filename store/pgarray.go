@@ -122,18 +122,23 @@ func (a *pgArrays) AppendArgs(args []any) []any {
 // appendArrayText appends s as a quoted array element.
 func appendArrayText(b []byte, s string) []byte {
 	b = append(b, '"')
-	for {
-		i := strings.IndexAny(s, "\"\\\x00")
-		if i < 0 {
-			break
-		}
-		b = append(b, s[:i]...)
-		switch s[i] {
-		case '"', '\\':
-			b = append(b, '\\', s[i])
-		}
-		s = s[i+1:]
+	if strings.IndexByte(s, '"') < 0 && strings.IndexByte(s, '\\') < 0 && strings.IndexByte(s, 0) < 0 {
+		// Most texts: nothing to escape (three vectorised scans).
+		b = append(b, s...)
+		return append(b, '"')
 	}
-	b = append(b, s...)
+	start := 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '"', '\\':
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', c)
+			start = i + 1
+		case 0:
+			b = append(b, s[start:i]...)
+			start = i + 1
+		}
+	}
+	b = append(b, s[start:]...)
 	return append(b, '"')
 }

@@ -128,3 +128,28 @@ func TestPGArraysRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// intDest and int64Dest take what database/sql would scan into an int or
+// an int64, and refuse what it would refuse.
+func TestIntDest(t *testing.T) {
+	for _, src := range []any{int64(-7), "-7", []byte("-7"), float64(-7)} {
+		var i int
+		var i64 int64
+		if err := (intDest{&i}).Scan(src); err != nil || i != -7 {
+			t.Errorf("int from %T: %d, %v", src, i, err)
+		}
+		if err := (int64Dest{&i64}).Scan(src); err != nil || i64 != -7 {
+			t.Errorf("int64 from %T: %d, %v", src, i64, err)
+		}
+	}
+	for _, src := range []any{nil, "x", 1.5, true} {
+		var i int
+		var i64 int64
+		if err := (intDest{&i}).Scan(src); err == nil {
+			t.Errorf("int from %v: no error", src)
+		}
+		if err := (int64Dest{&i64}).Scan(src); err == nil {
+			t.Errorf("int64 from %v: no error", src)
+		}
+	}
+}

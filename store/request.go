@@ -246,17 +246,17 @@ func (s *DB) createRequestsPostgres(ctx context.Context, batch []*groupItem[newC
 	target := func(col string) any {
 		switch col {
 		case "ord":
-			return &cur.Ord
+			return intDest{&cur.Ord}
 		case "request_id":
-			return &cur.RequestID
+			return int64Dest{&cur.RequestID}
 		case "id":
-			return &cur.MentionID
+			return int64Dest{&cur.MentionID}
 		case "orgs":
-			return &cur.Orgs
+			return intDest{&cur.Orgs}
 		case "companies":
-			return &cur.Companies
+			return intDest{&cur.Companies}
 		case "value_cents":
-			return &cur.ValueCents
+			return int64Dest{&cur.ValueCents}
 		}
 		return nil
 	}

@@ -203,11 +203,11 @@ func (s *DB) createSuggestionFromPostgres(ctx context.Context, sg *bot.Suggestio
 	target := func(col string) any {
 		switch col {
 		case "suggestion":
-			return &suggestion
+			return int64Dest{&suggestion}
 		case "pos":
-			return &pos
+			return intDest{&pos}
 		case "rank":
-			return &rank
+			return intDest{&rank}
 		}
 		return q.target(col)
 	}
