@@ -86,6 +86,7 @@ type analyzed struct {
 	// together (add): "LU LU" -> lulu, "drop down" -> dropdown.
 	wantJoins bool
 	joins     []join
+	joinText  []byte // the joins' words and terms (join.at)
 	// prepared is set when keys and sum hold the request's bigram keys
 	// (appendBigramKeys) and docSum: Load computes them while analysing,
 	// on all CPUs, so that insert need not. fwd, when not nil, is where
@@ -100,11 +101,19 @@ type analyzed struct {
 // join is two adjacent words of a query written as one word, stemmed,
 // with the weight of the field it occurs in and the words as written.
 type join struct {
-	term, src string
-	w         float64
-	a, b      int32  // the words' indexes in terms (-1: a stop word)
-	h         uint32 // joinHash(term), to tell joins apart cheaply
+	w    float64
+	a, b int32  // the words' indexes in terms (-1: a stop word)
+	h    uint32 // joinHash(term), to tell joins apart cheaply
+	// analyzed.joinText[at:at+n] is the words as written ("drop down"),
+	// the tn bytes after them the term (joinSrc, joinTerm).
+	at, n, tn int32
 }
+
+// joinSrc returns the words of join j as written, separated by a space.
+func (dst *analyzed) joinSrc(j *join) []byte { return dst.joinText[j.at : j.at+j.n] }
+
+// joinTerm returns the term of join j.
+func (dst *analyzed) joinTerm(j *join) []byte { return dst.joinText[j.at+j.n : j.at+j.n+j.tn] }
 
 // maxJoins bounds the joined pairs of one query (each is stemmed).
 const maxJoins = 32
@@ -148,8 +157,8 @@ func (a *analyzed) reset() bool {
 	clear(a.pos)
 	a.lens = [numFields]int{}
 	a.bigrams = a.bigrams[:0]
-	clear(a.joins)
 	a.joins, a.wantJoins = a.joins[:0], false
+	a.joinText = a.joinText[:0]
 	a.prepared, a.keys, a.sum, a.fwd = false, nil, 0, nil
 	return true
 }
@@ -211,9 +220,10 @@ func (a *analyzer) add(dst *analyzed, f int, text string, bigramWeight float64) 
 // addJoin records the words a and b written together, if that is a word
 // (not a stop word); each distinct join once, at its largest weight. The
 // pair is stemmed in place on the stack (porter2Bytes, a and b are ASCII
-// lower-case letters and digits: add): a new join costs one allocation
-// (its source and term), a repeated one none. Most pairs are never a
-// word, and a cache of them (there was one) missed more than it hit.
+// lower-case letters and digits: add); its words and term are appended to
+// dst.joinText, which a reused analysis keeps: a join costs no allocation
+// (each was one string before). Most pairs are never a word, and a cache
+// of them (there was one) missed more than it hit.
 func (dst *analyzed) addJoin(a, b string, w float64, ia, ib int32) {
 	n := len(a) + len(b)
 	if n < 4 {
@@ -235,14 +245,14 @@ func (dst *analyzed) addJoin(a, b string, w float64, ia, ib int32) {
 	s := porter2Bytes(jb)
 	h := joinHash(s)
 	for i := range dst.joins {
-		if j := &dst.joins[i]; j.h == h && j.term == string(s) {
+		if j := &dst.joins[i]; j.h == h && string(dst.joinTerm(j)) == string(s) {
 			j.w = max(j.w, w)
 			return
 		}
 	}
-	// One allocation for the source and the term.
-	both := a + " " + b + string(s)
-	dst.joins = append(dst.joins, join{term: both[n+1:], src: both[:n+1], w: w, a: ia, b: ib, h: h})
+	at := len(dst.joinText)
+	dst.joinText = append(append(append(append(dst.joinText, a...), ' '), b...), s...)
+	dst.joins = append(dst.joins, join{w: w, a: ia, b: ib, h: h, at: int32(at), n: int32(n + 1), tn: int32(len(s))})
 }
 
 // joinHash is FNV-1a of a joined word's stem.
@@ -322,6 +332,33 @@ func dedupBigrams(bs []bigram) []bigram {
 		i = j
 	}
 	return out
+}
+
+// appendDedupBigrams appends to dst what dedupBigrams(bs) returns,
+// leaving bs as it is: an unstable sort of plain integers (hash, then
+// position) in buf orders them as the stable sort of the bigrams does,
+// at a fraction of its cost (buildQuery).
+func appendDedupBigrams(dst, bs []bigram, buf []uint64) ([]bigram, []uint64) {
+	order := buf[:0]
+	for i := range bs {
+		order = append(order, uint64(bs[i].h)<<32|uint64(i))
+	}
+	slices.Sort(order)
+	for i := 0; i < len(order); {
+		h := uint32(order[i] >> 32)
+		best := &bs[uint32(order[i])]
+		j := i + 1
+		for ; j < len(order) && uint32(order[j]>>32) == h; j++ {
+			if b := &bs[uint32(order[j])]; b.w > best.w {
+				best = b
+			}
+		}
+		if best.w > 0 {
+			dst = append(dst, *best)
+		}
+		i = j
+	}
+	return dst, order
 }
 
 // appendBigramKeys appends to dst what an indexed request keeps of its

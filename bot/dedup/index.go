@@ -736,6 +736,9 @@ type scratch struct {
 	idfMemo []float64
 	idfBig  [1024]idfEntry // larger df, direct-mapped
 	idfN    int
+
+	// bigramOrder is appendDedupBigrams' buffer (buildQuery).
+	bigramOrder []uint64
 }
 
 type idfEntry struct {
@@ -1112,8 +1115,9 @@ func (ix *Index) buildQuery(qa *analyzed, sc *scratch) *query {
 	sc.fuzzy = fuzzy
 	// Two adjacent query words that a request writes as one word (its
 	// members are filled in below, once the terms are sorted).
-	for ji, j := range qa.joins {
-		id, ok := ix.vocab[j.term]
+	for ji := range qa.joins {
+		j := &qa.joins[ji]
+		id, ok := ix.vocab[string(qa.joinTerm(j))]
 		if !ok || ix.dfs[id] == 0 || ix.concept[id] {
 			continue
 		}
@@ -1125,13 +1129,13 @@ func (ix *Index) buildQuery(qa *analyzed, sc *scratch) *query {
 			continue
 		}
 		df := int(ix.dfs[id])
-		q.terms = append(q.terms, queryTerm{id: id, idf: ix.idfOf(sc, df), df: df, scale: ix.cfg.JoinWeight, kind: termJoin, src: j.src, ai: int32(ji)})
+		q.terms = append(q.terms, queryTerm{id: id, idf: ix.idfOf(sc, df), df: df, scale: ix.cfg.JoinWeight, kind: termJoin, src: string(qa.joinSrc(j)), ai: int32(ji)})
 	}
 	if ix.cfg.BigramWeight > 0 {
 		// On a copy: qa stays as analysed, for the Upsert that may
 		// follow (sharedAnalyses).
-		bgs := dedupBigrams(append(sc.bigrams[:0], qa.bigrams...))
-		sc.bigrams = bgs
+		bgs, order := appendDedupBigrams(sc.bigrams[:0], qa.bigrams, sc.bigramOrder)
+		sc.bigrams, sc.bigramOrder = bgs, order
 		for _, bg := range bgs {
 			v := ix.satq(bg.w) * (idfs[bg.a] + idfs[bg.b]) / 2
 			dw := ix.cfg.BodyWeight
@@ -1140,7 +1144,7 @@ func (ix *Index) buildQuery(qa *analyzed, sc *scratch) *query {
 			}
 			q.bigrams = append(q.bigrams, qbigram{h: bg.h, v: v, self: v * dw / (ix.cfg.K1 + dw)})
 		}
-		// dedupBigrams returns them sorted by hash.
+		// appendDedupBigrams returns them sorted by hash.
 	}
 	sc.idfs = idfs
 	// Rarest first.

@@ -226,11 +226,17 @@ func FuzzStem(f *testing.F) {
 	})
 }
 
+// refJoin is a join as refJoins spells it.
+type refJoin struct {
+	term, src string
+	w         float64
+}
+
 // refJoins is what addJoin records for one field of a query, written
 // plainly with the reference stemmer: the distinct stems (not stop words)
 // of adjacent words written together, up to maxJoins, each with its words
 // and largest weight.
-func refJoins(text string, w float64, joins []join) []join {
+func refJoins(text string, w float64, joins []refJoin) []refJoin {
 	prev := ""
 	forEachToken(text, func(t Token, seq bool) {
 		if !seq {
@@ -249,7 +255,7 @@ func refJoins(text string, w float64, joins []join) []join {
 				}
 			}
 			if !found {
-				joins = append(joins, join{term: s, src: prev + " " + t.Text, w: w})
+				joins = append(joins, refJoin{term: s, src: prev + " " + t.Text, w: w})
 			}
 		}
 		prev = t.Text
@@ -276,17 +282,18 @@ func TestQueryJoins(t *testing.T) {
 			t.Fatalf("%q: %d joins, want %d", text, len(qa.joins), len(want))
 		}
 		for i, j := range qa.joins {
-			if j.term != want[i].term || j.src != want[i].src || j.w != want[i].w {
-				t.Fatalf("%q: join %d = %q %q %v, want %q %q %v", text, i, j.term, j.src, j.w, want[i].term, want[i].src, want[i].w)
+			term, src := string(qa.joinTerm(&j)), string(qa.joinSrc(&j))
+			if term != want[i].term || src != want[i].src || j.w != want[i].w {
+				t.Fatalf("%q: join %d = %q %q %v, want %q %q %v", text, i, term, src, j.w, want[i].term, want[i].src, want[i].w)
 			}
 			for _, k := range []int32{j.a, j.b} {
 				if k >= int32(len(qa.terms)) {
-					t.Fatalf("join %q: word index %d of %d terms", j.src, k, len(qa.terms))
+					t.Fatalf("join %q: word index %d of %d terms", src, k, len(qa.terms))
 				}
 			}
-			a, b, _ := strings.Cut(j.src, " ")
+			a, b, _ := strings.Cut(src, " ")
 			if j.a >= 0 && qa.terms[j.a] != snowballStem(a) || j.b >= 0 && qa.terms[j.b] != snowballStem(b) {
-				t.Fatalf("join %q: words %d %d are %q", j.src, j.a, j.b, qa.terms)
+				t.Fatalf("join %q: words %d %d are %q", src, j.a, j.b, qa.terms)
 			}
 			checked++
 		}
