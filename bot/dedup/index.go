@@ -1821,7 +1821,7 @@ func (ix *Index) fuzzyVariant(sc *scratch, t string, df int) (uint32, float64, b
 // gramVariant returns the indexed term whose character n-grams are the most
 // like t's (Dice coefficient of the n-gram sets, at least minGramDice),
 // among terms that more than fuzzyMaxDF requests contain, and the Dice
-// coefficient.
+// coefficient; false if there is none.
 func (ix *Index) gramVariant(sc *scratch, t string, df int) (uint32, float64, bool) {
 	if ix.gramTerms == nil || utf8.RuneCountInString(t) < 5 {
 		return 0, 0, false
@@ -1846,11 +1846,20 @@ func (ix *Index) gramVariant(sc *scratch, t string, df int) (uint32, float64, bo
 	sc.gramLists = lists[:0]
 	// The best (Dice, then lowest id) of the terms that more than df
 	// requests contain, other than t: a term is checked for those only
-	// when it would be the best so far.
+	// when it would be the best so far. A term shares k n-grams with t
+	// and has at least 2 (gramTerms lists no other), so its Dice is at
+	// most 2k / (len(grams)+2): one whose k keeps it below minGramDice is
+	// passed over without reading its length (most share an n-gram or
+	// two). Those could be the best only when none reaches minGramDice,
+	// and then none is returned.
 	best, bestDice := uint32(0), 0.0
 	dfs, gramLens := ix.dfs, ix.gramLens
+	kmin := minGramDice * float64(len(grams)+2) / 2
 	for _, cell := range counts.used {
 		id, k := counts.keys[cell]-1, counts.vals[cell]
+		if float64(k) < kmin {
+			continue
+		}
 		d := 2 * float64(k) / float64(len(grams)+int(gramLens[id]))
 		if !(d > bestDice || d == bestDice && id < best) {
 			continue

@@ -3,7 +3,11 @@ package dedup
 import (
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
+	"unicode/utf8"
+
+	"github.com/feedbackbot/feedbackbot/bot"
 )
 
 // TestAppendDedupBigrams checks appendDedupBigrams against dedupBigrams on
@@ -26,4 +30,74 @@ func TestAppendDedupBigrams(t *testing.T) {
 			t.Fatalf("appendDedupBigrams(%v) =\n%v, want\n%v", bs, dst, want)
 		}
 	}
+}
+
+// TestGramVariantMatchesFullScan checks gramVariant, which passes over the
+// terms that share too few n-grams to reach minGramDice without reading
+// their length, against scoring every term that shares one.
+func TestGramVariantMatchesFullScan(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	randWord := func(n int) string {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte('a' + rng.IntN(5)) // few letters: many shared n-grams
+		}
+		return string(b)
+	}
+	ix := New(DefaultConfig())
+	for i := 0; i < 2000; i++ {
+		var words []string
+		for range 3 {
+			words = append(words, randWord(3+rng.IntN(9)))
+		}
+		ix.Upsert(bot.Doc{ID: int64(i + 1), Title: strings.Join(words, " "), Description: words[0], Active: true})
+	}
+	sc := ix.getScratch()
+	defer ix.putScratch(sc)
+	found := 0
+	for i := 0; i < 1500; i++ {
+		w := randWord(5 + rng.IntN(10))
+		if i%3 == 0 {
+			w = ix.terms[rng.IntN(len(ix.terms))].text
+		}
+		df := i % 2
+		gotID, gotDice, gotOK := ix.gramVariant(sc, w, df)
+		wantID, wantDice, wantOK := fullGramVariant(ix, w, df)
+		if gotOK != wantOK || gotOK && (gotID != wantID || gotDice != wantDice) {
+			t.Fatalf("gramVariant(%q, %d) = %d %v %v, full scan %d %v %v", w, df, gotID, gotDice, gotOK, wantID, wantDice, wantOK)
+		}
+		if gotOK {
+			found++
+		}
+	}
+	if found < 150 {
+		t.Fatalf("only %d words had a variant", found)
+	}
+}
+
+// fullGramVariant is gramVariant scoring every term that shares an n-gram.
+func fullGramVariant(ix *Index, t string, df int) (uint32, float64, bool) {
+	if utf8.RuneCountInString(t) < 5 {
+		return 0, 0, false
+	}
+	grams := termGrams(t)
+	counts := map[uint32]int{}
+	for _, g := range grams {
+		if ts := ix.gramTerms[g]; len(ts) <= maxGramTerms {
+			for _, id := range ts {
+				counts[id]++
+			}
+		}
+	}
+	best, bestDice := uint32(0), 0.0
+	for id, k := range counts {
+		d := 2 * float64(k) / float64(len(grams)+len(ix.terms[id].grams))
+		if int(ix.dfs[id]) <= df || ix.terms[id].text == t {
+			continue
+		}
+		if d > bestDice || d == bestDice && id < best {
+			best, bestDice = id, d
+		}
+	}
+	return best, bestDice, bestDice >= minGramDice
 }
