@@ -253,7 +253,7 @@ func plainEditVariant(ix *Index, t string, df int) (uint32, bool) {
 	}
 	best, bestDF := uint32(0), df
 	try := func(s string) {
-		if id, ok := ix.vocab[s]; ok {
+		if id, ok := ix.vocab.find(ix.terms, s); ok {
 			if df := len(ix.terms[id].posts); df > bestDF {
 				best, bestDF = id, df
 			}

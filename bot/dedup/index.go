@@ -209,7 +209,7 @@ type Index struct {
 	an  analyzer
 
 	mu    sync.RWMutex
-	vocab map[string]uint32
+	vocab termDict // term -> id
 	terms []termEntry
 	dfs   []int32 // per term: len(terms[id].posts), densely packed
 	// concept is per term whether it is a vocabulary concept;
@@ -265,7 +265,7 @@ func New(cfg Config) *Index {
 	}
 	ix := &Index{
 		cfg:     cfg,
-		vocab:   make(map[string]uint32),
+		vocab:   newTermDict(),
 		byID:    make(map[int64]uint32),
 		learned: newLearnedState(),
 		seed:    maphash.MakeSeed(),
@@ -539,12 +539,11 @@ func (ix *Index) insert(doc bot.Doc, a *analyzed) {
 		fwd = make([]posting, 0, len(a.terms))
 	}
 	for i, t := range a.terms {
-		id, ok := ix.vocab[t]
+		id, h, ok := ix.vocab.lookup(ix.terms, t)
 		if !ok {
 			// The term may point into the request's text: keep a copy.
 			t = strings.Clone(t)
 			id = uint32(len(ix.terms))
-			ix.vocab[t] = id
 			concept := t[0] == conceptMark
 			ix.concept = append(ix.concept, concept)
 			if ix.vocabulary != nil && !concept {
@@ -567,6 +566,7 @@ func (ix *Index) insert(doc bot.Doc, a *analyzed) {
 				}
 			}
 			ix.terms = append(ix.terms, termEntry{text: t, grams: grams})
+			ix.vocab.add(ix.terms, id, h)
 			ix.dfs = append(ix.dfs, 0)
 			ix.gramLens = append(ix.gramLens, int32(len(grams)))
 			if ix.words != nil && !concept && filterable(t) {
@@ -1061,7 +1061,7 @@ func (ix *Index) buildQuery(qa *analyzed, sc *scratch) *query {
 	for i, t := range qa.terms {
 		tf := qa.tfs[i]
 		w := ix.satq(ix.cfg.QueryTitleWeight*float64(tf[fieldTitle]) + float64(tf[fieldBody]))
-		id, ok := ix.vocab[t]
+		id, ok := ix.vocab.find(ix.terms, t)
 		df := 0
 		if ok {
 			df = len(ix.terms[id].posts)
@@ -1117,7 +1117,7 @@ func (ix *Index) buildQuery(qa *analyzed, sc *scratch) *query {
 	// members are filled in below, once the terms are sorted).
 	for ji := range qa.joins {
 		j := &qa.joins[ji]
-		id, ok := ix.vocab[string(qa.joinTerm(j))]
+		id, ok := ix.vocab.findBytes(ix.terms, qa.joinTerm(j))
 		if !ok || ix.dfs[id] == 0 || ix.concept[id] {
 			continue
 		}
@@ -1898,7 +1898,7 @@ func (ix *Index) editVariant(t string, df int) (uint32, bool) {
 	best, bestDF := uint32(0), df
 	buf := make([]byte, 0, len(t)+1)
 	try := func(b []byte) {
-		if id, ok := ix.vocab[string(b)]; ok {
+		if id, ok := ix.vocab.findBytes(ix.terms, b); ok {
 			if df := len(ix.terms[id].posts); df > bestDF {
 				best, bestDF = id, df
 			}

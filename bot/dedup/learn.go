@@ -424,7 +424,7 @@ func (ix *Index) learnWeight(id uint32, p posting) float64 {
 func (ix *Index) textTerms(a *analyzed) []weighted {
 	out := make([]weighted, 0, len(a.terms))
 	for i, t := range a.terms {
-		id, ok := ix.vocab[t]
+		id, ok := ix.vocab.find(ix.terms, t)
 		if !ok || ix.concept[id] {
 			continue
 		}

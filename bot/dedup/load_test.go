@@ -86,9 +86,11 @@ func sameIndexState(t *testing.T, a, b *Index) {
 	}
 }
 
-// sameSeeds makes b hash as a does (docSum, the word filter).
+// sameSeeds makes b hash as a does (docSum, the term dictionary, the word
+// filter).
 func sameSeeds(a, b *Index) {
 	b.seed = a.seed
+	b.vocab.seed = a.vocab.seed
 	if a.words != nil {
 		b.words.seed = a.words.seed
 	}

@@ -101,3 +101,45 @@ func fullGramVariant(ix *Index, t string, df int) (uint32, float64, bool) {
 	}
 	return best, bestDice, bestDice >= minGramDice
 }
+
+// TestTermDict checks the term dictionary against a map as it grows: every
+// term added is found (as a string and as bytes) with its id, and words
+// never added are not.
+func TestTermDict(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	d := newTermDict()
+	var terms []termEntry
+	want := map[string]uint32{}
+	word := func() string {
+		b := make([]byte, 1+rng.IntN(12))
+		for i := range b {
+			b[i] = byte('a' + rng.IntN(4))
+		}
+		return string(b)
+	}
+	for i := 0; i < 20000; i++ {
+		w := word()
+		id, h, ok := d.lookup(terms, w)
+		wid, wok := want[w]
+		if ok != wok || ok && id != wid {
+			t.Fatalf("lookup(%q) = %d %v, want %d %v", w, id, ok, wid, wok)
+		}
+		if id2, ok2 := d.findBytes(terms, []byte(w)); ok2 != wok || ok2 && id2 != wid {
+			t.Fatalf("findBytes(%q) = %d %v, want %d %v", w, id2, ok2, wid, wok)
+		}
+		if !ok {
+			id = uint32(len(terms))
+			terms = append(terms, termEntry{text: w})
+			d.add(terms, id, h)
+			want[w] = id
+		}
+	}
+	if len(d.slots) <= termDictMin || d.n != len(want) {
+		t.Fatalf("%d slots for %d terms (%d added)", len(d.slots), d.n, len(want))
+	}
+	for w, id := range want {
+		if got, ok := d.find(terms, w); !ok || got != id {
+			t.Fatalf("find(%q) = %d %v, want %d", w, got, ok, id)
+		}
+	}
+}
