@@ -219,3 +219,102 @@ func TestSortRarestFirst(t *testing.T) {
 		}
 	}
 }
+
+// TestFirstPassDenseMatchesListed checks that the first pass selects the
+// same candidates whether it adds the postings without listing the slots
+// (accumulateDense, selecting in slot order) or the listed way (selecting
+// in the order the postings first touched the slots), on a board grown as
+// capture grows it (removals, inactive requests) and on one of identical
+// requests, whose sums tie (the dense way falls back).
+func TestFirstPassDenseMatchesListed(t *testing.T) {
+	defer func(d int) { denseRatio = d }(denseRatio)
+	firstPassSlots := func(ix *Index, text string, depth, ratio int) ([]uint32, bool, bool) {
+		denseRatio = ratio
+		qa := ix.analyzeQuery(text)
+		defer qa.release()
+		sc := ix.getScratch()
+		defer ix.putScratch(sc)
+		q := ix.buildQuery(qa, sc)
+		if len(q.terms) == 0 {
+			return nil, false, false
+		}
+		if len(sc.acc) < len(ix.slots) {
+			sc.acc = make([]float32, len(ix.slots))
+		}
+		cands := slices.Clone(ix.firstPass(q, sc, depth))
+		slices.Sort(cands)
+		if slices.ContainsFunc(sc.acc, func(v float32) bool { return v != 0 }) {
+			t.Fatal("first pass left sums in its scratch")
+		}
+		return cands, sc.dense, sc.tied
+	}
+	check := func(t *testing.T, ix *Index, texts []string) (dense, tied int) {
+		t.Helper()
+		for i, text := range texts {
+			depth := []int{1, 5, 50, 200}[i%4]
+			want, d, _ := firstPassSlots(ix, text, depth, 1<<40)
+			if d {
+				t.Fatal("dense first pass with denseRatio 2^40")
+			}
+			got, d, tie := firstPassSlots(ix, text, depth, 0)
+			if !slices.Equal(got, want) {
+				t.Fatalf("%q depth %d: dense first pass %v, listed %v", text, depth, got, want)
+			}
+			if d {
+				dense++
+			}
+			if tie {
+				tied++
+			}
+		}
+		return dense, tied
+	}
+	t.Run("capture", func(t *testing.T) {
+		ix := New(DefaultConfig())
+		gen := textgen.New(5)
+		var texts []string
+		for i := 0; i < 3000; i++ {
+			text := gen.Text(i)
+			if i%5 == 4 {
+				text = gen.Near(i, texts[(i*7919)%len(texts)])
+			}
+			texts = append(texts, text)
+			title, desc := textgen.Split(text)
+			ix.Upsert(bot.Doc{ID: int64(i + 1), Title: title, Description: desc, Active: i%23 != 7})
+			if i%37 == 36 {
+				ix.Remove(int64(i / 2))
+			}
+		}
+		var queries []string
+		for i := 0; i < 400; i++ {
+			queries = append(queries, gen.Near(10_000+i, texts[(i*131)%len(texts)]))
+		}
+		dense, _ := check(t, ix, queries)
+		if dense < len(queries)/2 {
+			t.Fatalf("only %d of %d first passes dense", dense, len(queries))
+		}
+	})
+	t.Run("ties", func(t *testing.T) {
+		ix := New(DefaultConfig())
+		// The same text: the average lengths stay those of the text, so
+		// every request has the same impacts.
+		for i := 0; i < 300; i++ {
+			title, desc := "Export to CSV fails", "The export button does nothing on the reports page"
+			ix.Upsert(bot.Doc{ID: int64(i + 1), Title: title, Description: desc, Active: true})
+		}
+		// Removals swap-delete: the postings lists no longer follow the
+		// slots, so the order of the tied sums decides.
+		for id := int64(1); id <= 10; id++ {
+			ix.Remove(id)
+		}
+		_, tied := check(t, ix, []string{
+			"Export to CSV fails\nThe export button does nothing on the reports page",
+			"CSV export\nnothing happens on the reports page",
+			"Export to CSV fails\nThe export button does nothing on the reports page",
+			"reports page",
+		})
+		if tied == 0 {
+			t.Fatal("no tie at the boundary: the fallback was not tried")
+		}
+	})
+}
