@@ -728,10 +728,11 @@ type scratch struct {
 	gramLists [][]uint32
 	// Full score: query terms in term id order (and their ids), and per
 	// query term the request's posting (or -1).
-	byID  []int32
-	ids   []uint32
-	words []uint32
-	hit   []int32
+	byID   []int32
+	idKeys []uint64 // newScorer
+	ids    []uint32
+	words  []uint32
+	hit    []int32
 	// hits has bit i set when hit[i] >= 0 (coverage reads the query terms
 	// a request has in query order without reading the others).
 	hits []uint64
@@ -873,13 +874,11 @@ func (ix *Index) Similar(ctx context.Context, text string, limit int) ([]bot.Can
 		res = res[:limit]
 	}
 	out := make([]bot.Candidate, len(res))
-	var z *scorer
+	// rerank's scorer: coverage leaves it as newScorer made it.
+	z := &sc.z
 	for i, r := range res {
 		out[i] = bot.Candidate{RequestID: ix.slots[r.slot].id, Score: r.score}
 		if i < maxReasons {
-			if z == nil {
-				z = ix.newScorer(q, sc)
-			}
 			out[i].Reason = z.reason(r.slot)
 		}
 	}
@@ -1572,13 +1571,20 @@ func (ix *Index) newScorer(q *query, sc *scratch) *scorer {
 			z.qmax += bw * qb.self
 		}
 	}
-	byID := sc.byID[:0]
+	// byID: the query terms' indexes by term id, sorted as integers (id
+	// and index in one word; the order of equal ids does not matter).
+	keys := sc.idKeys[:0]
 	hit := sc.hit[:0]
 	for i := range q.terms {
-		byID = append(byID, int32(i))
+		keys = append(keys, uint64(q.terms[i].id)<<32|uint64(i))
 		hit = append(hit, -1)
 	}
-	slices.SortFunc(byID, func(a, b int32) int { return cmp.Compare(q.terms[a].id, q.terms[b].id) })
+	slices.Sort(keys)
+	byID := sc.byID[:0]
+	for _, k := range keys {
+		byID = append(byID, int32(uint32(k)))
+	}
+	sc.idKeys = keys
 	ids, words := sc.ids[:0], sc.words[:0]
 	for _, qi := range byID {
 		id := q.terms[qi].id

@@ -318,3 +318,61 @@ func TestFirstPassDenseMatchesListed(t *testing.T) {
 		}
 	})
 }
+
+// TestRerankLeavesScorerFresh: Similar writes its reasons with the
+// rerank's scorer, which coverage must leave as newScorer made it (no
+// query term marked in hit or hits), on a board with concepts, joined
+// words and learned words.
+func TestRerankLeavesScorerFresh(t *testing.T) {
+	docs := synthDocs(textgen.New(12), 1500)
+	docs = append(docs,
+		bot.Doc{ID: 9001, Title: "Dropdown menus on mobile", Description: "The dropdown closes when I scroll", Active: true},
+		bot.Doc{ID: 9002, Title: "Log in with Okta", Description: "SSO login through Okta SAML fails", Active: true},
+		bot.Doc{ID: 9003, Title: "Night theme", Description: "A darker colour scheme for the night", Active: true})
+	ix := New(DefaultConfig())
+	ix.Load(docs)
+	var ds []bot.Decision
+	for k := 0; k < 300; k++ {
+		a, b := (k*31)%len(docs), (k*17+5)%len(docs)
+		ds = append(ds, bot.Decision{Key: fmt.Sprint(k), A: docs[a].ID, B: docs[b].ID, Same: k%3 != 0})
+	}
+	ix.Learn(ds)
+	gen := textgen.New(13)
+	texts := []string{"Drop down menu\nThe drop down for the export is too small", "Sign in with Okta\nthe SSO log in fails", "Dark mode\nPlease add a dark theme to the dashbaord"}
+	for i := 0; i < 60; i++ {
+		d := docs[(i*7919)%len(docs)]
+		texts = append(texts, gen.Near(i, d.Title+"\n"+d.Description))
+	}
+	for i, text := range texts {
+		qa := ix.analyzeQuery(text)
+		sc := ix.getScratch()
+		q := ix.buildQuery(qa, sc)
+		if len(q.terms) == 0 {
+			t.Fatalf("%q: no query terms", text)
+		}
+		if len(sc.acc) < len(ix.slots) {
+			sc.acc = make([]float32, len(ix.slots))
+		}
+		res := ix.rerank(q, sc, ix.firstPass(q, sc, ix.rerankDepth()), 1+i%5)
+		var got []string
+		for _, r := range res {
+			got = append(got, sc.z.reason(r.slot))
+		}
+		for j, h := range sc.hit {
+			if h != -1 {
+				t.Fatalf("%q: rerank left query term %d hit at %d", text, j, h)
+			}
+		}
+		if slices.ContainsFunc(sc.hits, func(b uint64) bool { return b != 0 }) {
+			t.Fatalf("%q: rerank left hits %x", text, sc.hits)
+		}
+		z := ix.newScorer(q, sc)
+		for j, r := range res {
+			if want := z.reason(r.slot); got[j] != want {
+				t.Fatalf("%q: reason %q with the rerank's scorer, %q with a new one", text, got[j], want)
+			}
+		}
+		ix.putScratch(sc)
+		qa.release()
+	}
+}
