@@ -1642,27 +1642,15 @@ func (z *scorer) coverage(s uint32) covered {
 	// Find the query terms in the request's terms: each request term the
 	// query may have (Bloom filter) is looked up among the query's ids
 	// (sorted, a term id may occur more than once). Both are sorted by id,
-	// so the lookup moves forward through ids. The same pass sums the
-	// document side's total (as finish did, in the request's order).
+	// so the lookup moves forward through ids.
 	ids, byID, hits := z.ids, z.sc.byID, z.sc.hits
-	wantTotal := z.wantTotal
-	dfs, concept, memo := ix.dfs, ix.concept, z.sc.idfMemo
 	total := 0.0
+	if z.wantTotal {
+		total = z.docTotal(fwd)
+	}
 	k := 0
 	for j, p := range fwd {
 		id := p.slot()
-		if wantTotal && !concept[id] {
-			// A concept stands for words of the request, which count.
-			// ix.idfOf, with its common case (cached) here.
-			df := int(dfs[id])
-			var idf float64
-			if df < len(memo) && memo[df] != 0 {
-				idf = memo[df]
-			} else {
-				idf = ix.idfOf(z.sc, df)
-			}
-			total += idf * ix.docTermWeight(p)
-		}
 		if !z.terms.has(id) {
 			continue
 		}
@@ -1792,6 +1780,42 @@ func (z *scorer) coverage(s uint32) covered {
 	}
 	clear(hits)
 	return covered{qcov: clamp01(raw / z.qmax), inQuery: inQuery, total: total}
+}
+
+// docTotal is the document side's total of a request's terms fwd: the
+// idf-weighted sum of its words (docTermWeight), in the request's order.
+// A concept stands for words of the request, which count. It is a pass of
+// its own (a loop with few registers), the idfs read inline from the
+// query's memo when there (ix.idfOf).
+func (z *scorer) docTotal(fwd []posting) float64 {
+	ix := z.ix
+	dfs, concept, memo := ix.dfs, ix.concept, z.sc.idfMemo
+	// docTermWeight by whether the term is in the body (bit 0) and in
+	// the title (bit 1): the largest field weight it occurs in.
+	weights := [4]float64{ix.cfg.ExtraWeight, ix.cfg.BodyWeight, ix.cfg.TitleWeight, ix.cfg.TitleWeight}
+	total := 0.0
+	for _, p := range fwd {
+		id := p.slot()
+		if concept[id] {
+			continue
+		}
+		df := int(dfs[id])
+		var idf float64
+		if uint(df) < uint(len(memo)) && memo[df] != 0 {
+			idf = memo[df]
+		} else {
+			idf = ix.idfOf(z.sc, df)
+		}
+		f := 0
+		if p&(0xFF<<(8*(2-fieldBody))) != 0 {
+			f = 1
+		}
+		if p&(0xFF<<(8*(2-fieldTitle))) != 0 {
+			f = 2
+		}
+		total += idf * weights[f]
+	}
+	return total
 }
 
 // eachHit yields the indexes of the bits set in hits, in increasing order.

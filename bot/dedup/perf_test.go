@@ -376,3 +376,40 @@ func TestRerankLeavesScorerFresh(t *testing.T) {
 		qa.release()
 	}
 }
+
+// TestDocTotal checks docTotal against the plain sum (ix.idfOf x
+// docTermWeight over the request's words, in its order): the same bits,
+// on a board with concepts and mentions (extra texts).
+func TestDocTotal(t *testing.T) {
+	docs := synthDocs(textgen.New(14), 2000)
+	for i := range docs {
+		if i%7 == 0 {
+			docs[i].Extra = []string{"the drop down export to csv is broken for me too"}
+		}
+	}
+	ix := New(DefaultConfig())
+	ix.Load(docs)
+	qa := ix.analyzeQuery("Dark mode\nfor the dashboard export")
+	defer qa.release()
+	sc := ix.getScratch()
+	defer ix.putScratch(sc)
+	z := ix.newScorer(ix.buildQuery(qa, sc), sc)
+	concepts := 0
+	for s := range ix.slots {
+		fwd := ix.slots[s].fwd
+		want := 0.0
+		for _, p := range fwd {
+			if ix.concept[p.slot()] {
+				concepts++
+				continue
+			}
+			want += ix.idfOf(sc, int(ix.dfs[p.slot()])) * ix.docTermWeight(p)
+		}
+		if got := z.docTotal(fwd); got != want {
+			t.Fatalf("slot %d: docTotal %v, plain sum %v", s, got, want)
+		}
+	}
+	if concepts == 0 {
+		t.Fatal("no concept on the board")
+	}
+}
