@@ -396,6 +396,10 @@ func TestCreateRequests_BatchCountsAsSingle(t *testing.T) {
 			if g != w || returned != w {
 				t.Fatalf("case %d %+v: batch stored %v returned %v, single %v", i, cases[i], g, returned, w)
 			}
+			// And as recount, which counts from the voter rows.
+			if rc := recounted(t, s, r.ID); rc != w {
+				t.Fatalf("case %d %+v: batch stored %v, recount %v", i, cases[i], g, rc)
+			}
 		}
 		var nonzero int
 		for i := range cases {
@@ -409,6 +413,25 @@ func TestCreateRequests_BatchCountsAsSingle(t *testing.T) {
 			t.Fatalf("only %d cases count a company: the test does not test", nonzero)
 		}
 	})
+}
+
+// recounted is what recount stores for request id (rolled back): its demand,
+// orgs, companies and value.
+func recounted(t *testing.T, s *DB, id int64) [4]int64 {
+	t.Helper()
+	tx, err := s.beginTx(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if err := recount(context.Background(), tx, id); err != nil {
+		t.Fatal(err)
+	}
+	var c [4]int64
+	if err := tx.QueryRowContext(context.Background(), tx.Rebind(`SELECT demand, orgs, companies, value_cents FROM requests WHERE id = ?`), id).Scan(&c[0], &c[1], &c[2], &c[3]); err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 // SaveCard batches: each card is saved as alone, a later card for the same

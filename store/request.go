@@ -147,9 +147,13 @@ func (s *DB) createRequestPostgres(ctx context.Context, r *bot.Request, m *bot.M
 // does: pg_get_serial_sequence would look it up in the catalog for each
 // row). Rows are inserted in message order, so two batches that share
 // messages lock them in the same order. The counters are those of
-// createRequestPostgres, per row: co holds each new request's customer
-// companies (through the author's organisation and through the email
-// domains of the author's person; none for a home organisation).
+// createRequestPostgres, per row: k counts each new request's customer
+// companies and their value (through the author's organisation and through
+// the email domains of the author's person; none for a home organisation),
+// in one lateral subquery that is not run at all while no organisation or
+// domain belongs to a company (a one-time test per batch). Every row of nr
+// is inserted into requests or the statement fails, so mentions and voters
+// are written from nr itself.
 const createRequestsPostgresSQL = `
 WITH input AS (
 	SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[],
@@ -166,33 +170,33 @@ WITH input AS (
 	SELECT nextval('requests_id_seq'::regclass) AS id, f.*,
 		f.author_id <> '' AND NOT EXISTS (SELECT 1 FROM home_orgs h WHERE h.org = f.org) AS customer
 	FROM (SELECT * FROM fresh ORDER BY ord) f
-), co AS (
-	SELECT nr.id AS rid, c.company_id FROM nr JOIN company_orgs c ON c.org = nr.org WHERE nr.customer
-	UNION
-	SELECT nr.id, c.company_id FROM nr JOIN identities i ON i.ident = nr.person
-		JOIN identities j ON j.person_id = i.person_id
-		JOIN company_orgs c ON c.org = j.email_domain AND c.kind = 'domain'
-	WHERE nr.customer AND j.email_domain <> ''
 ), r AS (
 	INSERT INTO requests (id, title, description, status, root_id, demand, orgs, mentions, companies, value_cents, created_at, updated_at)
 	SELECT nr.id, nr.title, nr.description, 'open', nr.id, nr.demand,
 		CASE WHEN nr.customer AND nr.org <> '' THEN 1 ELSE 0 END, 1,
-		(SELECT COUNT(*) FROM co WHERE co.rid = nr.id),
-		(SELECT COALESCE(SUM(mrr_cents), 0) FROM companies WHERE id IN (SELECT company_id FROM co WHERE co.rid = nr.id)),
-		nr.at, nr.at
-	FROM nr ORDER BY nr.id
+		k.n, k.v, nr.at, nr.at
+	FROM nr CROSS JOIN LATERAL (
+		SELECT COUNT(*) AS n, COALESCE(SUM(mrr_cents), 0) AS v FROM companies
+		WHERE nr.customer AND (SELECT EXISTS (SELECT 1 FROM company_orgs)) AND id IN (
+			SELECT c.company_id FROM company_orgs c WHERE c.org = nr.org
+			UNION
+			SELECT c.company_id FROM identities i JOIN identities j ON j.person_id = i.person_id
+				JOIN company_orgs c ON c.org = j.email_domain AND c.kind = 'domain'
+			WHERE i.ident = nr.person AND j.email_domain <> '')
+	) k
+	ORDER BY nr.id
 	RETURNING id, orgs, companies, value_cents
 ), m AS (
 	INSERT INTO mentions (request_id, platform, workspace, channel, message_id, thread_id, author_id,
 		author_name, org, text, permalink, captured_by, via, deleted, created_at)
 	SELECT nr.id, nr.platform, nr.workspace, nr.channel, nr.message_id, nr.thread_id, nr.author_id,
 		nr.author_name, nr.org, nr.text, nr.permalink, nr.captured_by, nr.via, FALSE, nr.at
-	FROM nr JOIN r ON r.id = nr.id ORDER BY nr.platform, nr.workspace, nr.channel, nr.message_id
+	FROM nr ORDER BY nr.platform, nr.workspace, nr.channel, nr.message_id
 	RETURNING id, request_id
 ), v AS (
 	INSERT INTO voters (request_id, platform, workspace, user_id, person, org, kind, created_at)
 	SELECT nr.id, nr.platform, nr.workspace, nr.author_id, nr.person, nr.org, 'author', nr.at
-	FROM nr JOIN r ON r.id = nr.id WHERE nr.author_id <> ''
+	FROM nr WHERE nr.author_id <> ''
 )
 SELECT nr.ord, m.request_id, m.id, r.orgs, r.companies, r.value_cents
 FROM m JOIN r ON r.id = m.request_id JOIN nr ON nr.id = m.request_id`
