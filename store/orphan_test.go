@@ -11,10 +11,12 @@ import (
 )
 
 // TestCaptureWritesNoOrphans: on PostgreSQL mentions and voters have no
-// foreign key to requests (migration 00090), so the store itself must never
-// write one that points nowhere: captures (batched and alone), mentions and
-// votes on a request that does not exist are refused and write nothing, and
-// every mention and voter row references a request.
+// foreign key to requests (migration 00090) nor suggestion candidates to
+// their suggestion (00092), so the store itself must never write one that
+// points nowhere: captures (batched and alone), mentions, votes and
+// suggestions on a request that does not exist are refused and write
+// nothing, and every mention, voter and candidate row references a request
+// or suggestion.
 func TestCaptureWritesNoOrphans(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *store.DB) {
 		ctx := t.Context()
@@ -45,6 +47,25 @@ func TestCaptureWritesNoOrphans(t *testing.T) {
 		wantCode(t, err, bot.ENOTFOUND)
 		mustAddMention(t, db, a.ID, newMention("a1", "bob"))
 		mustVote(t, db, a.ID, "carol", "T1")
+		// Suggestions (candidates have no foreign key to their suggestion
+		// on PostgreSQL, migration 00092): through both paths, alone and
+		// with a missing request (nothing written).
+		b := mustCreate(t, db, "B", "b0", "bob")
+		c := mustCreate(t, db, "C", "c0", "carol")
+		sg := &bot.Suggestion{RequestID: a.ID, Platform: bot.PlatformSlack, Workspace: "T1", Channel: "C1", MessageID: "s1"}
+		if _, err := db.CreateSuggestionFrom(ctx, sg, []bot.Candidate{{RequestID: b.ID, Score: 0.9}, {RequestID: c.ID, Score: 0.8}}, 3); err != nil || sg.ID == 0 {
+			t.Fatalf("suggestion from: %v (id %d)", err, sg.ID)
+		}
+		sg2 := &bot.Suggestion{RequestID: b.ID, Platform: bot.PlatformSlack, Workspace: "T1", Channel: "C1", MessageID: "s2",
+			Candidates: []bot.Candidate{{RequestID: c.ID, Score: 0.7}}}
+		if err := db.CreateSuggestion(ctx, sg2); err != nil {
+			t.Fatal(err)
+		}
+		wantCode(t, db.CreateSuggestion(ctx, &bot.Suggestion{RequestID: c.ID, Platform: bot.PlatformSlack, Workspace: "T1", Channel: "C1", MessageID: "s3",
+			Candidates: []bot.Candidate{{RequestID: a.ID, Score: 0.7}, {RequestID: missing, Score: 0.6}}}), bot.ENOTFOUND)
+		_, err = db.CreateSuggestionFrom(ctx, &bot.Suggestion{RequestID: missing, Platform: bot.PlatformSlack, Workspace: "T1", Channel: "C1", MessageID: "s4"},
+			[]bot.Candidate{{RequestID: a.ID, Score: 0.9}}, 3)
+		wantCode(t, err, bot.ENOTFOUND)
 
 		var n int
 		for _, q := range []string{
@@ -52,13 +73,18 @@ func TestCaptureWritesNoOrphans(t *testing.T) {
 			`SELECT COUNT(*) FROM voters v WHERE NOT EXISTS (SELECT 1 FROM requests r WHERE r.id = v.request_id)`,
 			`SELECT COUNT(*) FROM mentions WHERE message_id = 'x'`,
 			`SELECT COUNT(*) FROM voters WHERE user_id = 'zed'`,
+			`SELECT COUNT(*) FROM suggestion_candidates c WHERE NOT EXISTS (SELECT 1 FROM suggestions s WHERE s.id = c.suggestion_id)`,
+			`SELECT COUNT(*) FROM suggestions WHERE message_id IN ('s3', 's4')`,
 		} {
 			if err := db.DB().GetContext(ctx, &n, q); err != nil || n != 0 {
 				t.Fatalf("%s: %d, %v; want 0", q, n, err)
 			}
 		}
-		if err := db.DB().GetContext(ctx, &n, `SELECT COUNT(*) FROM mentions`); err != nil || n != 24+2 {
-			t.Fatalf("mentions %d, %v; want 26", n, err)
+		if err := db.DB().GetContext(ctx, &n, `SELECT COUNT(*) FROM mentions`); err != nil || n != 24+4 {
+			t.Fatalf("mentions %d, %v; want 28", n, err)
+		}
+		if err := db.DB().GetContext(ctx, &n, `SELECT COUNT(*) FROM suggestion_candidates`); err != nil || n != 3 {
+			t.Fatalf("candidates %d, %v; want 3", n, err)
 		}
 	})
 }
