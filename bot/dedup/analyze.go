@@ -96,6 +96,12 @@ type analyzed struct {
 	keys     []uint32
 	sum      uint64
 	fwd      []posting
+	// ids, when not empty, holds per term its id in the index whose
+	// Similar analysed the text, plus 1 (0: the index had no such term
+	// then): buildQuery records them, and the Upsert of the same text
+	// (sharedAnalyses) reads them instead of looking the terms up again.
+	// An index never drops a term nor changes its id.
+	ids []uint32
 }
 
 // join is two adjacent words of a query written as one word, stemmed,
@@ -160,6 +166,7 @@ func (a *analyzed) reset() bool {
 	a.joins, a.wantJoins = a.joins[:0], false
 	a.joinText = a.joinText[:0]
 	a.prepared, a.keys, a.sum, a.fwd = false, nil, 0, nil
+	a.ids = a.ids[:0]
 	return true
 }
 

@@ -539,7 +539,14 @@ func (ix *Index) insert(doc bot.Doc, a *analyzed) {
 		fwd = make([]posting, 0, len(a.terms))
 	}
 	for i, t := range a.terms {
-		id, h, ok := ix.vocab.lookup(ix.terms, t)
+		var id uint32
+		var h uint64
+		ok := i < len(a.ids) && a.ids[i] != 0 // Similar found it
+		if ok {
+			id = a.ids[i] - 1
+		} else {
+			id, h, ok = ix.vocab.lookup(ix.terms, t)
+		}
 		if !ok {
 			// The term may point into the request's text: keep a copy.
 			t = strings.Clone(t)
@@ -1061,13 +1068,16 @@ func (ix *Index) buildQuery(qa *analyzed, sc *scratch) *query {
 		qlens[f] = uint16(min(qa.lens[f], 0xFFFF))
 	}
 	avg := ix.avgLens()
+	qa.ids = slices.Grow(qa.ids[:0], len(qa.terms))[:len(qa.terms)]
 	for i, t := range qa.terms {
 		tf := qa.tfs[i]
 		w := ix.satq(ix.cfg.QueryTitleWeight*float64(tf[fieldTitle]) + float64(tf[fieldBody]))
 		id, ok := ix.vocab.find(ix.terms, t)
 		df := 0
+		qa.ids[i] = 0
 		if ok {
 			df = len(ix.terms[id].posts)
+			qa.ids[i] = id + 1
 		}
 		idf := ix.idfOf(sc, df)
 		idfs[i] = idf

@@ -483,6 +483,15 @@ func TestUpsertSharesSimilarAnalysis(t *testing.T) {
 	if h := shared.shared.hits; h < 300 {
 		t.Fatalf("Upsert took %d of Similar's analyses", h)
 	}
+	// The same term ids (Upsert reads those Similar found).
+	if len(shared.terms) != len(plain.terms) {
+		t.Fatalf("%d terms, want %d", len(shared.terms), len(plain.terms))
+	}
+	for id := range plain.terms {
+		if got, want := shared.terms[id].text, plain.terms[id].text; got != want {
+			t.Fatalf("term %d is %q, want %q", id, got, want)
+		}
+	}
 	dump := func(ix *Index, id int64) string {
 		s := ix.byID[id]
 		m := ix.slots[s]
