@@ -223,7 +223,7 @@ type Index struct {
 	learned    *learnedState
 	// gramTerms lists the terms that contain each character n-gram (for
 	// fuzzy matching; nil when Config.FuzzyWeight is 0).
-	gramTerms map[uint32][]uint32
+	gramTerms *gramIndex
 	// gramLens is per term len(terms[id].grams), densely packed (the
 	// terms gramVariant counts are read here, not in terms).
 	gramLens []int32
@@ -276,7 +276,7 @@ func New(cfg Config) *Index {
 		ix.conceptWords = make(map[int32][]uint32)
 	}
 	if cfg.FuzzyWeight > 0 {
-		ix.gramTerms = make(map[uint32][]uint32)
+		ix.gramTerms = newGramIndex()
 		ix.words = newWordFilter()
 	}
 	return ix
@@ -568,7 +568,7 @@ func (ix *Index) insert(doc bot.Doc, a *analyzed) {
 				}
 				if len(grams) > 1 {
 					for _, g := range grams {
-						ix.gramTerms[g] = append(ix.gramTerms[g], id)
+						ix.gramTerms.add(g, id)
 					}
 				}
 			}
@@ -1998,7 +1998,7 @@ func (ix *Index) gramVariant(sc *scratch, t string, df int) (uint32, float64, bo
 	// Each n-gram's terms, looked up once.
 	n, lists := 0, sc.gramLists[:0]
 	for _, g := range grams {
-		if ts := ix.gramTerms[g]; len(ts) <= maxGramTerms {
+		if ts := ix.gramTerms.get(g); len(ts) <= maxGramTerms {
 			n += len(ts)
 			lists = append(lists, ts)
 		}

@@ -83,7 +83,7 @@ func fullGramVariant(ix *Index, t string, df int) (uint32, float64, bool) {
 	grams := termGrams(t)
 	counts := map[uint32]int{}
 	for _, g := range grams {
-		if ts := ix.gramTerms[g]; len(ts) <= maxGramTerms {
+		if ts := ix.gramTerms.get(g); len(ts) <= maxGramTerms {
 			for _, id := range ts {
 				counts[id]++
 			}
@@ -140,6 +140,36 @@ func TestTermDict(t *testing.T) {
 	for w, id := range want {
 		if got, ok := d.find(terms, w); !ok || got != id {
 			t.Fatalf("find(%q) = %d %v, want %d", w, got, ok, id)
+		}
+	}
+}
+
+// TestGramIndex checks the n-gram lists against a map as they grow.
+func TestGramIndex(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	x := newGramIndex()
+	want := map[uint32][]uint32{}
+	for i := 0; i < 50000; i++ {
+		g := uint32(rng.IntN(8000)) * 0x10001 // some hashes share their low bits
+		if i%7 == 0 {
+			g = 0
+		}
+		id := uint32(rng.IntN(1 << 20))
+		x.add(g, id)
+		want[g] = append(want[g], id)
+	}
+	if len(x.slots) <= 1024 || len(x.lists) != len(want) {
+		t.Fatalf("%d slots, %d lists for %d n-grams", len(x.slots), len(x.lists), len(want))
+	}
+	for g, ids := range want {
+		if got := x.get(g); !slices.Equal(got, ids) {
+			t.Fatalf("get(%d) = %v, want %v", g, got, ids)
+		}
+	}
+	for i := 0; i < 1000; i++ {
+		g := uint32(8000+rng.IntN(8000)) * 0x10001
+		if got := x.get(g); got != nil {
+			t.Fatalf("get(%d) = %v for an n-gram never added", g, got)
 		}
 	}
 }
