@@ -1431,31 +1431,7 @@ func (ix *Index) firstPass(q *query, sc *scratch, depth int) []uint32 {
 		clear(acc[:n])
 		sc.dense = true
 	} else {
-		touched := sc.touched[:0]
-		for _, r := range reads {
-			touched = accumulate(acc, touched, r.posts, r.w)
-		}
-		// Select the best depth active slots.
-		if once {
-			// Each slot's sum is cleared once read.
-			for _, s := range touched {
-				v := acc[s]
-				acc[s] = 0
-				if active[s] && h.wants(v, depth) {
-					h.take(s, v, depth)
-				}
-			}
-		} else {
-			for _, s := range touched {
-				if v := acc[s]; active[s] && h.wants(v, depth) {
-					h.take(s, v, depth)
-				}
-			}
-			for _, s := range touched {
-				acc[s] = 0
-			}
-		}
-		sc.touched = touched[:0]
+		h = ix.firstPassListed(sc, reads, once, h, depth)
 	}
 	clear(reads)
 	sc.reads = reads[:0]
@@ -1466,6 +1442,39 @@ func (ix *Index) firstPass(q *query, sc *scratch, depth int) []uint32 {
 	sc.heap = h[:0]
 	sc.cands = out
 	return out
+}
+
+// firstPassListed adds the postings of reads listing the slots they touch
+// (accumulate) and selects the best depth active slots into h, in the
+// order the postings first touched them (a function of its own: in
+// firstPass the selection loop's registers spilled).
+func (ix *Index) firstPassListed(sc *scratch, reads []termRead, once bool, h minHeap, depth int) minHeap {
+	acc, active := sc.acc, ix.active
+	touched := sc.touched[:0]
+	for _, r := range reads {
+		touched = accumulate(acc, touched, r.posts, r.w)
+	}
+	if once {
+		// Each slot's sum is cleared once read.
+		for _, s := range touched {
+			v := acc[s]
+			acc[s] = 0
+			if active[s] && h.wants(v, depth) {
+				h.take(s, v, depth)
+			}
+		}
+	} else {
+		for _, s := range touched {
+			if v := acc[s]; active[s] && h.wants(v, depth) {
+				h.take(s, v, depth)
+			}
+		}
+		for _, s := range touched {
+			acc[s] = 0
+		}
+	}
+	sc.touched = touched[:0]
+	return h
 }
 
 // denseRatio: firstPass adds the postings without listing the slots they
