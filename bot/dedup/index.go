@@ -2213,20 +2213,26 @@ func (h *minHeap) push(s uint32, v float32) {
 }
 
 func (h minHeap) replaceTop(s uint32, v float32) {
-	h[0] = heapEntry{s, v}
-	i := 0
+	// Sift (s, v) down from the root: the same comparisons and moves as
+	// swapping it down level by level, with the entry written once.
+	i, n := 0, len(h)
 	for {
-		l, r, m := 2*i+1, 2*i+2, i
-		if l < len(h) && h[l].v < h[m].v {
-			m = l
+		l := 2*i + 1
+		if l >= n {
+			break
 		}
-		if r < len(h) && h[r].v < h[m].v {
+		m, mv := i, v
+		if h[l].v < mv {
+			m, mv = l, h[l].v
+		}
+		if r := l + 1; r < n && h[r].v < mv {
 			m = r
 		}
 		if m == i {
-			return
+			break
 		}
-		h[i], h[m] = h[m], h[i]
+		h[i] = h[m]
 		i = m
 	}
+	h[i] = heapEntry{s, v}
 }

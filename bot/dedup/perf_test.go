@@ -413,3 +413,46 @@ func TestDocTotal(t *testing.T) {
 		t.Fatal("no concept on the board")
 	}
 }
+
+// TestReplaceTop checks the heap's sift-down against swapping the new root
+// down level by level: the same array after every replacement (which
+// entry is evicted among equal sums decides the first pass's candidates).
+func TestReplaceTop(t *testing.T) {
+	swapDown := func(h minHeap, s uint32, v float32) {
+		h[0] = heapEntry{s, v}
+		for i := 0; ; {
+			l, r, m := 2*i+1, 2*i+2, i
+			if l < len(h) && h[l].v < h[m].v {
+				m = l
+			}
+			if r < len(h) && h[r].v < h[m].v {
+				m = r
+			}
+			if m == i {
+				return
+			}
+			h[i], h[m] = h[m], h[i]
+			i = m
+		}
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, depth := range []int{1, 2, 3, 7, 50, 200} {
+		var got minHeap
+		for i := 0; i < 5000; i++ {
+			// Few distinct values: many ties.
+			v := float32(rng.IntN(40))
+			if got.wants(v, depth) {
+				want := slices.Clone(got)
+				if len(got) == depth {
+					swapDown(want, uint32(i), v)
+				} else {
+					want.push(uint32(i), v)
+				}
+				got.take(uint32(i), v, depth)
+				if !slices.Equal(got, want) {
+					t.Fatalf("depth %d, entry %d: heap %v, swapping down %v", depth, i, got, want)
+				}
+			}
+		}
+	}
+}
