@@ -341,63 +341,60 @@ func dedupBigrams(bs []bigram) []bigram {
 	return out
 }
 
-// appendDedupBigrams appends to dst what dedupBigrams(bs) returns,
-// leaving bs as it is: an unstable sort of plain integers (hash, then
-// position) in buf orders them as the stable sort of the bigrams does,
-// at a fraction of its cost (buildQuery).
-func appendDedupBigrams(dst, bs []bigram, buf []uint64) ([]bigram, []uint64) {
+// bestBigrams keeps, for each hash of bs, the bigram dedupBigrams keeps
+// (the first of the highest weight, if that weight is above 0) and returns
+// them as hash<<32|position in bs, sorted by hash, in buf: an unstable
+// sort of plain integers (hash, then position) orders them as the stable
+// sort of the bigrams does, at a fraction of its cost. bs is left as it
+// is.
+func bestBigrams(bs []bigram, buf []uint64) []uint64 {
 	order := buf[:0]
 	for i := range bs {
 		order = append(order, uint64(bs[i].h)<<32|uint64(i))
 	}
 	slices.Sort(order)
+	kept := order[:0]
 	for i := 0; i < len(order); {
 		h := uint32(order[i] >> 32)
-		best := &bs[uint32(order[i])]
+		best := order[i]
 		j := i + 1
 		for ; j < len(order) && uint32(order[j]>>32) == h; j++ {
-			if b := &bs[uint32(order[j])]; b.w > best.w {
-				best = b
+			if bs[uint32(order[j])].w > bs[uint32(best)].w {
+				best = order[j]
 			}
 		}
-		if best.w > 0 {
-			dst = append(dst, *best)
+		if bs[uint32(best)].w > 0 {
+			kept = append(kept, best) // len(kept) <= i: order[i:] is unread
 		}
 		i = j
 	}
-	return dst, order
+	return kept
+}
+
+// appendDedupBigrams appends to dst what dedupBigrams(bs) returns,
+// leaving bs as it is (buildQuery; bestBigrams).
+func appendDedupBigrams(dst, bs []bigram, buf []uint64) ([]bigram, []uint64) {
+	kept := bestBigrams(bs, buf)
+	for _, o := range kept {
+		dst = append(dst, bs[uint32(o)])
+	}
+	return dst, kept
 }
 
 // appendBigramKeys appends to dst what an indexed request keeps of its
 // bigrams (slotMeta.bigrams): for each hash what dedupBigrams keeps, as
 // the hash with its field in the low bits, sorted. It gives the same
-// result as dedupBigrams, with an unstable sort of plain integers (hash,
-// then position) in buf instead of a stable sort of the bigrams, which was
-// a third of a request's indexing (start-up). a.bigrams is left as it is.
+// result as dedupBigrams (bestBigrams), without the stable sort of the
+// bigrams, which was a third of a request's indexing (start-up).
+// a.bigrams is left as it is.
 func (a *analyzed) appendBigramKeys(dst []uint32, buf []uint64) ([]uint32, []uint64) {
-	bs := a.bigrams
-	order := buf[:0]
-	for i := range bs {
-		order = append(order, uint64(bs[i].h)<<32|uint64(i))
-	}
-	slices.Sort(order)
+	kept := bestBigrams(a.bigrams, buf)
 	start := len(dst)
-	for i := 0; i < len(order); {
-		h := uint32(order[i] >> 32)
-		best := &bs[uint32(order[i])]
-		j := i + 1
-		for ; j < len(order) && uint32(order[j]>>32) == h; j++ {
-			if b := &bs[uint32(order[j])]; b.w > best.w {
-				best = b
-			}
-		}
-		if best.w > 0 {
-			dst = append(dst, h&^bigramFieldMask|uint32(best.field))
-		}
-		i = j
+	for _, o := range kept {
+		dst = append(dst, uint32(o>>32)&^bigramFieldMask|uint32(a.bigrams[uint32(o)].field))
 	}
 	slices.Sort(dst[start:])
-	return dst, order
+	return dst, kept
 }
 
 // bigramHash hashes an unordered pair of terms (FNV-1a of a, NUL, b): word
