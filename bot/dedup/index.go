@@ -1392,16 +1392,7 @@ func (ix *Index) firstPass(q *query, sc *scratch, depth int) []uint32 {
 					least = max(least, v)
 					continue
 				}
-				if !active[s] {
-					continue
-				}
-				if len(h) == depth {
-					least = max(least, h[0].v)
-				}
-				h.take(s, v, depth)
-				if len(h) == depth {
-					lo = h[0].v
-				}
+				lo = h.offerDense(s, v, lo, &least, depth, active)
 			}
 		}
 		for s, v := range acc[:n] {
@@ -1409,16 +1400,7 @@ func (ix *Index) firstPass(q *query, sc *scratch, depth int) []uint32 {
 				least = max(least, v)
 				continue
 			}
-			if !active[s] {
-				continue
-			}
-			if len(h) == depth {
-				least = max(least, h[0].v)
-			}
-			h.take(uint32(s), v, depth)
-			if len(h) == depth {
-				lo = h[0].v
-			}
+			lo = h.offerDense(uint32(s), v, lo, &least, depth, active)
 		}
 		if len(h) == depth && least == h[0].v {
 			// A tie at the boundary: the listed way decides it.
@@ -2190,6 +2172,24 @@ func (h *minHeap) wants(v float32, depth int) bool {
 
 // take puts (s, v), which h wants, among the best depth of h: pushed while
 // h has fewer, else in place of the smallest.
+// offerDense offers slot s, whose sum v is above lo, to h in the dense
+// first pass's selection: an inactive slot is passed over, least becomes
+// at least the sum h pushes out once it is full, and it returns what a
+// sum must exceed to enter h from then on (lo, or h's lowest once full).
+func (h *minHeap) offerDense(s uint32, v, lo float32, least *float32, depth int, active []bool) float32 {
+	if !active[s] {
+		return lo
+	}
+	if len(*h) == depth {
+		*least = max(*least, (*h)[0].v)
+	}
+	h.take(s, v, depth)
+	if len(*h) == depth {
+		return (*h)[0].v
+	}
+	return lo
+}
+
 func (h *minHeap) take(s uint32, v float32, depth int) {
 	if len(*h) < depth {
 		h.push(s, v)
