@@ -202,7 +202,7 @@ func (s *DB) saveNewCardPostgres(ctx context.Context, c cardSave) error {
 // (as saveNewCardPostgresSQL), their suggestions pointed at their cards.
 // with_shown is not a column: it is carried in the shown value of the
 // conflicting row through a join on the input. It runs with a generic plan
-// (selectGeneric): the requests are read one by one through a lateral
+// (queryGeneric): the requests are read one by one through a lateral
 // subquery in id order, and the suggestions are matched by a range of one
 // id (BETWEEN), which cannot be hashed, so each is found through its key
 // whatever size the tables had when the plan was made.

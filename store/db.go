@@ -63,12 +63,12 @@ type DB struct {
 	// (see prepared).
 	stmts sync.Map
 	// gen (PostgreSQL) is a pool of its own for the group-commit batch
-	// statements, which run prepared with generic plans (selectGeneric);
+	// statements, which run prepared with generic plans (queryGeneric);
 	// genStmts caches its prepared statements.
 	gen      *sqlx.DB
 	genMu    sync.Mutex
 	genStmts map[string]genStmt
-	// grown is the largest mention id written (see selectGeneric).
+	// grown is the largest mention id written (see queryGeneric).
 	grown atomic.Int64
 	// conn is the pool's connector (see conn.go) and health what it
 	// learned about writes.
@@ -129,7 +129,7 @@ func connect(ctx context.Context, dsn string, forMigrations bool) (*DB, error) {
 			c, err = pgConnector(cfg, h, forMigrations)
 		}
 		if err == nil && !forMigrations {
-			// The batch statements' pool (see selectGeneric).
+			// The batch statements' pool (see queryGeneric).
 			gcfg := cfg
 			gcfg.Runtime = maps.Clone(cfg.Runtime)
 			gcfg.Runtime[genericPlanSetting] = "force_generic_plan"
@@ -171,7 +171,7 @@ func connect(ctx context.Context, dsn string, forMigrations bool) (*DB, error) {
 		gen.SetMaxOpenConns(8)
 		gen.SetMaxIdleConns(8)
 		gen.SetConnMaxIdleTime(5 * time.Minute)
-		// A plan is made once per connection (see selectGeneric): renewing
+		// A plan is made once per connection (see queryGeneric): renewing
 		// the connections now and then re-plans the batch statements
 		// for the board as it has grown.
 		gen.SetConnMaxLifetime(10 * time.Minute)
@@ -499,7 +499,7 @@ var genericPlanSetting = "plan_cache_mode"
 // it they are planned for their arguments at every batch.
 const genericFrom = 512
 
-// selectGeneric is selectAll for the batch statements of group commit
+// queryGeneric runs a query of the batch statements of group commit
 // (PostgreSQL). Planning them at every batch was as much CPU as running
 // them, so they are prepared on a pool of their own (DB.gen), where
 // plan_cache_mode is force_generic_plan, and each connection plans them
@@ -515,21 +515,6 @@ const genericFrom = 512
 // prepared again, so a plan is never used on tables more than twice the
 // size it was made for. Connections are also renewed every few minutes
 // (DB.gen's lifetime). TestBatchStatementsFollowTheBoard checks the plans.
-func (s *DB) selectGeneric(ctx context.Context, dest any, query string, args ...any) error {
-	grown := s.grown.Load()
-	if !s.plannedAt(grown) {
-		return storageError(s.db.SelectContext(ctx, dest, s.db.Rebind(query), args...))
-	}
-	st, err := s.genericStmt(ctx, query, bits.Len64(uint64(grown)))
-	if err != nil {
-		return err
-	}
-	return storageError(st.SelectContext(ctx, dest, args...))
-}
-
-// queryGeneric is selectGeneric for callers that scan the rows themselves
-// (scanRows): the hot batch statements, whose rows sqlx's reflection
-// cost the capture hot path more than reading them.
 func (s *DB) queryGeneric(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	grown := s.grown.Load()
 	if !s.plannedAt(grown) {
@@ -681,7 +666,7 @@ func (q *requestScan) request() *bot.Request {
 }
 
 // planned tells whether the batch statements run with plans made once
-// (selectGeneric), not planned at each call.
+// (queryGeneric), not planned at each call.
 func (s *DB) planned() bool {
 	return s.plannedAt(s.grown.Load())
 }
@@ -722,7 +707,7 @@ func (s *DB) genericStmt(ctx context.Context, query string, class int) (*sqlx.St
 }
 
 // grew records the id of a mention just written (the board's size, for
-// selectGeneric).
+// queryGeneric).
 func (s *DB) grew(mentionID int64) {
 	for {
 		cur := s.grown.Load()

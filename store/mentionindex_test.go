@@ -66,7 +66,7 @@ func TestMentionLookupsUseTheirIndex(t *testing.T) {
 }
 
 // The batch statements run with generic plans made once per connection
-// (selectGeneric), yet on a board that grows after the first batches a
+// (queryGeneric), yet on a board that grows after the first batches a
 // batch never reads a whole table: the plan, made while the tables were
 // empty, finds each row through its key (a join would have hashed a
 // sequential scan of mentions, requests or suggestions, as PostgreSQL's

@@ -73,7 +73,7 @@ func (s *DB) createRequests(ctx context.Context, batch []*groupItem[newCapture])
 	// take: the batch statement writes nothing and each capture is written
 	// on its own, so only the one at fault fails. A capture alone is
 	// written by the batch statement too once its plan is made once
-	// (selectGeneric): the single statement is planned at each call.
+	// (queryGeneric): the single statement is planned at each call.
 	batchOrEach(batch, s.planned(), func(b []*groupItem[newCapture]) error { return s.createRequestsPostgres(ctx, b) },
 		func(it *groupItem[newCapture]) error {
 			return s.createRequestPostgres(ctx, it.in.r, it.in.m, it.in.r.CreatedAt)
