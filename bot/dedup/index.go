@@ -1639,31 +1639,13 @@ func (z *scorer) coverage(s uint32) covered {
 	// den holds the request's BM25F length normalisations (tfPartDen).
 	den := ix.lenDen(&ix.lens[s], &z.avg)
 	fwd := m.fwd
-	hit := z.sc.hit
-	// Find the query terms in the request's terms: each request term the
-	// query may have (Bloom filter) is looked up among the query's ids
-	// (sorted, a term id may occur more than once). Both are sorted by id,
-	// so the lookup moves forward through ids.
-	ids, byID, hits := z.ids, z.sc.byID, z.sc.hits
+	hit, hits := z.sc.hit, z.sc.hits
 	total := 0.0
 	if z.wantTotal {
 		total = z.docTotal(fwd)
 	}
-	k := 0
-	for j, p := range fwd {
-		id := p.slot()
-		if !z.terms.has(id) {
-			continue
-		}
-		for k < len(ids) && ids[k] < id {
-			k++
-		}
-		for ; k < len(ids) && ids[k] == id; k++ {
-			qi := byID[k]
-			hit[qi] = int32(j)
-			hits[qi>>6] |= 1 << (qi & 63)
-		}
-	}
+	// The query terms the request has (hit, hits).
+	z.markHits(fwd)
 	// Sum in query order (rarest first), as always.
 	raw, inQuery := 0.0, 0.0
 	var misled []misledTerm
@@ -1781,6 +1763,38 @@ func (z *scorer) coverage(s uint32) covered {
 	}
 	clear(hits)
 	return covered{qcov: clamp01(raw / z.qmax), inQuery: inQuery, total: total}
+}
+
+// markHits finds the query terms in the request's terms fwd: hit[qi] is
+// set to the index in fwd of query term qi and bit qi of hits, for each
+// query term the request has. Each request term the query may have (Bloom
+// filter) is looked up among the query's ids (sorted, a term id may occur
+// more than once). Both are sorted by id, so the lookup moves forward
+// through ids. It is a function of its own so that its loop keeps its
+// values in registers.
+func (z *scorer) markHits(fwd []posting) {
+	ids, byID, hit, hits := z.ids, z.sc.byID, z.sc.hit, z.sc.hits
+	terms := &z.terms
+	k := 0
+	for j := 0; ; j++ {
+		// Most terms are not the query's: skip them in a loop of their
+		// own (few values, all in registers).
+		for j < len(fwd) && !terms.has(fwd[j].slot()) {
+			j++
+		}
+		if j >= len(fwd) {
+			return
+		}
+		id := fwd[j].slot()
+		for k < len(ids) && ids[k] < id {
+			k++
+		}
+		for ; k < len(ids) && ids[k] == id; k++ {
+			qi := byID[k]
+			hit[qi] = int32(j)
+			hits[qi>>6] |= 1 << (qi & 63)
+		}
+	}
 }
 
 // docTotal is the document side's total of a request's terms fwd: the
