@@ -28,24 +28,20 @@ func (z *scorer) reason(s uint32) string {
 	// tfPartAvg's length normalisations, once per request.
 	den := ix.lenDen(&ix.lens[s], &z.avg)
 	parts := z.sc.parts[:0]
-	has := func(id uint32) (int, bool) {
-		return findTerm(fwd, id)
-	}
-	for i := range q.terms {
+	// The query terms the request has, found as coverage finds them (one
+	// pass over the request's terms instead of a binary search per query
+	// term): hit[i] is the posting of query term i, or -1.
+	hit, hits := z.sc.hit, z.sc.hits
+	z.markHits(fwd)
+	for i := range eachHit(hits) {
 		qt := &q.terms[i]
-		k, ok := has(qt.id)
-		if !ok {
-			continue
-		}
-		v := qt.weight * qt.idf * ix.tfPartDen(fwd[k], &den)
+		v := qt.weight * qt.idf * ix.tfPartDen(fwd[hit[i]], &den)
 		switch qt.kind {
 		case termConcept:
 			// A concept whose words the request has anyway adds nothing.
 			added := false
 			for _, m := range q.members[qt.mlo:qt.mhi] {
-				if m.qi < 0 {
-					added = true
-				} else if _, ok := has(q.terms[m.qi].id); !ok {
+				if m.qi < 0 || hit[m.qi] < 0 {
 					added = true
 				}
 			}
@@ -60,6 +56,11 @@ func (z *scorer) reason(s uint32) string {
 			parts = append(parts, reasonPart{kind: termExact, text: qt.src, v: v})
 		}
 	}
+	// Leave the scorer as newScorer made it (coverage expects it so).
+	for i := range eachHit(hits) {
+		hit[i] = -1
+	}
+	clear(hits)
 	slices.SortStableFunc(parts, func(a, b reasonPart) int { return cmp.Compare(b.v, a.v) })
 	z.sc.parts = parts
 	var words, concepts []string
