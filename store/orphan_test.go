@@ -11,12 +11,13 @@ import (
 )
 
 // TestCaptureWritesNoOrphans: on PostgreSQL mentions and voters have no
-// foreign key to requests (migration 00090) nor suggestion candidates to
-// their suggestion (00092), so the store itself must never write one that
-// points nowhere: captures (batched and alone), mentions, votes and
-// suggestions on a request that does not exist are refused and write
-// nothing, and every mention, voter and candidate row references a request
-// or suggestion.
+// foreign key to requests (migration 00090), suggestion candidates none to
+// their suggestion (00092), suggestions and candidates none to requests
+// (00093), so the store itself must never write one that points nowhere:
+// captures (batched and alone), mentions, votes, suggestions and cards on
+// a request that does not exist (or naming one) are refused and write
+// nothing, and every mention, voter, suggestion, candidate and card row
+// references a request or suggestion.
 func TestCaptureWritesNoOrphans(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *store.DB) {
 		ctx := t.Context()
@@ -66,6 +67,54 @@ func TestCaptureWritesNoOrphans(t *testing.T) {
 		_, err = db.CreateSuggestionFrom(ctx, &bot.Suggestion{RequestID: missing, Platform: bot.PlatformSlack, Workspace: "T1", Channel: "C1", MessageID: "s4"},
 			[]bot.Candidate{{RequestID: a.ID, Score: 0.9}}, 3)
 		wantCode(t, err, bot.ENOTFOUND)
+		// Suggestions and candidates have no foreign key to requests on
+		// PostgreSQL either (migration 00093): a suggestion about a missing
+		// request, or naming one, through the one-statement path (up to 3
+		// candidates) and the transaction (more), writes nothing.
+		for i, sg := range []*bot.Suggestion{
+			{RequestID: missing, Candidates: []bot.Candidate{{RequestID: a.ID, Score: 0.7}}},
+			{RequestID: missing, Candidates: []bot.Candidate{{RequestID: a.ID}, {RequestID: b.ID}, {RequestID: c.ID}, {RequestID: a.ID + b.ID + c.ID}}},
+			{RequestID: a.ID, Candidates: []bot.Candidate{{RequestID: missing}}},
+			{RequestID: a.ID, Candidates: []bot.Candidate{{RequestID: b.ID}, {RequestID: c.ID}, {RequestID: b.ID}, {RequestID: missing}}},
+		} {
+			sg.Platform, sg.Workspace, sg.Channel, sg.MessageID = bot.PlatformSlack, "T1", "C1", "s3"
+			if err := db.CreateSuggestion(ctx, sg); bot.ErrorCode(err) != bot.ENOTFOUND {
+				t.Fatalf("suggestion %d: %v; want ENOTFOUND", i, err)
+			}
+		}
+		// A candidate that does not exist is not kept (it is no request to
+		// show); the others are.
+		sg5 := &bot.Suggestion{RequestID: c.ID, Platform: bot.PlatformSlack, Workspace: "T1", Channel: "C1", MessageID: "s5"}
+		if _, err := db.CreateSuggestionFrom(ctx, sg5, []bot.Candidate{{RequestID: missing, Score: 0.9}, {RequestID: a.ID, Score: 0.8}}, 3); err != nil ||
+			sg5.ID == 0 || len(sg5.Candidates) != 1 || sg5.Candidates[0].RequestID != a.ID {
+			t.Fatalf("suggestion from, a candidate missing: %v, %+v", err, sg5)
+		}
+		// Cards: a card of a missing request is refused and not written,
+		// alone and in a batch.
+		wantCode(t, db.SaveCard(ctx, missing, bot.MessageRef{Platform: bot.PlatformSlack, Workspace: "T1", Channel: "C1", ID: "card-x"}), bot.ENOTFOUND)
+		_, err = db.SaveNewCard(ctx, missing, bot.MessageRef{Platform: bot.PlatformSlack, Workspace: "T1", Channel: "C1", ID: "card-y"}, "h", 0)
+		wantCode(t, err, bot.ENOTFOUND)
+		var cwg sync.WaitGroup
+		cardErrs := make([]error, 8)
+		for i := range cardErrs {
+			cwg.Add(1)
+			go func() {
+				defer cwg.Done()
+				id := a.ID
+				if i%2 == 1 {
+					id = missing
+				}
+				_, cardErrs[i] = db.SaveNewCard(context.Background(), id, bot.MessageRef{Platform: bot.PlatformSlack, Workspace: "T1", Channel: "C1", ID: fmt.Sprintf("card-%d", i)}, "h", 0)
+			}()
+		}
+		cwg.Wait()
+		for i, err := range cardErrs {
+			if i%2 == 1 {
+				wantCode(t, err, bot.ENOTFOUND)
+			} else if err != nil {
+				t.Fatalf("card %d: %v", i, err)
+			}
+		}
 
 		var n int
 		for _, q := range []string{
@@ -75,6 +124,10 @@ func TestCaptureWritesNoOrphans(t *testing.T) {
 			`SELECT COUNT(*) FROM voters WHERE user_id = 'zed'`,
 			`SELECT COUNT(*) FROM suggestion_candidates c WHERE NOT EXISTS (SELECT 1 FROM suggestions s WHERE s.id = c.suggestion_id)`,
 			`SELECT COUNT(*) FROM suggestions WHERE message_id IN ('s3', 's4')`,
+			`SELECT COUNT(*) FROM suggestions s WHERE NOT EXISTS (SELECT 1 FROM requests r WHERE r.id = s.request_id)`,
+			`SELECT COUNT(*) FROM suggestion_candidates c WHERE NOT EXISTS (SELECT 1 FROM requests r WHERE r.id = c.request_id)`,
+			`SELECT COUNT(*) FROM cards c WHERE NOT EXISTS (SELECT 1 FROM requests r WHERE r.id = c.request_id)`,
+			`SELECT COUNT(*) FROM cards WHERE message_id IN ('card-x', 'card-y', 'card-1', 'card-3', 'card-5', 'card-7')`,
 		} {
 			if err := db.DB().GetContext(ctx, &n, q); err != nil || n != 0 {
 				t.Fatalf("%s: %d, %v; want 0", q, n, err)
@@ -83,8 +136,11 @@ func TestCaptureWritesNoOrphans(t *testing.T) {
 		if err := db.DB().GetContext(ctx, &n, `SELECT COUNT(*) FROM mentions`); err != nil || n != 24+4 {
 			t.Fatalf("mentions %d, %v; want 28", n, err)
 		}
-		if err := db.DB().GetContext(ctx, &n, `SELECT COUNT(*) FROM suggestion_candidates`); err != nil || n != 3 {
-			t.Fatalf("candidates %d, %v; want 3", n, err)
+		if err := db.DB().GetContext(ctx, &n, `SELECT COUNT(*) FROM suggestion_candidates`); err != nil || n != 4 {
+			t.Fatalf("candidates %d, %v; want 4", n, err)
+		}
+		if err := db.DB().GetContext(ctx, &n, `SELECT COUNT(*) FROM cards WHERE message_id IN ('card-0', 'card-2', 'card-4', 'card-6')`); err != nil || n != 4 {
+			t.Fatalf("cards %d, %v; want 4", n, err)
 		}
 	})
 }

@@ -19,10 +19,15 @@ const suggestionColumns = `id, request_id, platform, workspace, channel, message
 // CreateSuggestion stores s (state pending) with its candidates, in order,
 // and sets s.ID, s.State and s.CreatedAt. ENOTFOUND when a request does not
 // exist.
+//
+// On PostgreSQL suggestions.request_id and suggestion_candidates.request_id
+// have no foreign keys (migration 00093): the writes below check that the
+// requests exist themselves. A request is never deleted, so one that
+// exists when it is checked exists when the suggestion commits.
 func (s *DB) CreateSuggestion(ctx context.Context, sg *bot.Suggestion) error {
 	if s.dialect == DialectPostgres && len(sg.Candidates) > 0 && len(sg.Candidates) <= 3 {
 		err := s.createSuggestionPostgres(ctx, sg)
-		if !isForeignKeyViolation(err) {
+		if !errors.Is(err, errMissingRequest) {
 			return err
 		}
 		// Nothing was written; the transaction below says which request
@@ -37,6 +42,9 @@ func (s *DB) CreateSuggestion(ctx context.Context, sg *bot.Suggestion) error {
 	sg.State = bot.SuggestionPending
 	sg.MergedInto, sg.DecidedBy, sg.DecidedAt = nil, "", nil
 	sg.CreatedAt = now
+	if err := s.checkRequest(ctx, tx, sg.RequestID); err != nil {
+		return err
+	}
 	err = tx.GetContext(ctx, &sg.ID, tx.Rebind(`
 		INSERT INTO suggestions (request_id, platform, workspace, channel, message_id, thread_id, state, decided_by, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, '', ?) RETURNING id`),
@@ -48,6 +56,9 @@ func (s *DB) CreateSuggestion(ctx context.Context, sg *bot.Suggestion) error {
 		return fmt.Errorf("insert suggestion: %w", err)
 	}
 	for i, c := range sg.Candidates {
+		if err := s.checkRequest(ctx, tx, c.RequestID); err != nil {
+			return err
+		}
 		_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO suggestion_candidates (suggestion_id, rank, request_id, score) VALUES (?, ?, ?, ?)`),
 			sg.ID, i, c.RequestID, c.Score)
 		if isForeignKeyViolation(err) {
@@ -63,8 +74,30 @@ func (s *DB) CreateSuggestion(ctx context.Context, sg *bot.Suggestion) error {
 	return nil
 }
 
+// checkRequest is ENOTFOUND when request id does not exist, on PostgreSQL
+// (where suggestions and their candidates have no foreign key to requests,
+// migration 00093); SQLite's foreign keys say it.
+func (s *DB) checkRequest(ctx context.Context, tx *sqlx.Tx, id int64) error {
+	if s.dialect != DialectPostgres {
+		return nil
+	}
+	var n int
+	if err := tx.GetContext(ctx, &n, `SELECT COUNT(*) FROM requests WHERE id = $1`, id); err != nil {
+		return fmt.Errorf("find request %d: %w", id, err)
+	}
+	if n == 0 {
+		return errNoRequest(id)
+	}
+	return nil
+}
+
+// errMissingRequest: a suggestion statement wrote nothing because a
+// request it names does not exist.
+var errMissingRequest = errors.New("a request of the suggestion does not exist")
+
 // createSuggestionPostgres writes the suggestion and its candidates in one
-// statement (the capture hot path).
+// statement, when every request they name exists (errMissingRequest and
+// nothing written otherwise).
 func (s *DB) createSuggestionPostgres(ctx context.Context, sg *bot.Suggestion) error {
 	now := s.now().Truncate(time.Microsecond)
 	var vals strings.Builder
@@ -79,18 +112,22 @@ func (s *DB) createSuggestionPostgres(ctx context.Context, sg *bot.Suggestion) e
 	}
 	var id int64
 	err := s.get(ctx, &id, `
-		WITH s AS (
+		WITH v(rank, request_id, score) AS (VALUES `+vals.String()+`
+		), s AS (
 			INSERT INTO suggestions (request_id, platform, workspace, channel, message_id, thread_id, state, decided_by, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, '', $8) RETURNING id
+			SELECT $1, $2, $3, $4, $5, $6, $7, '', $8
+			WHERE EXISTS (SELECT 1 FROM requests WHERE id = $1)
+				AND NOT EXISTS (SELECT 1 FROM v WHERE NOT EXISTS (SELECT 1 FROM requests r WHERE r.id = v.request_id))
+			RETURNING id
 		), c AS (
 			INSERT INTO suggestion_candidates (suggestion_id, rank, request_id, score)
-			SELECT s.id, v.rank, v.request_id, v.score FROM s, (VALUES `+vals.String()+`) v(rank, request_id, score)
+			SELECT s.id, v.rank, v.request_id, v.score FROM s, v
 		)
 		SELECT id FROM s`, args...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return errMissingRequest
+	}
 	if err != nil {
-		if isForeignKeyViolation(err) {
-			return err
-		}
 		return fmt.Errorf("insert suggestion: %w", err)
 	}
 	sg.ID = id
@@ -115,7 +152,7 @@ func (s *DB) CreateSuggestionFrom(ctx context.Context, sg *bot.Suggestion, found
 	}
 	if s.dialect == DialectPostgres {
 		reqs, err := s.createSuggestionFromPostgres(ctx, sg, found, max)
-		if !isForeignKeyViolation(err) {
+		if !errors.Is(err, errMissingRequest) {
 			return reqs, err
 		}
 		// Nothing was written: the suggestion's own request does not
@@ -160,7 +197,10 @@ var suggestibleSQL = func() string {
 // found id that is suggestible and not the suggestion's own request, once
 // (at its best rank); kept the first $10 of them. The suggestion is
 // inserted only when something is kept. The rows are the kept requests,
-// with their rank in found and the suggestion's id. The statement is
+// with their rank in found and the suggestion's id, NULL when the
+// suggestion's own request does not exist (then nothing is written:
+// suggestions have no foreign key to requests on PostgreSQL, migration
+// 00093; the candidates are requests just read). The statement is
 // prepared, and its plan may be made once (generic) while the board is
 // small: each request is found through its key (lateral subqueries, OFFSET
 // 0 so that PostgreSQL cannot turn them into joins), whatever the size of
@@ -177,13 +217,14 @@ WITH res AS (
 	SELECT row_number() OVER (ORDER BY rank) - 1 AS pos, * FROM (SELECT * FROM res ORDER BY rank LIMIT $10) k
 ), s AS (
 	INSERT INTO suggestions (request_id, platform, workspace, channel, message_id, thread_id, state, decided_by, created_at)
-	SELECT $1, $2, $3, $4, $5, $6, 'pending', '', $7 WHERE EXISTS (SELECT 1 FROM kept)
+	SELECT $1, $2, $3, $4, $5, $6, 'pending', '', $7
+	WHERE EXISTS (SELECT 1 FROM kept) AND EXISTS (SELECT 1 FROM requests WHERE id = $1)
 	RETURNING id
 ), c AS (
 	INSERT INTO suggestion_candidates (suggestion_id, rank, request_id, score)
 	SELECT s.id, kept.pos, kept.id, ($9::float8[])[kept.rank] FROM s, kept
 )
-SELECT s.id AS suggestion, kept.* FROM s, kept ORDER BY kept.pos`
+SELECT (SELECT id FROM s) AS suggestion, kept.* FROM kept ORDER BY kept.pos`
 
 // createSuggestionFromPostgres is CreateSuggestionFrom on PostgreSQL.
 func (s *DB) createSuggestionFromPostgres(ctx context.Context, sg *bot.Suggestion, found []bot.Candidate, max int) ([]*bot.Request, error) {
@@ -194,7 +235,7 @@ func (s *DB) createSuggestionFromPostgres(ctx context.Context, sg *bot.Suggestio
 	arrays := a.Args()
 	var (
 		q          requestScan
-		suggestion int64
+		suggestion sql.NullInt64
 		pos, rank  int
 		first      int64
 		reqs       []*bot.Request
@@ -203,7 +244,7 @@ func (s *DB) createSuggestionFromPostgres(ctx context.Context, sg *bot.Suggestio
 	target := func(col string) any {
 		switch col {
 		case "suggestion":
-			return int64Dest{&suggestion}
+			return &suggestion
 		case "pos":
 			return intDest{&pos}
 		case "rank":
@@ -218,8 +259,11 @@ func (s *DB) createSuggestionFromPostgres(ctx context.Context, sg *bot.Suggestio
 			if rank < 1 || rank > len(found) {
 				return fmt.Errorf("candidate of rank %d of %d", rank, len(found))
 			}
+			if !suggestion.Valid {
+				return errMissingRequest
+			}
 			if reqs == nil {
-				first = suggestion
+				first = suggestion.Int64
 				reqs, cands = make([]*bot.Request, 0, min(max, len(found))), make([]bot.Candidate, 0, min(max, len(found)))
 			}
 			f := found[rank-1]
@@ -231,7 +275,7 @@ func (s *DB) createSuggestionFromPostgres(ctx context.Context, sg *bot.Suggestio
 		})
 	}
 	if err != nil {
-		if isForeignKeyViolation(err) {
+		if errors.Is(err, errMissingRequest) {
 			return nil, err
 		}
 		return nil, fmt.Errorf("insert suggestion: %w", err)
