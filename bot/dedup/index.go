@@ -743,6 +743,11 @@ type scratch struct {
 	// hits has bit i set when hit[i] >= 0 (coverage reads the query terms
 	// a request has in query order without reading the others).
 	hits []uint64
+	// lacks holds, per concept of the query, the indexed words of its
+	// phrases that the query lacks; lackAt is per query term the range of
+	// its own (newScorer).
+	lacks  []uint32
+	lackAt [][2]int32
 	// idfMemo caches idf by df (0: not computed) for a board of idfN
 	// requests.
 	idfMemo []float64
@@ -1604,6 +1609,22 @@ func (ix *Index) newScorer(q *query, sc *scratch) *scorer {
 	clear(hits)
 	sc.byID, sc.hit, sc.ids, sc.hits = byID, hit, ids, hits
 	z.ids = ids
+	// Per concept of the query, the indexed words of its phrases that the
+	// query lacks (coverage counts those a request has), in
+	// conceptWords' order: found once per query, not per candidate.
+	lacks, lackAt := sc.lacks[:0], slices.Grow(sc.lackAt[:0], len(q.terms))[:len(q.terms)]
+	for i := range q.terms {
+		lo := int32(len(lacks))
+		if qt := &q.terms[i]; qt.kind == termConcept {
+			for _, wid := range ix.conceptWords[qt.ci] {
+				if !z.hasTerm(wid) {
+					lacks = append(lacks, wid)
+				}
+			}
+		}
+		lackAt[i] = [2]int32{lo, int32(len(lacks))}
+	}
+	sc.lacks, sc.lackAt = lacks, lackAt
 	return z
 }
 
@@ -1730,9 +1751,10 @@ func (z *scorer) coverage(s uint32) covered {
 			raw += qt.scale * wi * ix.tfPartDen(fwd[k], &den)
 			// The request's words of the concept that the query lacks.
 			dw := 0.0
-			for _, wid := range ix.conceptWords[qt.ci] {
+			at := z.sc.lackAt[i]
+			for _, wid := range z.sc.lacks[at[0]:at[1]] {
 				j, ok := findTerm(fwd, wid)
-				if !ok || z.hasTerm(wid) {
+				if !ok {
 					continue
 				}
 				dw += ix.idfOf(z.sc, int(ix.dfs[wid])) * ix.docTermWeight(fwd[j])
