@@ -748,6 +748,12 @@ type scratch struct {
 	// its own (newScorer).
 	lacks  []uint32
 	lackAt [][2]int32
+	// wordW and wordD are per query term its weight x idf and its idf x
+	// the field weight (extra, body, title, title: docWeightIndex) x its
+	// scale; masks are the query terms' kinds by bit of hits (newScorer).
+	wordW []float64
+	wordD [][4]float64
+	masks []kindMasks
 	// idfMemo caches idf by df (0: not computed) for a board of idfN
 	// requests.
 	idfMemo []float64
@@ -1625,6 +1631,31 @@ func (ix *Index) newScorer(q *query, sc *scratch) *scorer {
 		lackAt[i] = [2]int32{lo, int32(len(lacks))}
 	}
 	sc.lacks, sc.lackAt = lacks, lackAt
+	// Per query term, the products of coverage's sums that do not depend
+	// on the request (wordCoverage), and the terms' kinds by hits' bits.
+	cfg := &ix.cfg
+	wordW := slices.Grow(sc.wordW[:0], len(q.terms))[:len(q.terms)]
+	wordD := slices.Grow(sc.wordD[:0], len(q.terms))[:len(q.terms)]
+	masks := slices.Grow(sc.masks[:0], len(hits))[:len(hits)]
+	clear(masks)
+	for i := range q.terms {
+		qt := &q.terms[i]
+		wordW[i] = qt.weight * qt.idf
+		title := qt.idf * cfg.TitleWeight * qt.scale
+		wordD[i] = [4]float64{qt.idf * cfg.ExtraWeight * qt.scale, qt.idf * cfg.BodyWeight * qt.scale, title, title}
+		m, bit := &masks[i>>6], uint64(1)<<(i&63)
+		switch qt.kind {
+		case termConcept:
+			m.concepts |= bit
+		case termLearned:
+			m.learned |= bit
+		case termJoin:
+			m.joins |= bit
+		default:
+			m.words |= bit
+		}
+	}
+	sc.wordW, sc.wordD, sc.masks = wordW, wordD, masks
 	return z
 }
 
@@ -1667,8 +1698,6 @@ func (z *scorer) coverage(s uint32) covered {
 	}
 	// The query terms the request has (hit, hits).
 	z.markHits(fwd)
-	// Sum in query order (rarest first), as always.
-	raw, inQuery := 0.0, 0.0
 	var misled []misledTerm
 	if len(ix.learned.misled) > 0 {
 		misled = ix.learned.misled[m.id]
@@ -1679,32 +1708,7 @@ func (z *scorer) coverage(s uint32) covered {
 		clear(matched)
 		z.sc.matched = matched
 	}
-	concepts, learned, joins := false, false, false
-	for i := range eachHit(hits) {
-		k := hit[i]
-		qt := &q.terms[i]
-		switch qt.kind {
-		case termConcept:
-			concepts = true
-			continue // below, once the words are known
-		case termLearned:
-			learned = true
-			continue
-		case termJoin:
-			joins = true
-			continue
-		}
-		hit[i] = -1
-		if matched != nil {
-			matched[i] = true
-		}
-		f := 1.0
-		if misled != nil {
-			f = ix.misledFactor(misled, qt.id)
-		}
-		raw += f * qt.weight * qt.idf * ix.tfPartDen(fwd[k], &den)
-		inQuery += f * qt.idf * ix.docTermWeight(fwd[k]) * qt.scale
-	}
+	raw, inQuery, concepts, learned, joins := z.wordCoverage(fwd, &den, matched, misled)
 	if joins {
 		// A joined word covers those of its two words that the request
 		// does not contain itself.
@@ -1785,6 +1789,98 @@ func (z *scorer) coverage(s uint32) covered {
 	}
 	clear(hits)
 	return covered{qcov: clamp01(raw / z.qmax), inQuery: inQuery, total: total}
+}
+
+// wordCoverage sums in query order (rarest first), as always, what the
+// query's words (exact and fuzzy) that the request (fwd, den) has add to
+// its query-side coverage (raw) and to the document side's numerator
+// (inQuery), marks them in matched (if not nil) and takes them out of hit.
+// It reports whether the request has concepts, learned words or joined
+// words of the query, which it leaves in hit. Without misled words (the
+// factor is 1), each word's products that do not depend on the request
+// are newScorer's (wordW, wordD: the same products, so the same sums),
+// and tfPartDen is written out (a call had the loop's values on the
+// stack).
+func (z *scorer) wordCoverage(fwd []posting, den *[numFields]float64, matched []bool, misled []misledTerm) (raw, inQuery float64, concepts, learned, joins bool) {
+	hit, hits, masks := z.sc.hit, z.sc.hits, z.sc.masks
+	for w, b := range hits {
+		m := &masks[w]
+		concepts = concepts || b&m.concepts != 0
+		learned = learned || b&m.learned != 0
+		joins = joins || b&m.joins != 0
+	}
+	if misled != nil {
+		raw, inQuery = z.misledWordCoverage(fwd, den, matched, misled)
+		return raw, inQuery, concepts, learned, joins
+	}
+	wordW, wordD := z.sc.wordW, z.sc.wordD
+	cfg := &z.ix.cfg
+	tw, bw, ew, k1 := cfg.TitleWeight, cfg.BodyWeight, cfg.ExtraWeight, cfg.K1
+	for w, b := range hits {
+		for b &= masks[w].words; b != 0; b &= b - 1 {
+			i := w<<6 | bits.TrailingZeros64(b)
+			p := fwd[hit[i]]
+			hit[i] = -1
+			if matched != nil {
+				matched[i] = true
+			}
+			// tfPartDen(p, den).
+			x := 0.0
+			if tf := (p >> (8 * (2 - fieldTitle))) & 0xFF; tf != 0 {
+				x += tw * float64(tf) / den[fieldTitle]
+			}
+			if tf := (p >> (8 * (2 - fieldBody))) & 0xFF; tf != 0 {
+				x += bw * float64(tf) / den[fieldBody]
+			}
+			if tf := (p >> (8 * (2 - fieldExtra))) & 0xFF; tf != 0 {
+				x += ew * float64(tf) / den[fieldExtra]
+			}
+			raw += wordW[i] * (x / (k1 + x))
+			inQuery += wordD[i][docWeightIndex(p)]
+		}
+	}
+	return raw, inQuery, concepts, learned, joins
+}
+
+// misledWordCoverage is wordCoverage's sums for a request with misled
+// words (misledFactor).
+func (z *scorer) misledWordCoverage(fwd []posting, den *[numFields]float64, matched []bool, misled []misledTerm) (raw, inQuery float64) {
+	ix, terms, hit, masks := z.ix, z.q.terms, z.sc.hit, z.sc.masks
+	for w, b := range z.sc.hits {
+		for b &= masks[w].words; b != 0; b &= b - 1 {
+			i := w<<6 | bits.TrailingZeros64(b)
+			qt := &terms[i]
+			p := fwd[hit[i]]
+			hit[i] = -1
+			if matched != nil {
+				matched[i] = true
+			}
+			f := ix.misledFactor(misled, qt.id)
+			raw += f * qt.weight * qt.idf * ix.tfPartDen(p, den)
+			inQuery += f * qt.idf * ix.docTermWeight(p) * qt.scale
+		}
+	}
+	return raw, inQuery
+}
+
+// docWeightIndex is the index of a posting's docTermWeight in weights of
+// extra, body, title, title (docTotal, scratch.wordD): whether the term is
+// in the body (bit 0) and in the title (bit 1).
+func docWeightIndex(p posting) int {
+	f := 0
+	if p&(0xFF<<(8*(2-fieldBody))) != 0 {
+		f = 1
+	}
+	if p&(0xFF<<(8*(2-fieldTitle))) != 0 {
+		f = 2
+	}
+	return f
+}
+
+// kindMasks has, for 64 query terms (scratch.hits' words), the bits of
+// the words (exact and fuzzy), concepts, learned words and joined words.
+type kindMasks struct {
+	words, concepts, learned, joins uint64
 }
 
 // markHits finds the query terms in the request's terms fwd: hit[qi] is
