@@ -84,6 +84,18 @@ const saveCardSQL = `
 	ON CONFLICT (platform, workspace, channel, message_id) DO UPDATE SET request_id = excluded.request_id,
 		shown = CASE WHEN ? THEN excluded.shown ELSE cards.shown END`
 
+// saveCardPostgresSQL is saveCardSQL on PostgreSQL, where cards have no
+// foreign key to requests (migration 00094): a card of a request that does
+// not exist is refused as the key refused it (request_missing raises its
+// foreign_key_violation, and nothing is written). A request is never
+// deleted, so one found here exists when the card commits.
+const saveCardPostgresSQL = `
+	INSERT INTO cards (platform, workspace, channel, message_id, request_id, created_at, shown)
+	SELECT $1::text, $2::text, $3::text, $4::text, $5::bigint, $6::timestamptz, $7::text
+	WHERE CASE WHEN EXISTS (SELECT 1 FROM requests WHERE id = $5::bigint) THEN TRUE ELSE request_missing($5::bigint) END
+	ON CONFLICT (platform, workspace, channel, message_id) DO UPDATE SET request_id = excluded.request_id,
+		shown = CASE WHEN $8::bool THEN excluded.shown ELSE cards.shown END`
+
 // setSuggestionMessageSQL points a suggestion at the message that shows it.
 const setSuggestionMessageSQL = `UPDATE suggestions SET platform = ?, workspace = ?, channel = ?, message_id = ?, thread_id = ? WHERE id = ?`
 
@@ -94,12 +106,15 @@ func (c cardSave) args() []any {
 // saveNewCardPostgresSQL is one SaveNewCard alone on PostgreSQL: the
 // request's row locked and read (the lock returns the latest committed
 // version, after waiting for a transaction that holds it), the card saved
-// and the suggestion pointed at it, in one statement.
+// and the suggestion pointed at it, in one statement. A request that does
+// not exist fails the statement (request_missing), with nothing written.
 const saveNewCardPostgresSQL = `
 	WITH req AS (
 		SELECT ` + requestColumns + ` FROM requests WHERE id = $5 FOR SHARE
 	), card AS (
-		INSERT INTO cards (platform, workspace, channel, message_id, request_id, created_at, shown) VALUES ($1, $2, $3, $4, $5, $6, $7)
+		INSERT INTO cards (platform, workspace, channel, message_id, request_id, created_at, shown)
+		SELECT $1::text, $2::text, $3::text, $4::text, $5::bigint, $6::timestamptz, $7::text
+		WHERE CASE WHEN EXISTS (SELECT 1 FROM req) THEN TRUE ELSE request_missing($5::bigint) END
 		ON CONFLICT (platform, workspace, channel, message_id) DO UPDATE SET request_id = excluded.request_id, shown = excluded.shown
 	), sugg AS (
 		UPDATE suggestions SET platform = $1, workspace = $2, channel = $3, message_id = $4, thread_id = $8
@@ -125,7 +140,7 @@ func (s *DB) saveCards(ctx context.Context, batch []*groupItem[cardSave]) {
 				if it.in.out != nil {
 					return s.saveNewCardPostgres(ctx, it.in)
 				}
-				_, err := s.exec(ctx, saveCardSQL, it.in.args()...)
+				_, err := s.exec(ctx, saveCardPostgresSQL, it.in.args()...)
 				return saveCardError(it.in.requestID, err)
 			})
 		return
@@ -205,7 +220,11 @@ func (s *DB) saveNewCardPostgres(ctx context.Context, c cardSave) error {
 // (queryGeneric): the requests are read one by one through a lateral
 // subquery in id order, and the suggestions are matched by a range of one
 // id (BETWEEN), which cannot be hashed, so each is found through its key
-// whatever size the tables had when the plan was made.
+// whatever size the tables had when the plan was made. Cards have no
+// foreign key to requests (migration 00094): a card's request is one of
+// req (read and locked for a SaveNewCard row) or is looked up through its
+// key (other rows), and a request that does not exist fails the statement
+// as the key did (request_missing), so that each card is saved alone.
 const saveCardsPostgresSQL = `
 	WITH input AS (
 		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::timestamptz[], $7::text[], $8::bool[],
@@ -216,7 +235,9 @@ const saveCardsPostgresSQL = `
 		CROSS JOIN LATERAL (SELECT ` + requestColumns + ` FROM requests WHERE id = i.request_id OFFSET 0 FOR SHARE) r
 	), card AS (
 		INSERT INTO cards AS c (platform, workspace, channel, message_id, request_id, created_at, shown)
-		SELECT platform, workspace, channel, message_id, request_id, created_at, shown FROM input
+		SELECT platform, workspace, channel, message_id, request_id, created_at, shown FROM input i
+		WHERE CASE WHEN CASE WHEN i.fresh THEN i.request_id IN (SELECT id FROM req)
+			ELSE EXISTS (SELECT 1 FROM requests r WHERE r.id = i.request_id) END THEN TRUE ELSE request_missing(i.request_id) END
 		ON CONFLICT (platform, workspace, channel, message_id) DO UPDATE SET request_id = excluded.request_id,
 			shown = CASE WHEN (SELECT i.with_shown FROM input i WHERE i.platform = excluded.platform AND i.workspace = excluded.workspace
 				AND i.channel = excluded.channel AND i.message_id = excluded.message_id LIMIT 1) THEN excluded.shown ELSE c.shown END
@@ -286,7 +307,7 @@ func (s *DB) saveCardsPostgres(ctx context.Context, batch []*groupItem[cardSave]
 	}
 	for _, it := range batch {
 		if it.in.out != nil && it.in.out.req == nil {
-			// Cannot happen (the card's foreign key needs the request).
+			// Cannot happen (a missing request fails the statement).
 			it.err = errNoRequest(it.in.requestID)
 		}
 	}
