@@ -1767,25 +1767,7 @@ func (z *scorer) coverage(s uint32) covered {
 		}
 	}
 	if ix.cfg.BigramWeight > 0 && len(q.bigrams) > 0 {
-		// Each query bigram counts with the request's first bigram of the
-		// same key (the lowest field), in query order: both are sorted by
-		// key, so the request's bigrams are read in order and each key the
-		// query may have (Bloom filter) is looked up among the query's.
-		bw := ix.cfg.BigramWeight
-		qbs := q.bigrams
-		last := uint32(0)
-		for j, b := range m.bigrams {
-			key := b &^ bigramFieldMask
-			if j > 0 && key == last || !z.bigrams.has(bigramBit(key)) {
-				continue
-			}
-			last = key
-			k := findBigram(qbs, key)
-			dw := ix.fieldWeight(int(b & bigramFieldMask))
-			for ; k < len(qbs) && qbs[k].h&^bigramFieldMask == key; k++ {
-				raw += bw * qbs[k].v * dw / (ix.cfg.K1 + dw)
-			}
-		}
+		raw = z.bigramCoverage(m.bigrams, raw)
 	}
 	clear(hits)
 	return covered{qcov: clamp01(raw / z.qmax), inQuery: inQuery, total: total}
@@ -1881,6 +1863,39 @@ func docWeightIndex(p posting) int {
 // the words (exact and fuzzy), concepts, learned words and joined words.
 type kindMasks struct {
 	words, concepts, learned, joins uint64
+}
+
+// bigramCoverage adds to raw what the query's bigrams that the request's
+// bigrams bgs have add to its query-side coverage. Each query bigram
+// counts with the request's first bigram of the same key (the lowest
+// field), in query order: both are sorted by key, so the request's bigrams
+// are read in order and each key the query may have (Bloom filter) is
+// looked up among the query's. The bigrams the filter rules out (most)
+// are skipped in a loop of their own.
+func (z *scorer) bigramCoverage(bgs []uint32, raw float64) float64 {
+	ix, qbs, filter := z.ix, z.q.bigrams, &z.bigrams
+	bw := ix.cfg.BigramWeight
+	last := uint32(0)
+	for j := 0; ; j++ {
+		// bigramBit(b &^ bigramFieldMask) is b's bit.
+		for j < len(bgs) && !filter.has(bgs[j]>>2) {
+			j++
+		}
+		if j >= len(bgs) {
+			return raw
+		}
+		b := bgs[j]
+		key := b &^ bigramFieldMask
+		if j > 0 && key == last {
+			continue
+		}
+		last = key
+		k := findBigram(qbs, key)
+		dw := ix.fieldWeight(int(b & bigramFieldMask))
+		for ; k < len(qbs) && qbs[k].h&^bigramFieldMask == key; k++ {
+			raw += bw * qbs[k].v * dw / (ix.cfg.K1 + dw)
+		}
+	}
 }
 
 // markHits finds the query terms in the request's terms fwd: hit[qi] is
