@@ -211,7 +211,10 @@ type Index struct {
 	mu    sync.RWMutex
 	vocab termDict // term -> id
 	terms []termEntry
-	dfs   []int32 // per term: len(terms[id].posts), densely packed
+	// dfs is per term len(terms[id].posts), densely packed, plus
+	// dfConcept for a concept (docTotal reads both in one array); Index.df
+	// is the count.
+	dfs []uint32
 	// concept is per term whether it is a vocabulary concept;
 	// conceptWords lists per concept the indexed terms that are words of
 	// its phrases.
@@ -574,7 +577,11 @@ func (ix *Index) insert(doc bot.Doc, a *analyzed) {
 			}
 			ix.terms = append(ix.terms, termEntry{text: t, grams: grams})
 			ix.vocab.add(ix.terms, id, h)
-			ix.dfs = append(ix.dfs, 0)
+			if concept {
+				ix.dfs = append(ix.dfs, dfConcept)
+			} else {
+				ix.dfs = append(ix.dfs, 0)
+			}
 			ix.gramLens = append(ix.gramLens, int32(len(grams)))
 			if ix.words != nil && !concept && filterable(t) {
 				ix.words.add(t, ix.terms)
@@ -1142,7 +1149,7 @@ func (ix *Index) buildQuery(qa *analyzed, sc *scratch) *query {
 	for ji := range qa.joins {
 		j := &qa.joins[ji]
 		id, ok := ix.vocab.findBytes(ix.terms, qa.joinTerm(j))
-		if !ok || ix.dfs[id] == 0 || ix.concept[id] {
+		if !ok || ix.df(id) == 0 || ix.concept[id] {
 			continue
 		}
 		dup := false
@@ -1152,7 +1159,7 @@ func (ix *Index) buildQuery(qa *analyzed, sc *scratch) *query {
 		if dup {
 			continue
 		}
-		df := int(ix.dfs[id])
+		df := ix.df(id)
 		q.terms = append(q.terms, queryTerm{id: id, idf: ix.idfOf(sc, df), df: df, scale: ix.cfg.JoinWeight, kind: termJoin, src: string(qa.joinSrc(j)), ai: int32(ji)})
 	}
 	if ix.cfg.BigramWeight > 0 {
@@ -1761,7 +1768,7 @@ func (z *scorer) coverage(s uint32) covered {
 				if !ok {
 					continue
 				}
-				dw += ix.idfOf(z.sc, int(ix.dfs[wid])) * ix.docTermWeight(fwd[j])
+				dw += ix.idfOf(z.sc, ix.df(wid)) * ix.docTermWeight(fwd[j])
 			}
 			inQuery += qt.scale * dw
 		}
@@ -1934,36 +1941,39 @@ func (z *scorer) markHits(fwd []posting) {
 // idf-weighted sum of its words (docTermWeight), in the request's order.
 // A concept stands for words of the request, which count. It is a pass of
 // its own (a loop with few registers), the idfs read inline from the
-// query's memo when there (ix.idfOf).
+// query's memo when there (ix.idfOf). A term's df and whether it is a
+// concept are one read of dfs: a concept's (dfConcept and more) is past
+// the memo, like the dfs the memo does not hold.
 func (z *scorer) docTotal(fwd []posting) float64 {
 	ix := z.ix
-	dfs, concept, memo := ix.dfs, ix.concept, z.sc.idfMemo
+	dfs, memo := ix.dfs, z.sc.idfMemo
 	// docTermWeight by whether the term is in the body (bit 0) and in
 	// the title (bit 1): the largest field weight it occurs in.
 	weights := [4]float64{ix.cfg.ExtraWeight, ix.cfg.BodyWeight, ix.cfg.TitleWeight, ix.cfg.TitleWeight}
 	total := 0.0
 	for _, p := range fwd {
 		id := p.slot()
-		if concept[id] {
-			continue
-		}
-		df := int(dfs[id])
+		df := dfs[id]
 		var idf float64
 		if uint(df) < uint(len(memo)) && memo[df] != 0 {
 			idf = memo[df]
 		} else {
-			idf = ix.idfOf(z.sc, df)
+			if df >= dfConcept {
+				continue
+			}
+			idf = ix.idfOf(z.sc, int(df))
 		}
-		f := 0
-		if p&(0xFF<<(8*(2-fieldBody))) != 0 {
-			f = 1
-		}
-		if p&(0xFF<<(8*(2-fieldTitle))) != 0 {
-			f = 2
-		}
-		total += idf * weights[f]
+		total += idf * weights[docWeightIndex(p)]
 	}
 	return total
+}
+
+// dfConcept is added to a concept's df in Index.dfs.
+const dfConcept = 1 << 31
+
+// df is the number of requests that have term id; the caller holds a lock.
+func (ix *Index) df(id uint32) int {
+	return int(ix.dfs[id] &^ dfConcept)
 }
 
 // eachHit yields the indexes of the bits set in hits, in increasing order.
@@ -2077,7 +2087,7 @@ func (z *scorer) finish(s uint32, c *covered) float64 {
 			if ix.concept[p.slot()] || p.tf(fieldTitle)+p.tf(fieldBody) == 0 {
 				continue
 			}
-			idf := ix.idfOf(z.sc, int(ix.dfs[p.slot()]))
+			idf := ix.idfOf(z.sc, ix.df(p.slot()))
 			dot += q.grams.dotTerm(ix.terms[p.slot()].grams, idf)
 			norm2 += idf * idf
 		}
@@ -2170,7 +2180,7 @@ func (ix *Index) gramVariant(sc *scratch, t string, df int) (uint32, float64, bo
 		if !(d > bestDice || d == bestDice && id < best) {
 			continue
 		}
-		if int(dfs[id]) <= df || ix.terms[id].text == t {
+		if int(dfs[id]&^dfConcept) <= df || ix.terms[id].text == t {
 			continue
 		}
 		best, bestDice = id, d

@@ -275,8 +275,11 @@ func TestConcurrency(t *testing.T) {
 func checkDFs(t *testing.T, ix *Index) {
 	t.Helper()
 	for id, te := range ix.terms {
-		if int(ix.dfs[id]) != len(te.posts) {
-			t.Fatalf("df of %q: %d, %d postings", te.text, ix.dfs[id], len(te.posts))
+		if ix.df(uint32(id)) != len(te.posts) {
+			t.Fatalf("df of %q: %d, %d postings", te.text, ix.df(uint32(id)), len(te.posts))
+		}
+		if concept := ix.dfs[id]&dfConcept != 0; concept != ix.concept[id] {
+			t.Fatalf("%q: concept %v in dfs, %v in concept", te.text, concept, ix.concept[id])
 		}
 	}
 }

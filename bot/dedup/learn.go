@@ -416,7 +416,7 @@ func (ix *Index) slotTerms(s uint32) []weighted {
 }
 
 func (ix *Index) learnWeight(id uint32, p posting) float64 {
-	return ix.idf(int(ix.dfs[id])) * ix.docTermWeight(p)
+	return ix.idf(ix.df(id)) * ix.docTermWeight(p)
 }
 
 // textTerms is slotTerms for an analysed text, with the index's terms it
@@ -518,7 +518,7 @@ func (ix *Index) addLearned(q *query, sc *scratch) {
 		sides := float64(l.sides[qt.id])
 		for _, p := range ps {
 			b := p.id
-			df := int(ix.dfs[b])
+			df := ix.df(b)
 			if df == 0 {
 				continue
 			}
