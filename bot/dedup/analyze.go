@@ -102,6 +102,11 @@ type analyzed struct {
 	// (sharedAnalyses) reads them instead of looking the terms up again.
 	// An index never drops a term nor changes its id.
 	ids []uint32
+	// order, when it has an entry per bigram, is sortedBigrams of them:
+	// buildQuery sorts them, and the Upsert of the same text
+	// (appendBigramKeys) keeps its own best of each hash (by its field
+	// weights) from the same order instead of sorting them again.
+	order []uint64
 }
 
 // join is two adjacent words of a query written as one word, stemmed,
@@ -167,6 +172,7 @@ func (a *analyzed) reset() bool {
 	a.joinText = a.joinText[:0]
 	a.prepared, a.keys, a.sum, a.fwd = false, nil, 0, nil
 	a.ids = a.ids[:0]
+	a.order = a.order[:0]
 	return true
 }
 
@@ -348,12 +354,25 @@ func dedupBigrams(bs []bigram) []bigram {
 // sort of the bigrams does, at a fraction of its cost. bs is left as it
 // is.
 func bestBigrams(bs []bigram, buf []uint64) []uint64 {
+	order := sortedBigrams(bs, buf)
+	return keepBestBigrams(bs, order, order[:0])
+}
+
+// sortedBigrams returns hash<<32|position in bs of each bigram of bs,
+// sorted, in buf.
+func sortedBigrams(bs []bigram, buf []uint64) []uint64 {
 	order := buf[:0]
 	for i := range bs {
 		order = append(order, uint64(bs[i].h)<<32|uint64(i))
 	}
 	slices.Sort(order)
-	kept := order[:0]
+	return order
+}
+
+// keepBestBigrams appends to dst, from order (sortedBigrams of bs), the
+// entries bestBigrams keeps. dst may be order[:0].
+func keepBestBigrams(bs []bigram, order, dst []uint64) []uint64 {
+	kept := dst
 	for i := 0; i < len(order); {
 		h := uint32(order[i] >> 32)
 		best := order[i]
@@ -364,7 +383,7 @@ func bestBigrams(bs []bigram, buf []uint64) []uint64 {
 			}
 		}
 		if bs[uint32(best)].w > 0 {
-			kept = append(kept, best) // len(kept) <= i: order[i:] is unread
+			kept = append(kept, best) // in place, len(kept) <= i: order[i:] is unread
 		}
 		i = j
 	}
@@ -388,7 +407,15 @@ func appendDedupBigrams(dst, bs []bigram, buf []uint64) ([]bigram, []uint64) {
 // bigrams, which was a third of a request's indexing (start-up).
 // a.bigrams is left as it is.
 func (a *analyzed) appendBigramKeys(dst []uint32, buf []uint64) ([]uint32, []uint64) {
-	kept := bestBigrams(a.bigrams, buf)
+	var kept []uint64
+	if len(a.order) > 0 && len(a.order) == len(a.bigrams) {
+		// buildQuery sorted them (a.order is used up).
+		kept = keepBestBigrams(a.bigrams, a.order, a.order[:0])
+		a.order = a.order[:0]
+	} else {
+		kept = bestBigrams(a.bigrams, buf)
+	}
+	dst = slices.Grow(dst, len(kept))
 	start := len(dst)
 	for _, o := range kept {
 		dst = append(dst, uint32(o>>32)&^bigramFieldMask|uint32(a.bigrams[uint32(o)].field))

@@ -600,9 +600,11 @@ func (ix *Index) insert(doc bot.Doc, a *analyzed) {
 	slices.Sort(fwd)
 	bg, sum := a.keys, a.sum
 	if !a.prepared {
-		keys, _ := a.appendBigramKeys(nil, nil)
-		bg = make([]uint32, len(keys))
-		copy(bg, keys)
+		// Allocated to their number (appendBigramKeys); not nil when
+		// there is none, as Load's.
+		if bg, _ = a.appendBigramKeys(nil, nil); bg == nil {
+			bg = []uint32{}
+		}
 		sum = ix.docSum(doc)
 	}
 	ix.slots[s] = slotMeta{id: doc.ID, fwd: fwd, bigrams: bg, sum: sum}
@@ -767,7 +769,7 @@ type scratch struct {
 	idfBig  [1024]idfEntry // larger df, direct-mapped
 	idfN    int
 
-	// bigramOrder is appendDedupBigrams' buffer (buildQuery).
+	// bigramOrder is keepBestBigrams' buffer (buildQuery).
 	bigramOrder []uint64
 }
 
@@ -1164,9 +1166,15 @@ func (ix *Index) buildQuery(qa *analyzed, sc *scratch) *query {
 	}
 	if ix.cfg.BigramWeight > 0 {
 		// On a copy: qa stays as analysed, for the Upsert that may
-		// follow (sharedAnalyses).
-		bgs, order := appendDedupBigrams(sc.bigrams[:0], qa.bigrams, sc.bigramOrder)
-		sc.bigrams, sc.bigramOrder = bgs, order
+		// follow (sharedAnalyses), which reuses the sorted order
+		// (qa.order) too.
+		qa.order = sortedBigrams(qa.bigrams, qa.order)
+		kept := keepBestBigrams(qa.bigrams, qa.order, sc.bigramOrder[:0])
+		bgs := sc.bigrams[:0]
+		for _, o := range kept {
+			bgs = append(bgs, qa.bigrams[uint32(o)])
+		}
+		sc.bigrams, sc.bigramOrder = bgs, kept
 		for _, bg := range bgs {
 			v := ix.satq(bg.w) * (idfs[bg.a] + idfs[bg.b]) / 2
 			dw := ix.cfg.BodyWeight
@@ -1175,7 +1183,7 @@ func (ix *Index) buildQuery(qa *analyzed, sc *scratch) *query {
 			}
 			q.bigrams = append(q.bigrams, qbigram{h: bg.h, v: v, self: v * dw / (ix.cfg.K1 + dw)})
 		}
-		// appendDedupBigrams returns them sorted by hash.
+		// keepBestBigrams returns them sorted by hash.
 	}
 	sc.idfs = idfs
 	// Rarest first.
