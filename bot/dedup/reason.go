@@ -61,16 +61,25 @@ func (z *scorer) reason(s uint32) string {
 		hit[i] = -1
 	}
 	clear(hits)
-	slices.SortStableFunc(parts, func(a, b reasonPart) int { return cmp.Compare(b.v, a.v) })
+	// Highest value first, those of the same value in query order: the
+	// order of slices.SortStableFunc by value (an insertion sort: a
+	// reason has a few parts).
+	for i := 1; i < len(parts); i++ {
+		for j := i; j > 0 && cmp.Compare(parts[j-1].v, parts[j].v) < 0; j-- {
+			parts[j], parts[j-1] = parts[j-1], parts[j]
+		}
+	}
 	z.sc.parts = parts
-	var words, concepts []string
-	learned := ""
+	// At most 3 words and 2 concepts, on the stack.
+	var wordBuf [3]string
+	var conceptBuf [2]string
+	words, concepts := wordBuf[:0], conceptBuf[:0]
+	learned := int32(-1) // the query term of the first learned part
 	for _, p := range parts {
 		switch p.kind {
 		case termLearned:
-			if learned == "" {
-				qt := &q.terms[p.qi]
-				learned = qt.src + " → " + ix.terms[qt.id].text
+			if learned < 0 {
+				learned = p.qi
 			}
 		case termConcept:
 			if len(concepts) < 2 && !slices.Contains(concepts, p.text) {
@@ -83,15 +92,63 @@ func (z *scorer) reason(s uint32) string {
 		}
 	}
 	clear(parts) // no texts kept in the pool
-	var out []string
-	if learned != "" {
-		out = append(out, "learned from a merge: "+learned)
+	// "learned from a merge: src → word; same topic: a, b; same words:
+	// x, y, z", written once into a string of its length.
+	const (
+		learnedPrefix = "learned from a merge: "
+		arrow         = " → "
+		topicPrefix   = "same topic: "
+		wordsPrefix   = "same words: "
+	)
+	var src, word string
+	n := 0
+	if learned >= 0 {
+		qt := &q.terms[learned]
+		src, word = qt.src, ix.terms[qt.id].text
+		n += len(learnedPrefix) + len(src) + len(arrow) + len(word)
 	}
-	if len(concepts) > 0 {
-		out = append(out, "same topic: "+strings.Join(concepts, ", "))
+	listLen := func(prefix string, l []string) int {
+		if len(l) == 0 {
+			return 0
+		}
+		m := len(prefix) + 2*(len(l)-1)
+		for _, w := range l {
+			m += len(w)
+		}
+		if n > 0 {
+			m += 2 // "; "
+		}
+		return m
 	}
-	if len(words) > 0 {
-		out = append(out, "same words: "+strings.Join(words, ", "))
+	n += listLen(topicPrefix, concepts)
+	n += listLen(wordsPrefix, words)
+	if n == 0 {
+		return ""
 	}
-	return strings.Join(out, "; ")
+	var b strings.Builder
+	b.Grow(n)
+	if learned >= 0 {
+		b.WriteString(learnedPrefix)
+		b.WriteString(src)
+		b.WriteString(arrow)
+		b.WriteString(word)
+	}
+	list := func(prefix string, l []string) {
+		if len(l) == 0 {
+			return
+		}
+		if b.Len() > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(prefix)
+		for i, w := range l {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(w)
+		}
+	}
+	list(topicPrefix, concepts)
+	list(wordsPrefix, words)
+	return b.String()
 }
