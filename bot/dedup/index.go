@@ -1403,7 +1403,13 @@ func (ix *Index) firstPass(q *query, sc *scratch, depth int) []uint32 {
 		// the others enter h. least is at least every sum left out or
 		// pushed out of h (an inactive slot's may count: a needless
 		// fallback at worst); lo is what a sum must exceed to enter h.
+		//
+		// The sums left out are >= 0 and not NaN, whose bits order like
+		// them: their greatest is kept as bits (left), an integer max
+		// without a branch, instead of a float max (most of the loop's
+		// instructions).
 		least, lo := float32(0), float32(0)
+		left := uint32(0)
 		seeded := 0
 		for _, r := range reads {
 			if seeded >= seedDepths*depth || seeded+len(r.posts) > n/seedShare {
@@ -1415,7 +1421,7 @@ func (ix *Index) firstPass(q *query, sc *scratch, depth int) []uint32 {
 				v := acc[s]
 				acc[s] = 0
 				if v <= lo {
-					least = max(least, v)
+					left = max(left, math.Float32bits(v))
 					continue
 				}
 				lo = h.offerDense(s, v, lo, &least, depth, active)
@@ -1423,11 +1429,12 @@ func (ix *Index) firstPass(q *query, sc *scratch, depth int) []uint32 {
 		}
 		for s, v := range acc[:n] {
 			if v <= lo {
-				least = max(least, v)
+				left = max(left, math.Float32bits(v))
 				continue
 			}
 			lo = h.offerDense(uint32(s), v, lo, &least, depth, active)
 		}
+		least = max(least, math.Float32frombits(left))
 		if len(h) == depth && least == h[0].v {
 			// A tie at the boundary: the listed way decides it.
 			dense, sc.tied = false, true
