@@ -370,7 +370,7 @@ func (e *Engine) finishCapture(ctx context.Context, mention *Mention) (*CaptureR
 			return &CaptureResult{Request: req, Mention: mention, Created: true}, nil
 		}
 	}
-	res, err := e.afterCreate(ctx, req, mention, true)
+	res, err := e.afterCreate(ctx, req, mention, true, e.similar(ctx, req))
 	if err != nil {
 		// The capture is stored: what failed is its card or suggestion,
 		// which another retry could post twice.
@@ -418,7 +418,9 @@ func (e *Engine) captureOnce(ctx context.Context, a Actor, m *Message, via strin
 	}
 	mention := mentionOf(m, a, via, text)
 	req := &Request{Title: titleOf(text), Description: text, Status: StatusOpen}
+	dups := e.startSimilar(ctx, req)
 	if err := e.store.CreateRequest(ctx, req, mention); err != nil {
+		dups.abandon()
 		if ErrorCode(err) == ECONFLICT {
 			if own, ok := e.ownMention(ctx, a, m, via); ok {
 				return e.finishCapture(ctx, own)
@@ -428,7 +430,7 @@ func (e *Engine) captureOnce(ctx context.Context, a Actor, m *Message, via strin
 		return nil, err
 	}
 	e.metrics.Captured(m.Platform, via)
-	return e.afterCreate(ctx, req, mention, true)
+	return e.afterCreate(ctx, req, mention, true, dups.wait())
 }
 
 // capturedConflict is the ECONFLICT for a message already on the board,
@@ -467,14 +469,16 @@ func (e *Engine) captureWithoutMessage(ctx context.Context, a Actor, m *Message,
 			mention.Via = ViaAPI
 		}
 		req := &Request{Title: titleOf(text), Description: text, Status: StatusOpen}
+		dups := e.startSimilar(ctx, req)
 		if err := e.store.CreateRequest(ctx, req, mention); err != nil {
+			dups.abandon()
 			if ErrorCode(err) == ECONFLICT && textID != "" {
 				return nil, e.capturedConflict(ctx, &mm)
 			}
 			return nil, err
 		}
 		e.metrics.Captured(m.Platform, mention.Via)
-		return e.afterCreate(ctx, req, mention, false)
+		return e.afterCreate(ctx, req, mention, false, dups.wait())
 	}
 	ref, err := e.post(ctx, p, OutMessage{Workspace: m.Workspace, Channel: m.Channel, Text: e.Text().newFeedbackCard(a.DisplayName(), titleOf(text))})
 	if err != nil {

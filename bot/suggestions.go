@@ -23,20 +23,77 @@ func (e *Engine) resolveAll(ctx context.Context, ids []int64) (map[int64]*Reques
 // similar returns the duplicate index's candidates for req above the
 // suggestion threshold, best first: a little more than shown, room for
 // entries another replica merged a moment ago (the index is active
-// requests only). req is a request just created (afterCreate is the only
-// caller), so no suggestion about it can have been dismissed yet and
-// DismissedWith is not asked.
+// requests only). req is a request just created, or being created
+// (startSimilar), and not indexed yet, so no suggestion about it can have
+// been dismissed and DismissedWith is not asked.
 func (e *Engine) similar(ctx context.Context, req *Request) []Candidate {
-	raw, err := e.scorer.Similar(ctx, req.Title+"\n"+req.Description, e.cfg.MaxSuggestions+2)
+	found, err := e.similarText(ctx, req.Title+"\n"+req.Description)
 	if err != nil {
 		e.log.Warn("duplicate check", "err", err)
-		return nil
+	}
+	return found
+}
+
+// similarText is similar for the text req.Title+"\n"+req.Description,
+// with the scorer's error (and then no candidates).
+func (e *Engine) similarText(ctx context.Context, text string) ([]Candidate, error) {
+	raw, err := e.scorer.Similar(ctx, text, e.cfg.MaxSuggestions+2)
+	if err != nil {
+		return nil, err
 	}
 	n := 0
 	for n < len(raw) && raw[n].Score >= e.cfg.SuggestThreshold {
 		n++
 	}
-	return raw[:n]
+	return raw[:n], nil
+}
+
+// pendingSimilar is a duplicate check running while the request it is
+// about is being written (startSimilar).
+type pendingSimilar struct {
+	e      *Engine
+	cancel context.CancelFunc
+	done   chan similarResult
+}
+
+type similarResult struct {
+	found []Candidate
+	err   error
+}
+
+// startSimilar runs similar for req, a request about to be created, on
+// another goroutine: the check needs only the text, and a capture spends
+// most of CreateRequest waiting for its commit (group commit), time in
+// which the check can run. wait returns its candidates; abandon, for a
+// capture that was not created (a conflict, an error), stops it and
+// waits for it to end, so that nothing of the capture runs after it is
+// answered. The request is indexed (Upsert) only after its commit, as
+// when the check runs then.
+func (e *Engine) startSimilar(ctx context.Context, req *Request) *pendingSimilar {
+	ctx, cancel := context.WithCancel(ctx)
+	p := &pendingSimilar{e: e, cancel: cancel, done: make(chan similarResult, 1)}
+	text := req.Title + "\n" + req.Description
+	go func() {
+		found, err := e.similarText(ctx, text)
+		p.done <- similarResult{found, err}
+	}()
+	return p
+}
+
+// wait returns the check's candidates (similar's).
+func (p *pendingSimilar) wait() []Candidate {
+	r := <-p.done
+	p.cancel()
+	if r.err != nil {
+		p.e.log.Warn("duplicate check", "err", r.err)
+	}
+	return r.found
+}
+
+// abandon stops the check and waits for it to end.
+func (p *pendingSimilar) abandon() {
+	p.cancel()
+	<-p.done
 }
 
 // candidates returns up to MaxSuggestions canonical requests likely to be
@@ -95,11 +152,11 @@ type suggestionMaker interface {
 	CreateSuggestionFrom(ctx context.Context, s *Suggestion, found []Candidate, max int) ([]*Request, error)
 }
 
-// afterCreate indexes a new request, runs the duplicate check and posts the
-// card (with the suggestion, if any) in the mention's thread.
-func (e *Engine) afterCreate(ctx context.Context, req *Request, m *Mention, card bool) (*CaptureResult, error) {
+// afterCreate indexes a new request and posts the card (with the
+// suggestion, if any) in the mention's thread; found is the duplicate
+// check's result for req (similar), run before req was indexed.
+func (e *Engine) afterCreate(ctx context.Context, req *Request, m *Mention, card bool, found []Candidate) (*CaptureResult, error) {
 	t := e.TextFor(ctx, m.Platform, m.Workspace, m.Channel)
-	found := e.similar(ctx, req)
 	// A capture with a card and no auto-merge to try resolves its
 	// candidates in the write that stores its suggestion, when the store
 	// can (one round trip instead of two).
