@@ -171,9 +171,14 @@ func (e *Engine) afterCreate(ctx context.Context, req *Request, m *Mention, card
 			return nil, err
 		}
 	}
-	e.scorer.Upsert(docOf(req))
+	// req is committed: it is indexed while the rest of the capture
+	// (its suggestion's and its card's writes) waits on the database, and
+	// the capture is answered once it is.
+	indexed := e.upsertAsync(docOf(req))
+	defer indexed()
 
 	if e.cfg.AutoMergeThreshold > 0 && len(cands) > 0 && cands[0].Score >= e.cfg.AutoMergeThreshold {
+		indexed() // before the merge's reindex
 		target, err := e.store.Merge(ctx, req.ID, cands[0].RequestID, "auto-merge")
 		if err == nil {
 			e.metrics.Merged()
@@ -226,6 +231,17 @@ func (e *Engine) afterCreate(ctx context.Context, req *Request, m *Mention, card
 		res.Duplicates = append(res.Duplicates, c.RequestID)
 	}
 	return res, nil
+}
+
+// upsertAsync indexes d on another goroutine; the function it returns
+// waits until it is indexed (and may be called more than once).
+func (e *Engine) upsertAsync(d Doc) func() {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		e.scorer.Upsert(d)
+	}()
+	return func() { <-done }
 }
 
 func (e *Engine) postInThread(ctx context.Context, m *Mention, text string, buttons []Button) (MessageRef, bool) {
