@@ -324,19 +324,7 @@ func TestFirstPassDenseMatchesListed(t *testing.T) {
 // query term marked in hit or hits), on a board with concepts, joined
 // words and learned words.
 func TestRerankLeavesScorerFresh(t *testing.T) {
-	docs := synthDocs(textgen.New(12), 1500)
-	docs = append(docs,
-		bot.Doc{ID: 9001, Title: "Dropdown menus on mobile", Description: "The dropdown closes when I scroll", Active: true},
-		bot.Doc{ID: 9002, Title: "Log in with Okta", Description: "SSO login through Okta SAML fails", Active: true},
-		bot.Doc{ID: 9003, Title: "Night theme", Description: "A darker colour scheme for the night", Active: true})
-	ix := New(DefaultConfig())
-	ix.Load(docs)
-	var ds []bot.Decision
-	for k := 0; k < 300; k++ {
-		a, b := (k*31)%len(docs), (k*17+5)%len(docs)
-		ds = append(ds, bot.Decision{Key: fmt.Sprint(k), A: docs[a].ID, B: docs[b].ID, Same: k%3 != 0})
-	}
-	ix.Learn(ds)
+	ix, docs := learnedBoard(12)
 	gen := textgen.New(13)
 	texts := []string{"Drop down menu\nThe drop down for the export is too small", "Sign in with Okta\nthe SSO log in fails", "Dark mode\nPlease add a dark theme to the dashbaord"}
 	for i := 0; i < 60; i++ {

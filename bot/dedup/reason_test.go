@@ -16,20 +16,8 @@ import (
 // concepts, joined words, typos and learned words, for every re-ranked
 // candidate, and that it leaves the scorer as newScorer made it.
 func TestReasonMatchesPlain(t *testing.T) {
-	docs := synthDocs(textgen.New(21), 1500)
-	docs = append(docs,
-		bot.Doc{ID: 9001, Title: "Dropdown menus on mobile", Description: "The dropdown closes when I scroll", Active: true},
-		bot.Doc{ID: 9002, Title: "Log in with Okta", Description: "SSO login through Okta SAML fails", Active: true},
-		bot.Doc{ID: 9003, Title: "Night theme", Description: "A darker colour scheme for the night", Active: true},
+	ix, docs := learnedBoard(21,
 		bot.Doc{ID: 9004, Title: "Dark mode for the dashboard", Description: "Please add a dark theme, the export page too", Active: true})
-	ix := New(DefaultConfig())
-	ix.Load(docs)
-	var ds []bot.Decision
-	for k := 0; k < 300; k++ {
-		a, b := (k*31)%len(docs), (k*17+5)%len(docs)
-		ds = append(ds, bot.Decision{Key: fmt.Sprint(k), A: docs[a].ID, B: docs[b].ID, Same: k%3 != 0})
-	}
-	ix.Learn(ds)
 	gen := textgen.New(22)
 	texts := []string{
 		"Drop down menu\nThe drop down for the export is too small",
@@ -153,4 +141,25 @@ func plainReason(z *scorer, s uint32) string {
 		out = append(out, "same words: "+strings.Join(words, ", "))
 	}
 	return strings.Join(out, "; ")
+}
+
+// learnedBoard is a 1,500-request synthetic board (seed) with requests
+// that exercise joined words, concepts and typos, and extra, after 300
+// learned decisions between its requests (2 in 3 merges).
+func learnedBoard(seed uint64, extra ...bot.Doc) (*Index, []bot.Doc) {
+	docs := synthDocs(textgen.New(seed), 1500)
+	docs = append(docs,
+		bot.Doc{ID: 9001, Title: "Dropdown menus on mobile", Description: "The dropdown closes when I scroll", Active: true},
+		bot.Doc{ID: 9002, Title: "Log in with Okta", Description: "SSO login through Okta SAML fails", Active: true},
+		bot.Doc{ID: 9003, Title: "Night theme", Description: "A darker colour scheme for the night", Active: true})
+	docs = append(docs, extra...)
+	ix := New(DefaultConfig())
+	ix.Load(docs)
+	var ds []bot.Decision
+	for k := 0; k < 300; k++ {
+		a, b := (k*31)%len(docs), (k*17+5)%len(docs)
+		ds = append(ds, bot.Decision{Key: fmt.Sprint(k), A: docs[a].ID, B: docs[b].ID, Same: k%3 != 0})
+	}
+	ix.Learn(ds)
+	return ix, docs
 }
