@@ -16,9 +16,9 @@
 --     request; no statement changes their request_id.
 -- TestCaptureWritesNoOrphans (store) checks that a suggestion about or
 -- naming a request that does not exist is refused and writes nothing, and
--- that every suggestion and candidate references a request. The cards keep
--- their foreign key (the card batch locks the new request's row anyway);
--- SQLite keeps these two as well (its checks cost no round trip or WAL).
+-- that every suggestion and candidate references a request. (The cards'
+-- foreign key went later, in 00094.) SQLite keeps these two (its checks
+-- cost no round trip or WAL).
 ALTER TABLE suggestions DROP CONSTRAINT suggestions_request_id_fkey;
 ALTER TABLE suggestion_candidates DROP CONSTRAINT suggestion_candidates_request_id_fkey;
 
