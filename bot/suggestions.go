@@ -2,6 +2,8 @@ package bot
 
 import (
 	"context"
+	"fmt"
+	"runtime/debug"
 	"strconv"
 	"strings"
 )
@@ -59,6 +61,26 @@ type pendingSimilar struct {
 type similarResult struct {
 	found []Candidate
 	err   error
+	panic *helperPanic
+}
+
+// helperPanic is a panic on a goroutine a capture started (startSimilar,
+// upsertAsync), raised again on the capture's own goroutine when it
+// waits for it, so that Handle recovers it as it would a panic of the
+// capture itself (one on another goroutine would end the process). It
+// keeps the stack where it happened.
+type helperPanic struct {
+	value any
+	stack string
+}
+
+func (p *helperPanic) String() string { return fmt.Sprint(p.value) + "\n" + p.stack }
+
+// catchPanic, deferred on a helper goroutine, keeps its panic in *dst.
+func catchPanic(dst **helperPanic) {
+	if r := recover(); r != nil {
+		*dst = &helperPanic{value: r, stack: string(debug.Stack())}
+	}
 }
 
 // startSimilar runs similar for req, a request about to be created, on
@@ -74,26 +96,35 @@ func (e *Engine) startSimilar(ctx context.Context, req *Request) *pendingSimilar
 	p := &pendingSimilar{e: e, cancel: cancel, done: make(chan similarResult, 1)}
 	text := req.Title + "\n" + req.Description
 	go func() {
-		found, err := e.similarText(ctx, text)
-		p.done <- similarResult{found, err}
+		var r similarResult
+		defer func() { p.done <- r }()
+		defer catchPanic(&r.panic)
+		r.found, r.err = e.similarText(ctx, text)
 	}()
 	return p
 }
 
-// wait returns the check's candidates (similar's).
+// wait returns the check's candidates (similar's); a panic of the check
+// is raised here.
 func (p *pendingSimilar) wait() []Candidate {
 	r := <-p.done
 	p.cancel()
+	if r.panic != nil {
+		panic(r.panic)
+	}
 	if r.err != nil {
 		p.e.log.Warn("duplicate check", "err", r.err)
 	}
 	return r.found
 }
 
-// abandon stops the check and waits for it to end.
+// abandon stops the check and waits for it to end; a panic of the check
+// is raised here.
 func (p *pendingSimilar) abandon() {
 	p.cancel()
-	<-p.done
+	if r := <-p.done; r.panic != nil {
+		panic(r.panic)
+	}
 }
 
 // candidates returns up to MaxSuggestions canonical requests likely to be
@@ -237,11 +268,22 @@ func (e *Engine) afterCreate(ctx context.Context, req *Request, m *Mention, card
 // waits until it is indexed (and may be called more than once).
 func (e *Engine) upsertAsync(d Doc) func() {
 	done := make(chan struct{})
+	var pv *helperPanic
 	go func() {
 		defer close(done)
+		defer catchPanic(&pv)
 		e.scorer.Upsert(d)
 	}()
-	return func() { <-done }
+	raised := false
+	// Called on the capture's goroutine only (at once and deferred): its
+	// panic is raised by the first call.
+	return func() {
+		<-done
+		if pv != nil && !raised {
+			raised = true
+			panic(pv)
+		}
+	}
 }
 
 func (e *Engine) postInThread(ctx context.Context, m *Mention, text string, buttons []Button) (MessageRef, bool) {
