@@ -1903,8 +1903,8 @@ func (z *scorer) bigramCoverage(bgs []uint32, raw float64) float64 {
 	bw := ix.cfg.BigramWeight
 	last := uint32(0)
 	for j := 0; ; j++ {
-		// bigramBit(b &^ bigramFieldMask) is b's bit.
-		for j < len(bgs) && !filter.has(bgs[j]>>2) {
+		// bigramBit shifts the field's bits out: b's bit is its key's.
+		for j < len(bgs) && !filter.has(bigramBit(bgs[j])) {
 			j++
 		}
 		if j >= len(bgs) {
