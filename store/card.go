@@ -219,12 +219,17 @@ func (s *DB) saveNewCardPostgres(ctx context.Context, c cardSave) error {
 // conflicting row through a join on the input. It runs with a generic plan
 // (queryGeneric): the requests are read one by one through a lateral
 // subquery in id order, and the suggestions are matched by a range of one
-// id (BETWEEN), which cannot be hashed, so each is found through its key
-// whatever size the tables had when the plan was made. Cards have no
-// foreign key to requests (migration 00094): a card's request is one of
-// req (read and locked for a SaveNewCard row) or is looked up through its
-// key (other rows), and a request that does not exist fails the statement
-// as the key did (request_missing), so that each card is saved alone.
+// id (BETWEEN), which cannot be hashed; the batch pool plans no sequential
+// scan unless nothing else can be done (genericPoolSettings), so each is
+// found through its key whatever size the tables had when the plan was
+// made (a plan made while suggestions was a few hundred rows read it in
+// full, through a materialised sequential scan, at every batch that
+// pointed a suggestion at its card). Cards have no foreign key to requests
+// (migration 00094): a card's request is one of req (read and locked for a
+// SaveNewCard row) or is looked up through its key (other rows, OFFSET 0
+// so that the lookup is not turned into a hashed scan of all requests),
+// and a request that does not exist fails the statement as the key did
+// (request_missing), so that each card is saved alone.
 const saveCardsPostgresSQL = `
 	WITH input AS (
 		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::timestamptz[], $7::text[], $8::bool[],
@@ -237,7 +242,7 @@ const saveCardsPostgresSQL = `
 		INSERT INTO cards AS c (platform, workspace, channel, message_id, request_id, created_at, shown)
 		SELECT platform, workspace, channel, message_id, request_id, created_at, shown FROM input i
 		WHERE CASE WHEN CASE WHEN i.fresh THEN i.request_id IN (SELECT id FROM req)
-			ELSE EXISTS (SELECT 1 FROM requests r WHERE r.id = i.request_id) END THEN TRUE ELSE request_missing(i.request_id) END
+			ELSE EXISTS (SELECT 1 FROM requests r WHERE r.id = i.request_id OFFSET 0) END THEN TRUE ELSE request_missing(i.request_id) END
 		ON CONFLICT (platform, workspace, channel, message_id) DO UPDATE SET request_id = excluded.request_id,
 			shown = CASE WHEN (SELECT i.with_shown FROM input i WHERE i.platform = excluded.platform AND i.workspace = excluded.workspace
 				AND i.channel = excluded.channel AND i.message_id = excluded.message_id LIMIT 1) THEN excluded.shown ELSE c.shown END
@@ -249,8 +254,8 @@ const saveCardsPostgresSQL = `
 	SELECT i.ord AS asked, req.*, i.suggestion IN (SELECT id FROM sugg) AS suggested
 	FROM input i JOIN req ON req.id = i.request_id WHERE i.fresh`
 
-// saveCardsPostgres saves a batch of cards in one statement.
-func (s *DB) saveCardsPostgres(ctx context.Context, batch []*groupItem[cardSave]) error {
+// cardArgs is the arguments of saveCardsPostgresSQL for batch.
+func cardArgs(batch []*groupItem[cardSave]) []any {
 	n := len(batch)
 	size := 0
 	for _, it := range batch {
@@ -270,6 +275,12 @@ func (s *DB) saveCardsPostgres(ctx context.Context, batch []*groupItem[cardSave]
 	a.Text(n, func(i int) string { return ref(i).ThreadID })
 	a.Int(n, func(i int) int64 { return batch[i].in.suggestion })
 	a.Bool(n, func(i int) bool { return batch[i].in.out != nil })
+	return a.Args()
+}
+
+// saveCardsPostgres saves a batch of cards in one statement.
+func (s *DB) saveCardsPostgres(ctx context.Context, batch []*groupItem[cardSave]) error {
+	n := len(batch)
 	type row struct {
 		k         int
 		req       *bot.Request
@@ -290,7 +301,7 @@ func (s *DB) saveCardsPostgres(ctx context.Context, batch []*groupItem[cardSave]
 		}
 		return q.target(col)
 	}
-	res, err := s.queryGeneric(ctx, saveCardsPostgresSQL, a.Args()...)
+	res, err := s.queryGeneric(ctx, saveCardsPostgresSQL, cardArgs(batch)...)
 	if err == nil {
 		err = scanRows(res, target, func() error {
 			rows = append(rows, row{asked - 1, q.request(), suggested})

@@ -132,6 +132,9 @@ func connect(ctx context.Context, dsn string, forMigrations bool) (*DB, error) {
 			// The batch statements' pool (see queryGeneric).
 			gcfg := cfg
 			gcfg.Runtime = maps.Clone(cfg.Runtime)
+			for k, v := range genericPoolSettings {
+				gcfg.Runtime[k] = v
+			}
 			gcfg.Runtime[genericPlanSetting] = "force_generic_plan"
 			gc, err = pgConnector(gcfg, h, false)
 		}
@@ -493,6 +496,17 @@ func (s *DB) selectAll(ctx context.Context, dest any, query string, args ...any)
 // genericPlanSetting is the setting that makes the batch pool's plans
 // generic (a variable for tests of a server without it).
 var genericPlanSetting = "plan_cache_mode"
+
+// genericPoolSettings are the batch pool's other planner settings. A
+// generic plan is made once for tables of whatever size they have then: on
+// a small board a sequential scan (hashed, or materialised for a nested
+// loop) costs less than a few index lookups, and the plan keeps reading
+// the whole table at each batch as the board grows. Each batch statement
+// finds every row it touches through a key, so the pool plans no
+// sequential scan where an index can be used (enable_seqscan off adds a
+// prohibitive cost to a sequential scan; one is still made where nothing
+// else can be done). TestBatchPlansUseKeys checks the plans on a small board.
+var genericPoolSettings = map[string]string{"enable_seqscan": "off"}
 
 // genericFrom is the board size (the largest mention id this store has
 // written) from which the batch statements run with generic plans; below

@@ -201,9 +201,8 @@ WITH input AS (
 SELECT nr.ord, m.request_id, m.id, r.orgs, r.companies, r.value_cents
 FROM m JOIN r ON r.id = m.request_id JOIN nr ON nr.id = m.request_id`
 
-// createRequestsPostgres writes a batch in one statement (its own
-// transaction). Captures that got no row are ECONFLICT.
-func (s *DB) createRequestsPostgres(ctx context.Context, batch []*groupItem[newCapture]) error {
+// createArgs is the arguments of createRequestsPostgresSQL for batch.
+func createArgs(batch []*groupItem[newCapture]) []any {
 	n := len(batch)
 	size := 0
 	for _, it := range batch {
@@ -236,7 +235,14 @@ func (s *DB) createRequestsPostgres(ctx context.Context, batch []*groupItem[newC
 	}
 	a.Text(n, func(i int) string { m := batch[i].in.m; return person(m.Platform, m.Workspace, m.AuthorID) })
 	a.Time(n, func(i int) time.Time { return batch[i].in.r.CreatedAt })
-	args := a.Args()
+	return a.Args()
+}
+
+// createRequestsPostgres writes a batch in one statement (its own
+// transaction). Captures that got no row are ECONFLICT.
+func (s *DB) createRequestsPostgres(ctx context.Context, batch []*groupItem[newCapture]) error {
+	n := len(batch)
+	args := createArgs(batch)
 	type row struct {
 		Ord        int
 		RequestID  int64
