@@ -1427,7 +1427,30 @@ func (ix *Index) firstPass(q *query, sc *scratch, depth int) []uint32 {
 				lo = h.offerDense(s, v, lo, &least, depth, active)
 			}
 		}
-		for s, v := range acc[:n] {
+		// Eight sums at a time: their greatest (as bits, which order like
+		// the sums) is compared with lo, one branch for the eight (few
+		// sums exceed lo once h is full); the eight that have one above
+		// lo are read one by one as before.
+		bacc := unsafe.Slice((*uint32)(unsafe.Pointer(unsafe.SliceData(acc))), n)
+		s := 0
+		for ; s+8 <= n; s += 8 {
+			b := (*[8]uint32)(bacc[s : s+8])
+			m := max(max(max(b[0], b[1]), max(b[2], b[3])), max(max(b[4], b[5]), max(b[6], b[7])))
+			if m <= math.Float32bits(lo) {
+				left = max(left, m)
+				continue
+			}
+			for k := s; k < s+8; k++ {
+				v := acc[k]
+				if v <= lo {
+					left = max(left, math.Float32bits(v))
+					continue
+				}
+				lo = h.offerDense(uint32(k), v, lo, &least, depth, active)
+			}
+		}
+		for ; s < n; s++ {
+			v := acc[s]
 			if v <= lo {
 				left = max(left, math.Float32bits(v))
 				continue
