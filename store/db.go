@@ -60,8 +60,11 @@ type DB struct {
 	dsn     string // PostgreSQL: the URL, for the notification listener
 	now     func() time.Time
 	// stmts caches the prepared statements of the hot paths, by query text
-	// (see prepared).
-	stmts sync.Map
+	// (see prepared), as mainStmts; retired holds those replaced for a
+	// larger board until no call can still be using them.
+	stmts    sync.Map
+	retireMu sync.Mutex
+	retired  []retiredStmt
 	// gen (PostgreSQL) is a pool of its own for the group-commit batch
 	// statements, which run prepared with generic plans (queryGeneric);
 	// genStmts caches its prepared statements.
@@ -438,10 +441,16 @@ func (s *DB) probeWrite(ctx context.Context) error {
 // Close closes the prepared statements and the connection pool.
 func (s *DB) Close() error {
 	s.stmts.Range(func(k, v any) bool {
-		v.(*sqlx.Stmt).Close()
+		v.(mainStmt).stmt.Close()
 		s.stmts.Delete(k)
 		return true
 	})
+	s.retireMu.Lock()
+	for _, r := range s.retired {
+		r.stmt.Close()
+	}
+	s.retired = nil
+	s.retireMu.Unlock()
 	s.genMu.Lock()
 	for q, g := range s.genStmts {
 		g.stmt.Close()
@@ -455,23 +464,82 @@ func (s *DB) Close() error {
 }
 
 // prepared returns query (with ? placeholders) prepared on the pool, once
-// per DB: database/sql prepares it again on each connection that runs it
-// and after a reconnection. It is for the single-statement hot paths
-// (capture, duplicate check, cards), which then take one round trip and
-// no parse on PostgreSQL.
+// per DB and board size class: database/sql prepares it again on each
+// connection that runs it and after a reconnection. It is for the
+// single-statement hot paths (capture, duplicate check, cards), which then
+// take one round trip and no parse on PostgreSQL.
+//
+// PostgreSQL plans a prepared statement for its arguments five times, then
+// keeps a generic plan when that costs no more, until the tables are
+// analysed again. A plan kept on a board of a few requests reads whole
+// tables (a sequential scan costs less than an index lookup there), and on
+// a board that grows fast it went on doing so for minutes: ResolveRequests
+// took 3.3 ms per call with 11,000 requests. So, as with the batch
+// statements (queryGeneric), a statement is prepared again each time the
+// board (the largest mention id written) has doubled since it was
+// prepared, which makes PostgreSQL choose its plan again.
+// TestPreparedFollowsTheBoard checks it.
 func (s *DB) prepared(ctx context.Context, query string) (*sqlx.Stmt, error) {
-	if st, ok := s.stmts.Load(query); ok {
-		return st.(*sqlx.Stmt), nil
+	class := bits.Len64(uint64(s.grown.Load()))
+	v, ok := s.stmts.Load(query)
+	if ok && v.(mainStmt).class >= class {
+		return v.(mainStmt).stmt, nil
 	}
 	st, err := s.db.PreparexContext(ctx, s.db.Rebind(query))
 	if err != nil {
 		return nil, storageError(fmt.Errorf("prepare: %w", err))
 	}
-	if prev, loaded := s.stmts.LoadOrStore(query, st); loaded {
-		st.Close()
-		return prev.(*sqlx.Stmt), nil
+	next := mainStmt{class: class, stmt: st}
+	if !ok {
+		if prev, loaded := s.stmts.LoadOrStore(query, next); loaded {
+			// Another call prepared it first.
+			st.Close()
+			return prev.(mainStmt).stmt, nil
+		}
+		return st, nil
 	}
+	if !s.stmts.CompareAndSwap(query, v, next) {
+		st.Close()
+		cur, _ := s.stmts.Load(query)
+		return cur.(mainStmt).stmt, nil
+	}
+	s.retire(v.(mainStmt).stmt)
 	return st, nil
+}
+
+// mainStmt is a statement prepared by prepared for boards of one size
+// class (the bit length of the largest mention id).
+type mainStmt struct {
+	class int
+	stmt  *sqlx.Stmt
+}
+
+// retiredStmt is a statement replaced at since.
+type retiredStmt struct {
+	stmt  *sqlx.Stmt
+	since time.Time
+}
+
+// retireAfter is how long a replaced statement stays open: a call that
+// loaded it just before may still run it (a closed statement would fail
+// that call), and no statement runs longer than the server's timeout.
+const retireAfter = pgStatementTimeout + time.Minute
+
+// retire keeps st open for retireAfter and closes the statements retired
+// longer ago. A board doubles a few dozen times at most, so few are kept.
+func (s *DB) retire(st *sqlx.Stmt) {
+	now := time.Now()
+	s.retireMu.Lock()
+	defer s.retireMu.Unlock()
+	keep := s.retired[:0]
+	for _, r := range s.retired {
+		if now.Sub(r.since) >= retireAfter {
+			r.stmt.Close()
+			continue
+		}
+		keep = append(keep, r)
+	}
+	s.retired = append(keep, retiredStmt{stmt: st, since: now})
 }
 
 // get runs a one-row query as one prepared statement, outside an explicit
