@@ -45,6 +45,9 @@ func termGrams(t string) []uint32 {
 		}
 		return []uint32{h}
 	}
+	if isASCII(t) {
+		return asciiTermGrams(t)
+	}
 	rs := make([]rune, 0, n+2)
 	rs = append(rs, '#')
 	for _, r := range t {
@@ -61,6 +64,34 @@ func termGrams(t string) []uint32 {
 			}
 			out = append(out, h)
 		}
+	}
+	return out
+}
+
+// asciiTermGrams is termGrams of an ASCII term of 3 to maxGramTerm bytes:
+// the same hashes (a byte is its rune) from a stack buffer instead of a
+// slice of runes (TestTermGramsASCII).
+func asciiTermGrams(t string) []uint32 {
+	var buf [maxGramTerm + 2]byte
+	buf[0] = '#'
+	copy(buf[1:], t)
+	buf[len(t)+1] = '#'
+	bs := buf[:len(t)+2]
+	out := make([]uint32, 0, 2*len(bs))
+	for i := 0; i+3 <= len(bs); i++ {
+		h := uint32(2166136261) ^ 3
+		h = (h ^ uint32(bs[i])) * 16777619
+		h = (h ^ uint32(bs[i+1])) * 16777619
+		h = (h ^ uint32(bs[i+2])) * 16777619
+		out = append(out, h)
+	}
+	for i := 0; i+4 <= len(bs); i++ {
+		h := uint32(2166136261) ^ 4
+		h = (h ^ uint32(bs[i])) * 16777619
+		h = (h ^ uint32(bs[i+1])) * 16777619
+		h = (h ^ uint32(bs[i+2])) * 16777619
+		h = (h ^ uint32(bs[i+3])) * 16777619
+		out = append(out, h)
 	}
 	return out
 }
