@@ -121,10 +121,27 @@ func isWordRune(r rune) bool {
 	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r) || unicode.Is(unicode.Mc, r) || r == '_'
 }
 
-// asciiWordByte is isWordRune for ASCII.
-var asciiWordByte = func() (t [utf8.RuneSelf]bool) {
+// Word classes of the bytes of a word (scanWords): a word of lower-case
+// letters and digits only is emitted without emitWord's passes.
+const (
+	clsLower = 1 << iota // a-z
+	clsDigit             // 0-9
+	clsOther             // A-Z, '_', a joiner inside the word, a non-ASCII rune
+)
+
+// asciiWordClass is, for ASCII, 0 where isWordRune is false and the
+// byte's word class where it is true.
+var asciiWordClass = func() (t [utf8.RuneSelf]uint8) {
 	for c := range t {
-		t[c] = isWordRune(rune(c))
+		switch {
+		case !isWordRune(rune(c)):
+		case 'a' <= c && c <= 'z':
+			t[c] = clsLower
+		case '0' <= c && c <= '9':
+			t[c] = clsDigit
+		default:
+			t[c] = clsOther
+		}
 	}
 	return t
 }()
@@ -134,17 +151,22 @@ func isJoiner(r rune) bool {
 }
 
 // scanWords finds words (runs of letters, digits and '_', joined by single
-// '.', '-' or apostrophes between them) and emits their tokens.
+// '.', '-' or apostrophes between them) and emits their tokens. It notes
+// the classes of each word's bytes as it reads them (emitScanned).
 func scanWords(s string, fn func(Token, bool)) {
 	start := -1
+	var cls uint8
 	for i := 0; i < len(s); {
-		if c := s[i]; c < utf8.RuneSelf && asciiWordByte[c] {
-			// Most bytes: isWordRune of an ASCII letter or digit.
-			if start < 0 {
-				start = i
+		if c := s[i]; c < utf8.RuneSelf {
+			if k := asciiWordClass[c]; k != 0 {
+				// Most bytes: isWordRune of an ASCII letter or digit.
+				if start < 0 {
+					start, cls = i, 0
+				}
+				cls |= k
+				i++
+				continue
 			}
-			i++
-			continue
 		}
 		r, size := rune(s[i]), 1
 		if r >= utf8.RuneSelf {
@@ -153,24 +175,46 @@ func scanWords(s string, fn func(Token, bool)) {
 		switch {
 		case isWordRune(r):
 			if start < 0 {
-				start = i
+				start, cls = i, 0
 			}
+			cls |= clsOther
 		case start >= 0 && isJoiner(r):
 			// A joiner continues the word only if a word rune follows.
 			if n, _ := utf8.DecodeRuneInString(s[i+size:]); !isWordRune(n) {
-				emitWord(s[start:i], fn)
+				emitScanned(s[start:i], cls, fn)
 				start = -1
+			} else {
+				cls |= clsOther
 			}
 		default:
 			if start >= 0 {
-				emitWord(s[start:i], fn)
+				emitScanned(s[start:i], cls, fn)
 				start = -1
 			}
 		}
 		i += size
 	}
 	if start >= 0 {
-		emitWord(s[start:], fn)
+		emitScanned(s[start:], cls, fn)
+	}
+}
+
+// emitScanned is emitWord(w, fn) for a word whose bytes are of the
+// classes cls: a word of lower-case letters and digits only has no
+// apostrophe, is no version (no '.') and is not joined, so emitWord would
+// pass it to emitIdent, which emits a number (digits only, more than one)
+// or the word (isPlainLower) as it is; emitScanned does that itself
+// (TestScanWordsMatchesEmitWord).
+func emitScanned(w string, cls uint8, fn func(Token, bool)) {
+	switch cls {
+	case clsLower, clsLower | clsDigit:
+		fn(Token{Text: w, Kind: KindWord}, true)
+	case clsDigit:
+		if len(w) > 1 { // single digits are list markers and noise
+			fn(Token{Text: w, Kind: KindNumber}, true)
+		}
+	default:
+		emitWord(w, fn)
 	}
 }
 

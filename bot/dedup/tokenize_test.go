@@ -1,8 +1,12 @@
 package dedup
 
 import (
+	"math/rand/v2"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestStripMarkup(t *testing.T) {
@@ -123,5 +127,63 @@ func TestAnalyze(t *testing.T) {
 				t.Errorf("Analyze(%q) = %q, want %q", tt.in, got, tt.want)
 			}
 		})
+	}
+}
+
+// plainScanWords is scanWords as it was first written: every word through
+// emitWord.
+func plainScanWords(s string, fn func(Token, bool)) {
+	start := -1
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case isWordRune(r):
+			if start < 0 {
+				start = i
+			}
+		case start >= 0 && isJoiner(r):
+			if n, _ := utf8.DecodeRuneInString(s[i+size:]); !isWordRune(n) {
+				emitWord(s[start:i], fn)
+				start = -1
+			}
+		default:
+			if start >= 0 {
+				emitWord(s[start:i], fn)
+				start = -1
+			}
+		}
+		i += size
+	}
+	if start >= 0 {
+		emitWord(s[start:], fn)
+	}
+}
+
+// TestScanWordsMatchesEmitWord checks scanWords (which emits words of
+// lower-case letters and digits itself) against emitWord for every word,
+// on random texts of words, numbers, identifiers, versions, joined and
+// hyphenated words, apostrophes and non-ASCII letters.
+func TestScanWordsMatchesEmitWord(t *testing.T) {
+	type tok struct {
+		Token
+		seq bool
+	}
+	collect := func(scan func(string, func(Token, bool)), s string) []tok {
+		var out []tok
+		scan(s, func(t Token, seq bool) { out = append(out, tok{t, seq}) })
+		return out
+	}
+	pieces := []string{"a", "export", "z9", "42", "7", "0", "v2", "1.2.3", "2.4-rc1", "Foo", "fooBar", "snake_case", "_x",
+		"e-mail", "built-in", "don't", "user\u2019s", "org.apache.Fs", "x.y", "café", "ß", "日本", "\xff", "-", ".", "'", " ", " ", "\n", ",", "(", "__", "A1", "a-1", "1-a"}
+	rng := rand.New(rand.NewPCG(11, 12))
+	for i := 0; i < 20000; i++ {
+		var b strings.Builder
+		for n := rng.IntN(12); n >= 0; n-- {
+			b.WriteString(pieces[rng.IntN(len(pieces))])
+		}
+		s := b.String()
+		if got, want := collect(scanWords, s), collect(plainScanWords, s); !slices.Equal(got, want) {
+			t.Fatalf("scanWords(%q) = %v, want %v", s, got, want)
+		}
 	}
 }
