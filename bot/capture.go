@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // ReplyReaction is the reaction the bot adds to a reply that joined a
@@ -491,13 +492,21 @@ func (e *Engine) captureWithoutMessage(ctx context.Context, a Actor, m *Message,
 }
 
 // normalizeText trims the text and checks its length.
+// Valid UTF-8 (nearly every text) is not copied by ToValidUTF8, which
+// builds a new string byte by byte, and a text of at most MaxTextRunes
+// bytes has at most as many runes, uncounted.
 func normalizeText(s string) (string, error) {
-	s = strings.TrimSpace(strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", ""))
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	s = strings.TrimSpace(strings.ReplaceAll(s, "\x00", ""))
 	if invisible(s) {
 		return "", errNoText
 	}
-	if n := len([]rune(s)); n > MaxTextRunes {
-		return "", errTooLong(n)
+	if len(s) > MaxTextRunes {
+		if n := utf8.RuneCountInString(s); n > MaxTextRunes {
+			return "", errTooLong(n)
+		}
 	}
 	return s, nil
 }

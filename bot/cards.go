@@ -38,13 +38,31 @@ func (t Text) mergedCardLine(dup, into int64) string {
 }
 
 // shownHash is what SetCardShown records for a message's content.
+// It is the SHA-256 of the text followed, for each button, by NUL, its id,
+// 0x01, its label, 0x01 and its style (what fmt's "\x00%s\x01%s\x01%s"
+// wrote into the hash before), the bytes put in one buffer and hashed at
+// once: a capture hashes its card on every post.
 func shownHash(msg OutMessage) string {
-	h := sha256.New()
-	h.Write([]byte(msg.Text))
+	n := len(msg.Text)
 	for _, b := range msg.Buttons {
-		fmt.Fprintf(h, "\x00%s\x01%s\x01%s", b.ID, b.Label, b.Style)
+		n += 3 + len(b.ID) + len(b.Label) + len(b.Style)
 	}
-	return hex.EncodeToString(h.Sum(nil)[:12])
+	var stack [1024]byte
+	buf := stack[:0]
+	if n > len(stack) {
+		buf = make([]byte, 0, n)
+	}
+	buf = append(buf, msg.Text...)
+	for _, b := range msg.Buttons {
+		buf = append(buf, 0)
+		buf = append(buf, b.ID...)
+		buf = append(buf, 1)
+		buf = append(buf, b.Label...)
+		buf = append(buf, 1)
+		buf = append(buf, b.Style...)
+	}
+	sum := sha256.Sum256(buf)
+	return hex.EncodeToString(sum[:12])
 }
 
 // renderCard renders card c of the group whose canonical request is root.

@@ -111,7 +111,8 @@ func convKey(to Recipient) string {
 func (q *pendingQueue) holds(ev *Event) bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	return q.convs[convKey(recipientOf(ev))] > 0
+	// Nothing kept (nearly always): no key to build.
+	return len(q.convs) > 0 && q.convs[convKey(recipientOf(ev))] > 0
 }
 
 func newPendingQueue(e *Engine, cfg Config) *pendingQueue {

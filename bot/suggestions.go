@@ -358,7 +358,7 @@ func (e *Engine) recheckNewCard(ctx context.Context, t Text, req *Request, m *Me
 // refreshNewCard edits the new card of req, posted as msg, when the
 // request as it is now (cur, canonical) shows otherwise.
 func (e *Engine) refreshNewCard(ctx context.Context, t Text, req, cur *Request, m *Mention, ref MessageRef, msg OutMessage) {
-	if cur.ID == req.ID && t.Card(cur) == t.Card(req) && cur.Tags.String() == req.Tags.String() && cur.Removed() == req.Removed() {
+	if cur.ID == req.ID && t.sameCard(cur, req) && cur.Tags.String() == req.Tags.String() && cur.Removed() == req.Removed() {
 		return
 	}
 	if ref.ThreadID == "" {

@@ -3,6 +3,7 @@ package bot
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -54,14 +55,14 @@ func peopleCount(n int) string {
 	if n == 1 {
 		return "1 person"
 	}
-	return fmt.Sprintf("%d people", n)
+	return strconv.Itoa(n) + " people"
 }
 
 func orgCount(n int) string {
 	if n == 1 {
 		return "1 organisation"
 	}
-	return fmt.Sprintf("%d organisations", n)
+	return strconv.Itoa(n) + " organisations"
 }
 
 func isAre(n int) string {
@@ -89,11 +90,26 @@ func groupThousands(n int) string {
 // ---- requests ----
 
 // Card is the compact request card posted on capture and shown by show.
+//
+// It is "📌 KEY: TITLE\nStatus: STATUS · PEOPLE[ · ORGS]" put together
+// by concatenation (what fmt.Sprintf made of it before, without its
+// formatting machinery: every capture renders its card).
 func (t Text) Card(r *Request) string {
 	if t.Shared {
-		return fmt.Sprintf("📌 %s: %s\nStatus: %s · %s", t.Key(r.ID), r.Title, r.Status.Label(), peopleCount(r.Demand))
+		return "📌 " + t.Key(r.ID) + ": " + r.Title + "\nStatus: " + r.Status.Label() + " · " + peopleCount(r.Demand)
 	}
-	return fmt.Sprintf("📌 %s: %s\nStatus: %s · %s · %s", t.Key(r.ID), r.Title, r.Status.Label(), peopleCount(r.Demand), orgCount(r.Orgs))
+	return "📌 " + t.Key(r.ID) + ": " + r.Title + "\nStatus: " + r.Status.Label() + " · " + peopleCount(r.Demand) + " · " + orgCount(r.Orgs)
+}
+
+// sameCard reports whether t.Card(a) == t.Card(b): at once when
+// everything the card shows is the same (the request, its title, status,
+// demand and, outside a shared channel, organisations), else by rendering
+// both.
+func (t Text) sameCard(a, b *Request) bool {
+	if a.ID == b.ID && a.Title == b.Title && a.Status == b.Status && a.Demand == b.Demand && (t.Shared || a.Orgs == b.Orgs) {
+		return true
+	}
+	return t.Card(a) == t.Card(b)
 }
 
 // RequestLine is the one-line form of a request used in lists.
