@@ -83,6 +83,9 @@ type DB struct {
 	cards group[cardSave]
 	// finishes batches FinishDelivery calls (delivery.go).
 	finishes group[finishing]
+	// suggestions batches CreateSuggestionFrom calls (PostgreSQL,
+	// suggestion.go).
+	suggestions group[suggestionFrom]
 }
 
 var _ bot.Store = (*DB)(nil)
@@ -169,10 +172,9 @@ func connect(ctx context.Context, dsn string, forMigrations bool) (*DB, error) {
 	}
 	s := &DB{db: db, dialect: dialect, conn: c, health: h, now: func() time.Time { return time.Now().UTC() }}
 	if gc != nil {
-		// Two batches are written at a time at most (one of captures, one
-		// of cards), and the suggestions of the captures with duplicates
-		// (CreateSuggestionFrom, one statement each, a few at once); the
-		// rest is room for a statement being prepared.
+		// Three batches are written at a time at most (one of captures,
+		// one of cards, one of the suggestions of the captures with
+		// duplicates); the rest is room for a statement being prepared.
 		gen := sqlx.NewDb(sql.OpenDB(gc), driverName)
 		gen.SetMaxOpenConns(8)
 		gen.SetMaxIdleConns(8)
@@ -199,12 +201,14 @@ func connect(ctx context.Context, dsn string, forMigrations bool) (*DB, error) {
 	s.creates.run = s.createRequests
 	s.cards.run = s.saveCards
 	s.finishes.run = s.finishDeliveries
-	s.creates.parallel, s.cards.parallel, s.finishes.parallel = 1, 1, 1 // SQLite: one writer at a time
+	s.suggestions.run = s.createSuggestions
+	s.creates.parallel, s.cards.parallel, s.finishes.parallel, s.suggestions.parallel = 1, 1, 1, 1 // SQLite: one writer at a time
 	if dialect == DialectPostgres {
 		// Captures and cards: one batch at a time. With two, a capture
 		// arriving while a batch was written started another at once,
 		// mostly of one, and PostgreSQL spent about a third more CPU per
 		// capture on the extra statements and commits (docs/performance.md).
+		// Suggestions likewise.
 		s.finishes.parallel = 2
 	}
 	return s, nil

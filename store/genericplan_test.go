@@ -22,7 +22,9 @@ import (
 // (hashed, or materialised for a nested loop), which each batch would
 // repeat as the board grows. The cards' statement once read all
 // suggestions in every batch that pointed one at its card, and all
-// requests in every batch with a card other than a new one.
+// requests in every batch with a card other than a new one. The
+// suggestions' batch statement finds each call's requests through their
+// keys too.
 func TestBatchPlansUseKeys(t *testing.T) {
 	s := openForTest(t, storetest.PostgresDSN(t))
 	ctx := context.Background()
@@ -80,6 +82,12 @@ func TestBatchPlansUseKeys(t *testing.T) {
 		{"captures", createRequestsPostgresSQL, createArgs(batchOf(capture("plan-new1", "u"), capture("plan-new2", "v")))},
 		{"cards", saveCardsPostgresSQL, cardArgs(cards)},
 		{"suggestion", createSuggestionFromSQL, []any{ids[9], "slack", "T1", "C1", "", "t", now, found[0], found[1], 3}},
+		{"suggestions", createSuggestionsSQL, suggestionsArgs([]*groupItem[suggestionFrom]{
+			{in: suggestionFrom{sg: bot.Suggestion{RequestID: ids[9], Platform: "slack", Workspace: "T1", Channel: "C1", ThreadID: "t"},
+				found: []bot.Candidate{{RequestID: ids[5], Score: 0.5}, {RequestID: ids[6], Score: 0.4}}, max: 3, at: now}},
+			{in: suggestionFrom{sg: bot.Suggestion{RequestID: ids[10], Platform: "slack", Workspace: "T1", Channel: "C1", ThreadID: "u"},
+				found: []bot.Candidate{{RequestID: ids[7], Score: 0.5}}, max: 3, at: now}},
+		})},
 	} {
 		plan := genericPlan(t, s, q.sql, q.args...)
 		if bad := fullScans(plan, index); len(bad) > 0 {

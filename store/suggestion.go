@@ -143,7 +143,8 @@ func (s *DB) createSuggestionPostgres(ctx context.Context, sg *bot.Suggestion) e
 // them as CreateSuggestion does; it sets sg.Candidates and returns the
 // kept requests, in order. When none is kept nothing is written and sg.ID
 // stays 0. On PostgreSQL the read and the write are one statement (a
-// capture with duplicates otherwise pays a round trip for each); on
+// capture with duplicates otherwise pays a round trip for each), and
+// concurrent calls share it and its commit (group commit, group.go); on
 // SQLite they are ResolveRequests and CreateSuggestion.
 func (s *DB) CreateSuggestionFrom(ctx context.Context, sg *bot.Suggestion, found []bot.Candidate, max int) ([]*bot.Request, error) {
 	sg.Candidates = nil
@@ -151,9 +152,16 @@ func (s *DB) CreateSuggestionFrom(ctx context.Context, sg *bot.Suggestion, found
 		return nil, nil
 	}
 	if s.dialect == DialectPostgres {
-		reqs, err := s.createSuggestionFromPostgres(ctx, sg, found, max)
+		// The batch reads a copy of sg and writes only to out, which is
+		// read once the batch is done: a caller whose context ends first
+		// shares nothing with it.
+		out := &suggestionMade{}
+		err := s.suggestions.do(ctx, suggestionFrom{sg: *sg, found: found, max: max, at: s.now().Truncate(time.Microsecond), out: out})
+		if err == nil {
+			return out.apply(sg), nil
+		}
 		if !errors.Is(err, errMissingRequest) {
-			return reqs, err
+			return nil, err
 		}
 		// Nothing was written: the suggestion's own request does not
 		// exist. The steps below say so (ENOTFOUND).
@@ -177,6 +185,42 @@ func (s *DB) CreateSuggestionFrom(ctx context.Context, sg *bot.Suggestion, found
 		return nil, err
 	}
 	return reqs, nil
+}
+
+// suggestionFrom is one CreateSuggestionFrom in a batch (PostgreSQL): a
+// copy of the suggestion (its request and where it is shown), the index's
+// candidates, the most to keep, its creation time, and where what was
+// written goes.
+type suggestionFrom struct {
+	sg    bot.Suggestion
+	found []bot.Candidate
+	max   int
+	at    time.Time
+	out   *suggestionMade
+}
+
+// suggestionMade is what a CreateSuggestionFrom wrote: the suggestion's id
+// and creation time, the kept candidates and their requests (none when
+// nothing was kept, and nothing was written).
+type suggestionMade struct {
+	id    int64
+	at    time.Time
+	cands []bot.Candidate
+	reqs  []*bot.Request
+}
+
+// apply sets in sg what was written (nothing when nothing was kept) and
+// returns the kept requests.
+func (m *suggestionMade) apply(sg *bot.Suggestion) []*bot.Request {
+	if len(m.reqs) == 0 {
+		return nil
+	}
+	sg.Candidates = m.cands
+	sg.ID = m.id
+	sg.State = bot.SuggestionPending
+	sg.MergedInto, sg.DecidedBy, sg.DecidedAt = nil, "", nil
+	sg.CreatedAt = m.at
+	return m.reqs
 }
 
 // suggestibleSQL lists the statuses a request is suggested in
@@ -226,9 +270,11 @@ WITH res AS (
 )
 SELECT (SELECT id FROM s) AS suggestion, kept.* FROM kept ORDER BY kept.pos`
 
-// createSuggestionFromPostgres is CreateSuggestionFrom on PostgreSQL.
-func (s *DB) createSuggestionFromPostgres(ctx context.Context, sg *bot.Suggestion, found []bot.Candidate, max int) ([]*bot.Request, error) {
-	now := s.now().Truncate(time.Microsecond)
+// createSuggestionFromPostgres is one CreateSuggestionFrom on PostgreSQL,
+// alone in its statement. errMissingRequest when the suggestion's own
+// request does not exist (and something would have been kept).
+func (s *DB) createSuggestionFromPostgres(ctx context.Context, in suggestionFrom) error {
+	sg, found, max := &in.sg, in.found, in.max
 	a := newPGArrays(2, 48*len(found))
 	a.Int(len(found), func(i int) int64 { return found[i].RequestID })
 	a.Float(len(found), func(i int) float64 { return found[i].Score })
@@ -252,7 +298,7 @@ func (s *DB) createSuggestionFromPostgres(ctx context.Context, sg *bot.Suggestio
 		}
 		return q.target(col)
 	}
-	rows, err := s.queryGeneric(ctx, createSuggestionFromSQL, sg.RequestID, sg.Platform, sg.Workspace, sg.Channel, sg.MessageID, sg.ThreadID, now,
+	rows, err := s.queryGeneric(ctx, createSuggestionFromSQL, sg.RequestID, sg.Platform, sg.Workspace, sg.Channel, sg.MessageID, sg.ThreadID, in.at,
 		arrays[0], arrays[1], max)
 	if err == nil {
 		err = scanRows(rows, target, func() error {
@@ -276,19 +322,177 @@ func (s *DB) createSuggestionFromPostgres(ctx context.Context, sg *bot.Suggestio
 	}
 	if err != nil {
 		if errors.Is(err, errMissingRequest) {
-			return nil, err
+			return err
 		}
-		return nil, fmt.Errorf("insert suggestion: %w", err)
+		return fmt.Errorf("insert suggestion: %w", err)
 	}
-	if len(reqs) == 0 {
-		return nil, nil
+	*in.out = suggestionMade{id: first, at: in.at, cands: cands, reqs: reqs}
+	return nil
+}
+
+// createSuggestions writes a batch of CreateSuggestionFrom calls
+// (group.run, PostgreSQL). A batch of more than one is one statement
+// (createSuggestionsSQL); one alone, or each of a batch whose statement
+// failed (it then wrote nothing), is createSuggestionFromSQL, so only the
+// one at fault fails. A call whose own request does not exist is
+// errMissingRequest (nothing written for it, the others written), which
+// CreateSuggestionFrom answers as the unbatched path does.
+func (s *DB) createSuggestions(ctx context.Context, batch []*groupItem[suggestionFrom]) {
+	batchOrEach(batch, false, func(b []*groupItem[suggestionFrom]) error { return s.createSuggestionsPostgres(ctx, b) },
+		func(it *groupItem[suggestionFrom]) error { return s.createSuggestionFromPostgres(ctx, it.in) })
+}
+
+// createSuggestionsSQL is createSuggestionFromSQL for a batch of calls, in
+// one statement. The calls come in as arrays, one element each: its item
+// (1, 2, …: $1), its suggestion's request, platform, workspace, channel,
+// message and thread ($2-$7), creation time ($8) and the most to keep
+// ($9); their candidates flattened, each with its call's item ($10), its
+// rank in that call's found (1, 2, …: $11), its id ($12) and score ($13).
+// res is, for each call, the canonical request of each candidate that is
+// suggestible and not the call's own request, once (at its best rank);
+// kept the first max of them, numbered from 0 (pos) in rank order. A
+// suggestion id is drawn (in item order) for each call that keeps
+// something and whose own request exists, and only for those, as the
+// single statement inserts only then. The rows are the kept requests of
+// every call, by item and pos, with the suggestion's id, NULL when the
+// call's own request does not exist (nothing is written for it). As in
+// createSuggestionFromSQL each request is found through its key whatever
+// the size of the board when the generic plan was made.
+var createSuggestionsSQL = `
+WITH it AS (
+	SELECT * FROM unnest($1::int[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[], $9::int[])
+		AS it(item, request_id, platform, workspace, channel, message_id, thread_id, created_at, lim)
+), res AS (
+	SELECT DISTINCT ON (v.item, c.id) v.item, v.rank, v.score, it.lim, ` + rootColumns + `
+	FROM unnest($10::int[], $11::int[], $12::bigint[], $13::float8[]) AS v(item, rank, id, score)
+	JOIN it ON it.item = v.item
+	CROSS JOIN LATERAL (SELECT root_id FROM requests r WHERE r.id = v.id OFFSET 0) r
+	CROSS JOIN LATERAL (SELECT * FROM requests c WHERE c.id = r.root_id OFFSET 0) c
+	WHERE c.id <> it.request_id AND c.status IN (` + suggestibleSQL + `)
+	ORDER BY v.item, c.id, v.rank
+), kept AS (
+	SELECT * FROM (SELECT row_number() OVER (PARTITION BY res.item ORDER BY res.rank) - 1 AS pos, res.* FROM res) k
+	WHERE k.pos < k.lim
+), s AS MATERIALIZED (
+	SELECT it.item, nextval('suggestions_id_seq'::regclass) AS id, it.request_id, it.platform, it.workspace, it.channel,
+		it.message_id, it.thread_id, it.created_at
+	FROM it
+	WHERE EXISTS (SELECT 1 FROM kept WHERE kept.item = it.item)
+		AND EXISTS (SELECT 1 FROM requests r WHERE r.id = it.request_id OFFSET 0)
+	ORDER BY it.item
+), ins AS (
+	INSERT INTO suggestions (id, request_id, platform, workspace, channel, message_id, thread_id, state, decided_by, created_at)
+	SELECT id, request_id, platform, workspace, channel, message_id, thread_id, 'pending', '', created_at FROM s
+), cs AS (
+	INSERT INTO suggestion_candidates (suggestion_id, rank, request_id, score)
+	SELECT s.id, kept.pos, kept.id, kept.score FROM kept JOIN s ON s.item = kept.item
+)
+SELECT kept.item, kept.pos, kept.rank, s.id AS suggestion, ` + "kept." + strings.ReplaceAll(requestColumns, ", ", ", kept.") + `
+FROM kept LEFT JOIN s ON s.item = kept.item
+ORDER BY kept.item, kept.pos`
+
+// suggestionsArgs is the arguments of createSuggestionsSQL for batch.
+func suggestionsArgs(batch []*groupItem[suggestionFrom]) []any {
+	n, size := len(batch), 0
+	type cand struct{ item, rank int }
+	var cs []cand
+	for i, it := range batch {
+		sg := &it.in.sg
+		size += len(sg.Platform) + len(sg.Workspace) + len(sg.Channel) + len(sg.MessageID) + len(sg.ThreadID) + 96 + 64*len(it.in.found)
+		for r := range it.in.found {
+			cs = append(cs, cand{i + 1, r + 1})
+		}
 	}
-	sg.Candidates = cands
-	sg.ID = first
-	sg.State = bot.SuggestionPending
-	sg.MergedInto, sg.DecidedBy, sg.DecidedAt = nil, "", nil
-	sg.CreatedAt = now
-	return reqs, nil
+	a := newPGArrays(13, size)
+	a.Int(n, func(i int) int64 { return int64(i + 1) })
+	a.Int(n, func(i int) int64 { return batch[i].in.sg.RequestID })
+	for _, col := range [...]func(*bot.Suggestion) string{
+		func(sg *bot.Suggestion) string { return sg.Platform },
+		func(sg *bot.Suggestion) string { return sg.Workspace },
+		func(sg *bot.Suggestion) string { return sg.Channel },
+		func(sg *bot.Suggestion) string { return sg.MessageID },
+		func(sg *bot.Suggestion) string { return sg.ThreadID },
+	} {
+		a.Text(n, func(i int) string { return col(&batch[i].in.sg) })
+	}
+	a.Time(n, func(i int) time.Time { return batch[i].in.at })
+	a.Int(n, func(i int) int64 { return int64(batch[i].in.max) })
+	found := func(i int) bot.Candidate { return batch[cs[i].item-1].in.found[cs[i].rank-1] }
+	a.Int(len(cs), func(i int) int64 { return int64(cs[i].item) })
+	a.Int(len(cs), func(i int) int64 { return int64(cs[i].rank) })
+	a.Int(len(cs), func(i int) int64 { return found(i).RequestID })
+	a.Float(len(cs), func(i int) float64 { return found(i).Score })
+	return a.Args()
+}
+
+// createSuggestionsPostgres writes a batch in one statement (its own
+// transaction). A call whose own request does not exist is
+// errMissingRequest; the others get what they wrote (nothing when nothing
+// was kept).
+func (s *DB) createSuggestionsPostgres(ctx context.Context, batch []*groupItem[suggestionFrom]) error {
+	n := len(batch)
+	var (
+		q          requestScan
+		suggestion sql.NullInt64
+		item       int
+		pos, rank  int
+	)
+	target := func(col string) any {
+		switch col {
+		case "item":
+			return intDest{&item}
+		case "suggestion":
+			return &suggestion
+		case "pos":
+			return intDest{&pos}
+		case "rank":
+			return intDest{&rank}
+		}
+		return q.target(col)
+	}
+	made := make([]suggestionMade, n)
+	missing := make([]bool, n)
+	seen := make([]int, n) // rows of each call so far
+	rows, err := s.queryGeneric(ctx, createSuggestionsSQL, suggestionsArgs(batch)...)
+	if err == nil {
+		err = scanRows(rows, target, func() error {
+			if item < 1 || item > n {
+				return fmt.Errorf("row for suggestion %d of %d", item, n)
+			}
+			in := &batch[item-1].in
+			if rank < 1 || rank > len(in.found) || pos != seen[item-1] || pos >= in.max {
+				return fmt.Errorf("candidate of rank %d of %d at %d", rank, len(in.found), pos)
+			}
+			seen[item-1]++
+			if !suggestion.Valid {
+				missing[item-1] = true
+				return nil
+			}
+			m := &made[item-1]
+			if m.reqs == nil {
+				m.id = suggestion.Int64
+				m.reqs, m.cands = make([]*bot.Request, 0, min(in.max, len(in.found))), make([]bot.Candidate, 0, min(in.max, len(in.found)))
+			}
+			f := in.found[rank-1]
+			r := q.request()
+			fixRequest(r)
+			m.reqs = append(m.reqs, r)
+			m.cands = append(m.cands, bot.Candidate{RequestID: r.ID, Score: f.Score, Reason: f.Reason})
+			return nil
+		})
+	}
+	if err != nil {
+		return storageError(fmt.Errorf("insert suggestions: %w", err))
+	}
+	for i, it := range batch {
+		if missing[i] {
+			it.err = errMissingRequest
+			continue
+		}
+		made[i].at = it.in.at
+		*it.in.out = made[i]
+	}
+	return nil
 }
 
 // SetSuggestionMessage records the chat message that shows suggestion id.
