@@ -87,6 +87,8 @@ type analyzed struct {
 	wantJoins bool
 	joins     []join
 	joinText  []byte // the joins' words and terms (join.at)
+	// joinBits has bit h%256 set for the hash h of each join (addJoin).
+	joinBits [4]uint64
 	// prepared is set when keys and sum hold the request's bigram keys
 	// (appendBigramKeys) and docSum: Load computes them while analysing,
 	// on all CPUs, so that insert need not. fwd, when not nil, is where
@@ -170,6 +172,7 @@ func (a *analyzed) reset() bool {
 	a.bigrams = a.bigrams[:0]
 	a.joins, a.wantJoins = a.joins[:0], false
 	a.joinText = a.joinText[:0]
+	a.joinBits = [4]uint64{}
 	a.prepared, a.keys, a.sum, a.fwd = false, nil, 0, nil
 	a.ids = a.ids[:0]
 	a.order = a.order[:0]
@@ -250,19 +253,25 @@ func (dst *analyzed) addJoin(a, b string, w float64, ia, ib int32) {
 		jb = make([]byte, n)
 	}
 	copy(jb[copy(jb, a):], b)
-	if n <= maxStopWordLen {
+	if mayBeStopWord(jb) {
 		if _, stop := stopWords[string(jb)]; stop {
 			return
 		}
 	}
 	s := porter2Bytes(jb)
 	h := joinHash(s)
-	for i := range dst.joins {
-		if j := &dst.joins[i]; j.h == h && string(dst.joinTerm(j)) == string(s) {
-			j.w = max(j.w, w)
-			return
+	// The joins are looked through only when one may have the same hash
+	// (joinBits has a bit per hash of a join so far).
+	bit := &dst.joinBits[h>>6%uint32(len(dst.joinBits))]
+	if *bit&(1<<(h&63)) != 0 {
+		for i := range dst.joins {
+			if j := &dst.joins[i]; j.h == h && string(dst.joinTerm(j)) == string(s) {
+				j.w = max(j.w, w)
+				return
+			}
 		}
 	}
+	*bit |= 1 << (h & 63)
 	at := len(dst.joinText)
 	dst.joinText = append(append(append(append(dst.joinText, a...), ' '), b...), s...)
 	dst.joins = append(dst.joins, join{w: w, a: ia, b: ib, h: h, at: int32(at), n: int32(n + 1), tn: int32(len(s))})

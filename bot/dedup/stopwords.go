@@ -53,6 +53,36 @@ var maxStopWordLen = func() int {
 	return n
 }()
 
+// stopEnds has, per length up to maxStopWordLen, a bit for the first
+// letter (in the low 32 bits) and one for the last letter (in the high
+// 32) of each stop word of that length (stopBit): a word whose bits are
+// not both there is no stop word (mayBeStopWord).
+var stopEnds = func() []uint64 {
+	t := make([]uint64, maxStopWordLen+1)
+	for w := range stopWords {
+		t[len(w)] |= 1<<stopBit(w[0]) | 1<<(32+stopBit(w[len(w)-1]))
+	}
+	return t
+}()
+
+// stopBit is the bit of byte c in stopEnds: a-z, else 31.
+func stopBit(c byte) uint {
+	if c >= 'a' && c <= 'z' {
+		return uint(c - 'a')
+	}
+	return 31
+}
+
+// mayBeStopWord is false when w is no stop word by its length, first and
+// last letters (stopEnds); when true, w may be one.
+func mayBeStopWord(w []byte) bool {
+	if len(w) == 0 || len(w) > maxStopWordLen {
+		return false // no stop word is empty
+	}
+	want := uint64(1)<<stopBit(w[0]) | uint64(1)<<(32+stopBit(w[len(w)-1]))
+	return stopEnds[len(w)]&want == want
+}
+
 func isStopWord(w string) bool {
 	_, ok := stopWords[w]
 	return ok
