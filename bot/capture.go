@@ -525,11 +525,14 @@ func invisible(s string) bool {
 
 // titleOf returns the first non-empty line of s, at most MaxTitleRunes runes.
 func titleOf(s string) string {
-	for _, line := range strings.Split(s, "\n") {
-		line = strings.TrimSpace(line)
-		if line != "" {
+	for {
+		line, rest, more := strings.Cut(s, "\n")
+		if line = strings.TrimSpace(line); line != "" {
 			return clip(line, MaxTitleRunes-1)
 		}
+		if !more {
+			return ""
+		}
+		s = rest
 	}
-	return ""
 }

@@ -111,3 +111,38 @@ func TestNormalizeTextMatchesPlain(t *testing.T) {
 		}
 	}
 }
+
+func plainClip(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n]) + "…"
+}
+
+func plainTitleOf(s string) string {
+	for _, line := range strings.Split(s, "\n") {
+		line = strings.TrimSpace(line)
+		if line != "" {
+			return plainClip(line, MaxTitleRunes-1)
+		}
+	}
+	return ""
+}
+
+func TestClipAndTitleMatchPlain(t *testing.T) {
+	texts := []string{"", "\n", "\n\n  \n", "title", "  title  \nbody", "\n \t\nsecond line\nthird", "trailing\n",
+		"é" + strings.Repeat("x", MaxTitleRunes), strings.Repeat("é", MaxTitleRunes-1), strings.Repeat("é", MaxTitleRunes),
+		strings.Repeat("x", MaxTitleRunes-1), strings.Repeat("x", MaxTitleRunes), strings.Repeat("\xff", MaxTitleRunes),
+		strings.Repeat("\xff", MaxTitleRunes/2) + "ab", "日本語のタイトル\n説明"}
+	for _, s := range texts {
+		if got, want := titleOf(s), plainTitleOf(s); got != want {
+			t.Errorf("titleOf(%.30q) = %q, want %q", s, got, want)
+		}
+		for _, n := range []int{0, 1, 3, 8, MaxTitleRunes - 1, MaxTitleRunes, 2 * MaxTitleRunes} {
+			if got, want := clip(s, n), plainClip(s, n); got != want {
+				t.Errorf("clip(%.30q, %d) = %q, want %q", s, n, got, want)
+			}
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Platform names used in mentions, voters and deliveries.
@@ -337,9 +338,11 @@ type ChannelSetting struct {
 }
 
 func clip(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
+	// Nearly every text fits: no runes made to find out (a capture clips
+	// its title).
+	if len(s) <= n || utf8.RuneCountInString(s) <= n {
 		return s
 	}
+	r := []rune(s)
 	return string(r[:n]) + "…"
 }
