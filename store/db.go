@@ -86,6 +86,9 @@ type DB struct {
 	// suggestions batches CreateSuggestionFrom calls (PostgreSQL,
 	// suggestion.go).
 	suggestions group[suggestionFrom]
+	// emails batches SetIdentityEmail calls for new identities
+	// (PostgreSQL, emailidentity.go).
+	emails group[*newEmailIdentity]
 }
 
 var _ bot.Store = (*DB)(nil)
@@ -202,6 +205,7 @@ func connect(ctx context.Context, dsn string, forMigrations bool) (*DB, error) {
 	s.cards.run = s.saveCards
 	s.finishes.run = s.finishDeliveries
 	s.suggestions.run = s.createSuggestions
+	s.emails.run, s.emails.parallel = s.newEmailIdentities, 1
 	s.creates.parallel, s.cards.parallel, s.finishes.parallel, s.suggestions.parallel = 1, 1, 1, 1 // SQLite: one writer at a time
 	if dialect == DialectPostgres {
 		// Captures and cards: one batch at a time. With two, a capture

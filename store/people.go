@@ -280,9 +280,32 @@ func (s *DB) SetIdentityEmail(ctx context.Context, ref bot.Identity, name, email
 		return false, bot.Errorf(bot.EINVALID, "%q is not an email address.", clip(email, 60))
 	}
 	// Cheap check first: nothing to do when the row already has the address.
-	if cur, err := findIdentity(ctx, s.db, ref); err == nil && cur != nil && cur.Email == e && (name == "" || cur.Name == name) {
+	cur, err := findIdentity(ctx, s.db, ref)
+	if err == nil && cur != nil && cur.Email == e && (name == "" || cur.Name == name) {
 		return false, nil
 	}
+	if err == nil && cur == nil && s.dialect == DialectPostgres && ref.Platform != "" && ref.UserID != "" {
+		// A new identity: most often written by the batch statement
+		// (emailidentity.go); the others fall back to the transaction.
+		in := &newEmailIdentity{ref: ref, name: name, email: e, at: s.now()}
+		if err := s.emails.do(ctx, in); err != nil {
+			return false, err
+		}
+		if in.written {
+			return false, nil
+		}
+		if cur, err := findIdentity(ctx, s.db, ref); err == nil && cur != nil && cur.Email == e && (name == "" || cur.Name == name) {
+			return false, nil
+		}
+	}
+	return s.setIdentityEmailTx(ctx, ref, name, e)
+}
+
+// setIdentityEmailTx is SetIdentityEmail for the normalised address e, in
+// a transaction of its own: ref's row created (with a person of its own)
+// when it has none, its address set (recounting what ref's person counts
+// on), and its person linked by email.
+func (s *DB) setIdentityEmailTx(ctx context.Context, ref bot.Identity, name, e string) (bool, error) {
 	tx, err := s.beginTx(ctx)
 	if err != nil {
 		return false, err

@@ -66,7 +66,7 @@ func TestPreparedFollowsTheBoard(t *testing.T) {
 	}
 	plan := explainPrepared(t, s, now, ids[1:4])
 	index := map[string]string{}
-	if bad := fullScans(plan, index); len(bad) > 0 {
+	if bad := fullScans(plan, index, nil, false); len(bad) > 0 {
 		t.Errorf("after the board grew, ResolveRequests reads %s without a key:\n%s", strings.Join(bad, ", "), plan)
 	}
 	// The statement it replaced stays usable a while (a call may have
