@@ -35,6 +35,11 @@ type APIOptions struct {
 	// Seed seeds the text generator; 0 takes one from the clock, so each
 	// run sends texts the board has not seen.
 	Seed uint64
+	// EmailAuthors is the share (0..1) of posts whose author is an email
+	// address (l123@example.com, of the same 50,000 users as the others,
+	// L123): the bot records such an author's identity and email, which
+	// other authors do not cost.
+	EmailAuthors float64
 	// Sources is the number of distinct "source" values posted.
 	Sources int
 	// Timeout bounds each request (0: 30 s).
@@ -69,6 +74,9 @@ func RunAPI(ctx context.Context, o APIOptions) (*APIResult, error) {
 	}
 	if o.NearDuplicates < 0 || o.NearDuplicates >= 1 {
 		return nil, fmt.Errorf("the near-duplicate share must be at least 0 and below 1")
+	}
+	if o.EmailAuthors < 0 || o.EmailAuthors > 1 {
+		return nil, fmt.Errorf("the email-author share must be between 0 and 1")
 	}
 	if o.Concurrency <= 0 {
 		o.Concurrency = 16
@@ -109,7 +117,7 @@ func RunAPI(ctx context.Context, o APIOptions) (*APIResult, error) {
 		Text   string `json:"text"`
 	}
 	st := drive(ctx, o.Load, func(ctx context.Context, k int) error {
-		u := "L" + strconv.Itoa((k*7919)%50_000)
+		u := apiAuthor(k, o.EmailAuthors)
 		body, err := json.Marshal(post{
 			Source: "bench-" + strconv.Itoa(k%o.Sources), Author: u, Org: "T" + strconv.Itoa(k%30),
 			Text: gen.Mixed(k, o.NearDuplicates),
@@ -171,6 +179,17 @@ func RunAPI(ctx context.Context, o APIOptions) (*APIResult, error) {
 	return res, nil
 }
 
+// apiAuthor is the author of post k: one of 50,000 users, L123, or for a
+// share email of the posts (spread evenly over the run) the same user as
+// an address, l123@example.com.
+func apiAuthor(k int, email float64) string {
+	n := strconv.Itoa((k * 7919) % 50_000)
+	if email > 0 && int(float64(k+1)*email) > int(float64(k)*email) {
+		return "l" + n + "@example.com"
+	}
+	return "L" + n
+}
+
 func clip(s string, n int) string {
 	if len(s) <= n {
 		return s
@@ -184,8 +203,12 @@ func (r *APIResult) Print(w io.Writer, o APIOptions) {
 	if o.Rate > 0 {
 		mode = fmt.Sprintf("open loop at %.0f/s", o.Rate)
 	}
-	fmt.Fprintf(w, "api load: POST %s, %d clients, %s, %.0f%% near-duplicates, seed %d, %d CPUs\n",
-		r.URL, o.Concurrency, mode, o.NearDuplicates*100, r.Seed, runtime.NumCPU())
+	authors := ""
+	if o.EmailAuthors > 0 {
+		authors = fmt.Sprintf(", %.0f%% email authors", o.EmailAuthors*100)
+	}
+	fmt.Fprintf(w, "api load: POST %s, %d clients, %s, %.0f%% near-duplicates%s, seed %d, %d CPUs\n",
+		r.URL, o.Concurrency, mode, o.NearDuplicates*100, authors, r.Seed, runtime.NumCPU())
 	var codes []string
 	for code := 100; code < 600; code++ {
 		if n := r.Statuses[code]; n > 0 {

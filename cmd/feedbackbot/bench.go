@@ -16,7 +16,7 @@ const benchUsage = `usage:
   feedbackbot bench capture [--database-url URL] [--concurrency N] [--rate R] [--duration D] [--count N] [--seed S] [--cpuprofile FILE]
   feedbackbot bench seed    [--database-url URL] [--requests N] [--mentions-per-request M] [--seed S]
   feedbackbot bench startup [--database-url URL]
-  feedbackbot bench api     [--url URL] [--token T] [--concurrency N] [--rate R] [--duration D] [--count N] [--near-duplicates F] [--seed S]
+  feedbackbot bench api     [--url URL] [--token T] [--concurrency N] [--rate R] [--duration D] [--count N] [--near-duplicates F] [--email-authors F] [--seed S]
 `
 
 // progressEvery is how often a bench writes a progress line when its
@@ -64,6 +64,7 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 		fs.StringVar(&ao.URL, "url", "http://127.0.0.1:8080", "base URL of the running bot")
 		fs.StringVar(&ao.Token, "token", m.Getenv("FEEDBACKBOT_API_TOKEN"), "API token (env FEEDBACKBOT_API_TOKEN)")
 		fs.Float64Var(&ao.NearDuplicates, "near-duplicates", 0.2, "share of posts that are near-duplicates of earlier ones (0..1)")
+		fs.Float64Var(&ao.EmailAuthors, "email-authors", 0, "share of posts whose author is an email address, l123@example.com instead of L123 (0..1)")
 		fs.IntVar(&ao.Sources, "sources", 10, "distinct source values")
 	case "seed":
 		fs.IntVar(&requests, "requests", 100_000, "requests to add")
