@@ -199,11 +199,19 @@ func TestCreateSuggestionsBatch(t *testing.T) {
 		reqs := make([][]*bot.Request, len(cases))
 		errs := make([]error, len(cases))
 		var wg sync.WaitGroup
-		for i, c := range cases {
+		start := func(i int) {
+			c := cases[i]
 			sgs[i] = c.sg
 			wg.Go(func() { reqs[i], errs[i] = s.CreateSuggestionFrom(ctx, &sgs[i], c.found, c.max) })
 		}
-		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		// The first call alone, until its statement waits for the lock:
+		// started together, the leader could take more than one call.
+		start(0)
+		storetest.AwaitLockWait(t, s.db.DB, 1, "the first suggestion waits for the lock on suggestions", nil)
+		for i := 1; i < len(cases); i++ {
+			start(i)
+		}
+		for deadline := time.Now().Add(time.Minute); ; time.Sleep(time.Millisecond) {
 			s.suggestions.mu.Lock()
 			queued := len(s.suggestions.queue)
 			s.suggestions.mu.Unlock()
