@@ -206,8 +206,25 @@ func TestCreateSuggestionsBatch(t *testing.T) {
 		}
 		// The first call alone, until its statement waits for the lock:
 		// started together, the leader could take more than one call.
+		// Other tests share the database: count only sessions this
+		// transaction blocks.
+		var holder int
+		if err := tx.QueryRow(`SELECT pg_backend_pid()`).Scan(&holder); err != nil {
+			t.Fatal(err)
+		}
 		start(0)
-		storetest.AwaitLockWait(t, s.db.DB, 1, "the first suggestion waits for the lock on suggestions", nil)
+		for deadline := time.Now().Add(time.Minute); ; time.Sleep(10 * time.Millisecond) {
+			var blocked int
+			if err := s.db.QueryRow(`SELECT COUNT(*) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))`, holder).Scan(&blocked); err != nil {
+				t.Fatal(err)
+			}
+			if blocked > 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("the first suggestion never waited for the lock on suggestions")
+			}
+		}
 		for i := 1; i < len(cases); i++ {
 			start(i)
 		}
