@@ -222,6 +222,9 @@ func (c *connector) Connect(ctx context.Context) (driver.Conn, error) {
 		return nil, err
 	}
 	w := &conn{inner: inner, nc: nc, c: c}
+	if !c.cut {
+		w.stmts = newStmtCache()
+	}
 	if c.readOnly.Load() {
 		if ex, ok := inner.(driver.ExecerContext); ok {
 			if _, err := ex.ExecContext(ctx, "PRAGMA query_only = 1", nil); err != nil {
@@ -377,6 +380,7 @@ type conn struct {
 	// txFault: a statement of the open transaction met a write fault, so
 	// its commit (of what did not fail) does not mean writes work again.
 	txFault bool
+	stmts   *stmtCache // SQLite: statements kept prepared; nil on PostgreSQL
 }
 
 var (
@@ -462,7 +466,12 @@ func (w *conn) PrepareContext(ctx context.Context, query string) (driver.Stmt, e
 	return &stmt{inner: st, w: w, write: isWrite(query)}, nil
 }
 
-func (w *conn) Close() error { return w.inner.Close() }
+func (w *conn) Close() error {
+	if w.stmts != nil {
+		w.stmts.close()
+	}
+	return w.inner.Close()
+}
 
 // Unwrap returns the driver's connection.
 func (w *conn) Unwrap() driver.Conn { return w.inner }
@@ -504,6 +513,12 @@ func (w *conn) ExecContext(ctx context.Context, query string, args []driver.Name
 	}
 	end := w.guard(ctx)
 	defer end()
+	if w.stmts != nil {
+		if cs := w.stmts.get(ctx, w.inner, query); cs != nil {
+			res, err := cs.st.(driver.StmtExecContext).ExecContext(ctx, args)
+			return res, w.after(err, isWrite(query))
+		}
+	}
 	res, err := ex.ExecContext(ctx, query, args)
 	if errors.Is(err, driver.ErrSkip) {
 		return nil, err
@@ -517,6 +532,17 @@ func (w *conn) QueryContext(ctx context.Context, query string, args []driver.Nam
 		return nil, driver.ErrSkip
 	}
 	end := w.guard(ctx)
+	if w.stmts != nil {
+		if cs := w.stmts.get(ctx, w.inner, query); cs != nil {
+			r, err := cs.st.(driver.StmtQueryContext).QueryContext(ctx, args)
+			if err != nil {
+				end()
+				return nil, w.after(err, isWrite(query))
+			}
+			cs.busy = true
+			return &rows{Rows: r, end: func() { cs.done(); end() }, w: w}, nil
+		}
+	}
 	r, err := q.QueryContext(ctx, query, args)
 	if err != nil {
 		end()
