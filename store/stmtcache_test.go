@@ -83,6 +83,7 @@ func TestStmtCache_SQLite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer rows.Close() // before c.Close, which waits for open rows, on t.Fatal
 	var outer []int64
 	for rows.Next() {
 		var id int64
@@ -107,10 +108,12 @@ func TestStmtCache_SQLite(t *testing.T) {
 
 	// Evicted while its rows are open: more distinct texts than the cache
 	// holds run in the middle of reading them.
-	rows, err = c.QueryContext(ctx, `SELECT id, title FROM requests ORDER BY id`)
+	rows2, err := c.QueryContext(ctx, `SELECT id, title FROM requests ORDER BY id`)
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer rows2.Close()
+	rows = rows2
 	var read []int64
 	for i := 0; rows.Next(); i++ {
 		var id int64
