@@ -14,8 +14,8 @@ const stmtCacheSize = 128
 
 // stmtCache keeps SQLite statements prepared per connection, keyed by their
 // text: SQLite parses and plans a statement at every prepare, and a capture
-// on SQLite ran ten statements, four of them long (the recount), so parsing
-// was over a third of the process's CPU (bench capture --cpuprofile). A
+// on SQLite ran about ten statements, the long recount among them, so
+// parsing was over a third of the process's CPU (bench capture --cpuprofile). A
 // connection is used by one goroutine at a time (database/sql), so the cache
 // needs no lock. A statement whose rows are still open is busy: the same text
 // run again meanwhile (a query inside a loop over its own rows) goes
