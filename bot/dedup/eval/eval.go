@@ -37,9 +37,10 @@ func Main(args []string, stdout, stderr io.Writer) error {
 	asJSON := fs.Bool("json", false, "write one JSON object per query, then a summary object")
 	fuse := fs.Bool("fuse-order", false, "re-ranking only: rank by the Borda sum of our rank and the given candidate order")
 	trainPath := fs.String("train", "", "labelled pairs `FILE` (queries format) learned first, as past team decisions: positives merged, other candidates dismissed")
+	rerankAll := fs.Bool("rerank-all", false, "retrieval only: rank the whole corpus by the full score (the ranking before session 13) instead of as the bot looks up: the first pass, then the full score of its re-ranking depth")
 	folds := fs.Int("folds", 0, "cross-validate learning: split the queries' duplicate groups into `N` folds and rank each fold after learning the others")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: feedbackbot dedup eval --corpus FILE --queries FILE [--train FILE] [--folds N] [--baseline bm25|order] [--json]")
+		fmt.Fprintln(stderr, "usage: feedbackbot dedup eval --corpus FILE --queries FILE [--train FILE] [--folds N] [--baseline bm25|order] [--rerank-all] [--json]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -65,7 +66,7 @@ func Main(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("read queries: %w", err)
 	}
-	opt := Options{Baseline: *baseline, FuseOrder: *fuse, Folds: *folds}
+	opt := Options{Baseline: *baseline, FuseOrder: *fuse, Folds: *folds, RerankAll: *rerankAll}
 	if *folds < 0 || *folds == 1 {
 		return fmt.Errorf("--folds %d: want 0 (off) or at least 2", *folds)
 	}
@@ -136,6 +137,13 @@ type Options struct {
 	// (foldOf), and each part is ranked by an index that learned the other
 	// parts (and Train).
 	Folds int
+	// RerankAll, for retrieval data (no candidates), ranks the whole
+	// corpus by the full score. Without it the top of the ranking is the
+	// bot's own lookup (the first pass, then the full score of
+	// Index.LookupDepth candidates) and the rest follows in full-score
+	// order: the bot never re-ranks more, and re-ranking everything can
+	// lift a request the bot would not suggest.
+	RerankAll bool
 	// Config, when set, replaces dedup.DefaultConfig() (experiments).
 	Config *dedup.Config
 }
@@ -282,6 +290,13 @@ func rank(ctx context.Context, ix *dedup.Index, c *corpus, q labelledQuery, opt 
 	if err != nil {
 		return nil, err
 	}
+	if !opt.RerankAll {
+		head, err := ix.Similar(ctx, text, ix.LookupDepth())
+		if err != nil {
+			return nil, err
+		}
+		cs = botOrder(head, cs)
+	}
 	seen := make(map[int]bool, len(cs))
 	for _, cand := range cs {
 		i := int(cand.RequestID - 1)
@@ -298,6 +313,23 @@ func rank(ctx context.Context, ix *dedup.Index, c *corpus, q labelledQuery, opt 
 		}
 	}
 	return ranking, nil
+}
+
+// botOrder puts the bot's own lookup (head) first, then the rest of all
+// in its order.
+func botOrder(head, all []bot.Candidate) []bot.Candidate {
+	out := make([]bot.Candidate, 0, len(all))
+	in := make(map[int64]bool, len(head))
+	for _, c := range head {
+		in[c.RequestID] = true
+		out = append(out, c)
+	}
+	for _, c := range all {
+		if !in[c.RequestID] {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // Decisions turns labelled queries into the team decisions the index
