@@ -15,6 +15,11 @@ import (
 // LoadIndex fills the duplicate index from the store.
 func (e *Engine) LoadIndex(ctx context.Context) error {
 	start := time.Now().UTC()
+	// Decisions before docs, learned after them, as in followIndex.
+	ds, err := e.decisionsSince(ctx, time.Time{})
+	if err != nil {
+		return fmt.Errorf("load duplicate index: %w", err)
+	}
 	if sl, ok := e.scorer.(SeqLoader); ok {
 		if err := e.loadSeq(ctx, sl); err != nil {
 			return fmt.Errorf("load duplicate index: %w", err)
@@ -26,9 +31,7 @@ func (e *Engine) LoadIndex(ctx context.Context) error {
 	} else if err := e.store.EachDoc(ctx, func(d Doc) error { e.scorer.Upsert(d); return nil }); err != nil {
 		return fmt.Errorf("load duplicate index: %w", err)
 	}
-	if err := e.followDecisions(ctx, time.Time{}); err != nil {
-		return fmt.Errorf("load duplicate index: %w", err)
-	}
+	e.learn(ds...)
 	// The memory the load needed (and learning what the decisions teach)
 	// goes back to the operating system: start-up is when the process's
 	// resident size peaks.
@@ -139,7 +142,23 @@ func (e *Engine) followIndex(ctx context.Context) {
 		e.mu.RUnlock()
 		now := time.Now().UTC()
 		// Overlap a little so a commit that raced the last poll is not missed.
-		docs, err := e.store.DocsChangedSince(ctx, since.Add(-2*time.Second))
+		from := since.Add(-2 * time.Second)
+		// The decisions are read before the docs: what a decision changed
+		// on the board (a merged request no longer suggested) commits with
+		// it, so the docs read afterwards are at least as new, and no
+		// lesson is applied to a board older than the lesson (read the
+		// other way round, a merge committed between the two reads was
+		// learned while its request was still suggested, until the next
+		// poll). They are learned once the docs are indexed: learning
+		// reads the words of both requests.
+		ds, err := e.decisionsSince(ctx, from)
+		if err != nil {
+			if ctx.Err() == nil {
+				e.log.Warn("follow index", "err", err)
+			}
+			continue
+		}
+		docs, err := e.store.DocsChangedSince(ctx, from)
 		if err != nil {
 			if ctx.Err() == nil {
 				e.log.Warn("follow index", "err", err)
@@ -149,12 +168,7 @@ func (e *Engine) followIndex(ctx context.Context) {
 		for _, d := range docs {
 			e.scorer.Upsert(d)
 		}
-		if err := e.followDecisions(ctx, since.Add(-2*time.Second)); err != nil {
-			if ctx.Err() == nil {
-				e.log.Warn("follow index", "err", err)
-			}
-			continue
-		}
+		e.learn(ds...)
 		e.mu.Lock()
 		e.indexedAt = now
 		e.mu.Unlock()
@@ -165,24 +179,19 @@ func (e *Engine) followIndex(ctx context.Context) {
 // duplicate index reads at start-up (the index keeps about as many).
 const MaxLearnedDecisions = 10_000
 
-// followDecisions hands the team's decisions made since t (merges,
+// decisionsSince reads the team's decisions made since t (merges,
 // unmerges, dismissals, further mentions; every replica reads them from
-// the store) to a learning scorer. Keys make re-reading harmless.
-func (e *Engine) followDecisions(ctx context.Context, since time.Time) error {
-	l, ok := e.scorer.(Learner)
-	if !ok {
-		return nil
+// the store), when the scorer learns and the store keeps them (nil
+// otherwise). Keys make learning one twice harmless.
+func (e *Engine) decisionsSince(ctx context.Context, since time.Time) ([]Decision, error) {
+	if _, ok := e.scorer.(Learner); !ok {
+		return nil, nil
 	}
 	src, ok := e.store.(DecisionSource)
 	if !ok {
-		return nil
+		return nil, nil
 	}
-	ds, err := src.DecisionsSince(ctx, since, MaxLearnedDecisions)
-	if err != nil {
-		return err
-	}
-	l.Learn(ds)
-	return nil
+	return src.DecisionsSince(ctx, since, MaxLearnedDecisions)
 }
 
 // learn tells a learning scorer about decisions this replica just made.
