@@ -230,11 +230,27 @@ func (s *DB) saveNewCardPostgres(ctx context.Context, c cardSave) error {
 // so that the lookup is not turned into a hashed scan of all requests),
 // and a request that does not exist fails the statement as the key did
 // (request_missing), so that each card is saved alone.
+//
+// The batch commits without waiting for its WAL to be flushed
+// (synchronous_commit off for its own transaction, set_config(..., true):
+// the connection's next transaction is synchronous again). A card is the
+// record of a message the bot has already posted, not what was captured:
+// the capture's request, mention and voter committed, flushed, before the
+// card was posted. The batch's commit is visible to every replica at once
+// and durable at the next flushed commit (any capture's) or within
+// 3 x wal_writer_delay (600 ms by default); only a PostgreSQL crash in that
+// window loses it, and then that card is not refreshed on votes, as when
+// the bot dies between posting a card and saving it. A capture waited on
+// three flushed commits (request, suggestion, card) and waits on two at
+// most: 0.56 -> 0.35 WAL flushes per capture, about 10% more captures a
+// second on two CPUs (docs/performance.md, session 13).
 const saveCardsPostgresSQL = `
 	WITH input AS (
 		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::timestamptz[], $7::text[], $8::bool[],
 			$9::text[], $10::bigint[], $11::bool[])
 			WITH ORDINALITY AS t(platform, workspace, channel, message_id, request_id, created_at, shown, with_shown, thread_id, suggestion, fresh, ord)
+		-- This transaction only: see above.
+		WHERE set_config('synchronous_commit', 'off', true) IS NOT NULL
 	), req AS (
 		SELECT r.* FROM (SELECT DISTINCT request_id FROM input WHERE fresh ORDER BY request_id) i
 		CROSS JOIN LATERAL (SELECT ` + requestColumns + ` FROM requests WHERE id = i.request_id OFFSET 0 FOR SHARE) r
