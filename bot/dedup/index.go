@@ -912,6 +912,15 @@ func (ix *Index) Similar(ctx context.Context, text string, limit int) ([]bot.Can
 	return out, nil
 }
 
+// LookupDepth is how many first-pass candidates a lookup re-ranks on the
+// board as it is now: Similar with a limit up to LookupDepth ranks exactly
+// as the bot's own lookups do (dedup eval uses it).
+func (ix *Index) LookupDepth() int {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	return ix.rerankDepth()
+}
+
 // rerankFullAt is the board size (active requests) from which Similar
 // re-ranks Config.RerankDepth candidates.
 const rerankFullAt = 100_000
@@ -927,15 +936,6 @@ const rerankFullAt = 100_000
 // re-ranking 100; GitBugs R@5 and R@10 of a top-11 lookup were unchanged
 // or higher down to 50. Re-ranking was half of a lookup's CPU (bench
 // capture).
-// LookupDepth is how many first-pass candidates a lookup re-ranks on the
-// board as it is now: Similar with a limit up to LookupDepth ranks exactly
-// as the bot's own lookups do (dedup eval uses it).
-func (ix *Index) LookupDepth() int {
-	ix.mu.RLock()
-	defer ix.mu.RUnlock()
-	return ix.rerankDepth()
-}
-
 func (ix *Index) rerankDepth() int {
 	d := ix.cfg.RerankDepth
 	return max(d/4, min(d, int(int64(d)*int64(ix.nLive)/rerankFullAt)))
