@@ -42,7 +42,7 @@ Usage:
   feedbackbot serve [flags]            the same, but never the console (with no chat token: board, API and worker only)
   feedbackbot console [flags]          the terminal chat (also serves the board and API over HTTP)
   feedbackbot migrate up|down|status   apply, roll back one, or list database migrations
-  feedbackbot dedup eval --corpus FILE --queries FILE [--train FILE] [--folds N] [--baseline bm25|order] [--rerank-all] [--json]
+  feedbackbot dedup eval --corpus FILE --queries FILE [--train FILE] [--folds N] [--baseline bm25|order] [--bootstrap N] [--rerank-all] [--json]
   feedbackbot bench capture|api|seed|startup   load harness (docs/performance.md)
   feedbackbot import companies FILE.csv  create or update companies (header name,domains,plan,mrr; domains space-separated)
   feedbackbot healthcheck [--live]     exit 0 if the bot on FEEDBACKBOT_HTTP_ADDR is ready (/readyz; --live: /healthz)
@@ -137,7 +137,7 @@ func (m *Main) ParseFlags(args []string) error {
 		return m.parseMigrate(args)
 	case "dedup":
 		if len(args) == 0 || args[0] != "eval" {
-			fmt.Fprint(m.Stderr, "usage: feedbackbot dedup eval --corpus FILE --queries FILE [--train FILE] [--folds N] [--baseline bm25|order] [--rerank-all] [--json]\n")
+			fmt.Fprint(m.Stderr, "usage: feedbackbot dedup eval --corpus FILE --queries FILE [--train FILE] [--folds N] [--baseline bm25|order] [--bootstrap N] [--rerank-all] [--json]\n")
 			return errUsage
 		}
 		// eval.Main reads its own flags when it runs.

@@ -20,8 +20,11 @@ import (
 // malformed files and ids that are not in the corpus.
 //
 // Text output: the precision/recall table at score thresholds, then with
-// --baseline bm25 the baseline's summary line (prefixed "baseline=bm25 "),
-// and last our summary line:
+// --baseline and --bootstrap N a comment line ("# bootstrap over queries
+// ...": the 95% interval of our R@5 and MAP over the baseline's, from N
+// paired resamples of the queries), then with --baseline bm25 the
+// baseline's summary line (prefixed "baseline=bm25 "), and last our
+// summary line:
 //
 //	queries=N MAP=xx.xx MRR=xx.xx P@1=xx.xx P@5=xx.xx R@1=xx.xx R@5=xx.xx R@10=xx.xx
 //
@@ -39,8 +42,9 @@ func Main(args []string, stdout, stderr io.Writer) error {
 	trainPath := fs.String("train", "", "labelled pairs `FILE` (queries format) learned first, as past team decisions: positives merged, other candidates dismissed")
 	rerankAll := fs.Bool("rerank-all", false, "retrieval only: rank the whole corpus by the full score (the ranking before session 13) instead of as the bot looks up: the first pass, then the full score of its re-ranking depth")
 	folds := fs.Int("folds", 0, "cross-validate learning: split the queries' duplicate groups into `N` folds and rank each fold after learning the others")
+	boot := fs.Int("bootstrap", 0, "with --baseline: resample the queries `N` times (paired, fixed seed) and report the 95% interval of our R@5 and MAP over the baseline's")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: feedbackbot dedup eval --corpus FILE --queries FILE [--train FILE] [--folds N] [--baseline bm25|order] [--rerank-all] [--json]")
+		fmt.Fprintln(stderr, "usage: feedbackbot dedup eval --corpus FILE --queries FILE [--train FILE] [--folds N] [--baseline bm25|order] [--bootstrap N] [--rerank-all] [--json]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -66,7 +70,13 @@ func Main(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("read queries: %w", err)
 	}
-	opt := Options{Baseline: *baseline, FuseOrder: *fuse, Folds: *folds, RerankAll: *rerankAll}
+	if *boot < 0 || *boot > maxBootstrap {
+		return fmt.Errorf("--bootstrap %d: want 0 (off) to %d", *boot, maxBootstrap)
+	}
+	if *boot > 0 && *baseline == "" {
+		return errors.New("--bootstrap needs --baseline (it compares our figures with the baseline's)")
+	}
+	opt := Options{Baseline: *baseline, FuseOrder: *fuse, Folds: *folds, RerankAll: *rerankAll, Bootstrap: *boot}
 	if *folds < 0 || *folds == 1 {
 		return fmt.Errorf("--folds %d: want 0 (off) or at least 2", *folds)
 	}
@@ -102,7 +112,9 @@ type Result struct {
 	Baseline   *Metrics
 	BaseName   string
 	Thresholds []ThresholdRow
-	queries    []queryResult
+	// Bootstrap is set when Options.Bootstrap and Options.Baseline are.
+	Bootstrap *Bootstrap
+	queries   []queryResult
 }
 
 // ThresholdRow is the precision and recall of "score >= Threshold means
@@ -146,7 +158,13 @@ type Options struct {
 	RerankAll bool
 	// Config, when set, replaces dedup.DefaultConfig() (experiments).
 	Config *dedup.Config
+	// Bootstrap > 0, with a Baseline, resamples the queries that many
+	// times (Result.Bootstrap).
+	Bootstrap int
 }
+
+// maxBootstrap bounds --bootstrap (each sample reads every query once).
+const maxBootstrap = 1_000_000
 
 // Run ranks every query with the index the bot uses (and the baseline, if
 // named) and measures the rankings.
@@ -199,6 +217,7 @@ func Run(ctx context.Context, c *corpus, qs []labelledQuery, opt Options) (*Resu
 		pos   bool
 	}
 	var pairs []pair
+	var perOurs, perBase []figures
 	totalPos := 0
 	for qn, q := range qs {
 		qi := c.pos[q.ID]
@@ -210,7 +229,9 @@ func Run(ctx context.Context, c *corpus, qs []labelledQuery, opt Options) (*Resu
 		}
 		totalPos += len(pos)
 		ranking := rankings[qn]
-		ours.add(relevance(ranking, pos), len(pos))
+		rel := relevance(ranking, pos)
+		ours.add(rel, len(pos))
+		perOurs = append(perOurs, figures{AveragePrecision(rel), RecallAt(rel, 5, len(pos))})
 		for i := 0; i < len(ranking) && i < pairCutoff; i++ {
 			pairs = append(pairs, pair{ranking[i].Score, pos[ranking[i].ID]})
 		}
@@ -222,7 +243,9 @@ func Run(ctx context.Context, c *corpus, qs []labelledQuery, opt Options) (*Resu
 			if len(ids) == 0 {
 				ids = corpusOrder(c, qi)
 			}
-			base.add(relevanceIDs(ids, pos), len(pos))
+			rel := relevanceIDs(ids, pos)
+			base.add(rel, len(pos))
+			perBase = append(perBase, figures{AveragePrecision(rel), RecallAt(rel, 5, len(pos))})
 		case "bm25":
 			ids := q.Candidates
 			if len(ids) == 0 {
@@ -234,13 +257,16 @@ func Run(ctx context.Context, c *corpus, qs []labelledQuery, opt Options) (*Resu
 				br[i] = rankedItem{ID: id, Score: bm.score(qt, c.pos[id])}
 			}
 			sort.SliceStable(br, func(i, j int) bool { return br[i].Score > br[j].Score })
-			base.add(relevance(br, pos), len(pos))
+			rel := relevance(br, pos)
+			base.add(rel, len(pos))
+			perBase = append(perBase, figures{AveragePrecision(rel), RecallAt(rel, 5, len(pos))})
 		}
 	}
 	res.Ours = ours.mean()
 	if baseline != "" {
 		b := base.mean()
 		res.Baseline = &b
+		res.Bootstrap = bootstrap(perOurs, perBase, opt.Bootstrap)
 	}
 	for t := 0.05; t < 0.999; t += 0.05 {
 		row := ThresholdRow{Threshold: math.Round(t*100) / 100}
@@ -440,6 +466,9 @@ func (r *Result) writeText(w io.Writer) error {
 	for _, row := range r.Thresholds {
 		fmt.Fprintf(w, "%-9.2f %9d %7d %9.2f %7.2f\n", row.Threshold, row.Predicted, row.Correct, 100*row.Precision, 100*row.Recall)
 	}
+	if r.Bootstrap != nil {
+		r.Bootstrap.writeText(w, r.BaseName, r.Ours.Queries)
+	}
 	if r.Baseline != nil {
 		fmt.Fprintf(w, "baseline=%s %s\n", r.BaseName, SummaryLine(*r.Baseline))
 	}
@@ -475,7 +504,8 @@ func (r *Result) writeJSON(w io.Writer) error {
 		Baseline   *jsonMetrics   `json:"baseline,omitempty"`
 		BaseName   string         `json:"baseline_name,omitempty"`
 		Thresholds []ThresholdRow `json:"thresholds"`
-	}{Summary: toJSON(r.Ours), BaseName: r.BaseName, Thresholds: r.Thresholds}
+		Bootstrap  *Bootstrap     `json:"bootstrap,omitempty"`
+	}{Summary: toJSON(r.Ours), BaseName: r.BaseName, Thresholds: r.Thresholds, Bootstrap: r.Bootstrap}
 	if r.Baseline != nil {
 		sum.Baseline = toJSON(*r.Baseline)
 	}

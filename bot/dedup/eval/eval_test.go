@@ -110,6 +110,8 @@ func TestMain_Errors(t *testing.T) {
 		{"EmptyQueries", []string{"--corpus", corpus, "--queries", write("q4.jsonl", "\n")}},
 		{"BadBaseline", []string{"--corpus", corpus, "--queries", "testdata/queries.jsonl", "--baseline", "tfidf"}},
 		{"ExtraArg", []string{"--corpus", corpus, "--queries", "testdata/queries.jsonl", "oops"}},
+		{"BootstrapWithoutBaseline", []string{"--corpus", corpus, "--queries", "testdata/queries.jsonl", "--bootstrap", "100"}},
+		{"NegativeBootstrap", []string{"--corpus", corpus, "--queries", "testdata/queries.jsonl", "--baseline", "bm25", "--bootstrap", "-1"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
