@@ -27,15 +27,19 @@ type Token struct {
 }
 
 var (
-	reURL      = regexp.MustCompile(`(?i)\b(?:https?://|www\.)[^\s<>"'()\[\]{}|]+`)
-	reFrame    = regexp.MustCompile(`\bat\s+((?:[A-Za-z_$][\w$]*\.)+[\w$<>]+)\s*\([^()]*\)`)
-	reLogLevel = regexp.MustCompile(`\[(?:INFO|ERROR|WARNING|WARN|DEBUG|TRACE|FATAL)\]`)
-	reVersion  = regexp.MustCompile(`^[vV]?([0-9]+(?:\.[0-9]+)+)((?:[-+.]?[a-zA-Z][a-zA-Z0-9]*)*)$`)
+	reURL   = regexp.MustCompile(`(?i)\b(?:https?://|www\.)[^\s<>"'()\[\]{}|]+`)
+	reFrame = regexp.MustCompile(`\bat\s+((?:[A-Za-z_$][\w$]*\.)+[\w$<>]+)\s*\([^()]*\)`)
+	// reUserAgent matches the engine tokens of a browser's user-agent
+	// string (dropUserAgentEngines).
+	reUserAgent = regexp.MustCompile(`\(KHTML, like Gecko\)|\b(?:Mozilla|AppleWebKit|Chrome|Safari|Gecko|Firefox|Edg|OPR|Version)/[0-9][\w.]*`)
+	reLogLevel  = regexp.MustCompile(`\[(?:INFO|ERROR|WARNING|WARN|DEBUG|TRACE|FATAL)\]`)
+	reVersion   = regexp.MustCompile(`^[vV]?([0-9]+(?:\.[0-9]+)+)((?:[-+.]?[a-zA-Z][a-zA-Z0-9]*)*)$`)
 )
 
 // Tokenize splits chat text into tokens. Markup is stripped first
 // (StripMarkup), and so are the Java stack frames of the runtime and of test
-// frameworks (dropRuntimeFrames) and log-level markers such as [INFO]. URLs
+// frameworks (dropRuntimeFrames), the engine tokens of browser user-agent
+// strings (dropUserAgentEngines) and log-level markers such as [INFO]. URLs
 // become one KindURL token and their host and path words, then the words of
 // their query values.
 // Versions (v2.4, 1.2.3) stay whole. A code identifier such as
@@ -56,6 +60,7 @@ func Tokenize(text string) []Token {
 func forEachToken(text string, fn func(t Token, seq bool)) {
 	text = foldKeepCase(StripMarkup(text))
 	text = dropRuntimeFrames(text)
+	text = dropUserAgentEngines(text)
 	if strings.IndexByte(text, '[') >= 0 {
 		// Log-level markers of pasted logs ([INFO], [ERROR]) are on every
 		// line of a build log, whatever failed.
@@ -417,6 +422,22 @@ func isPlainLower(w string) bool {
 		}
 	}
 	return true
+}
+
+// dropUserAgentEngines removes the engine tokens of browser user-agent
+// strings ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML,
+// like Gecko) Chrome/120.0 Safari/537.36", "Gecko/20100101 Firefox/91.0",
+// Safari's "Version/17.5 Safari/605.1.15"): bug report templates paste one
+// into every report, and
+// they are the same in unrelated ones, like the runtime's stack frames. The
+// platform in parentheses and the product the report is about
+// ("SeaMonkey/2.53.17.1") stay, and so do the words without a version
+// ("works in Firefox").
+func dropUserAgentEngines(text string) string {
+	if !strings.Contains(text, "Mozilla/") && !strings.Contains(text, "Gecko") && !strings.Contains(text, "AppleWebKit/") {
+		return text
+	}
+	return reUserAgent.ReplaceAllString(text, " ")
 }
 
 // runtimePrefixes are the packages of the Java runtime and of test

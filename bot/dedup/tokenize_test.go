@@ -119,6 +119,12 @@ func TestAnalyze(t *testing.T) {
 		{"CamelCaseIsTheWord", "ZooKeeper / Zookeeper", []string{"zookeep", "zoo", "keeper", "zookeep"}},
 		{"SnakeCaseStaysWhole", "max_retries", []string{"max_retries", "max", "retri"}},
 		{"OneLetterDropped", "a b c plan", []string{"plan"}},
+		// A browser's user-agent string loses its engine tokens (the same
+		// in unrelated reports) and keeps its platform and product.
+		{"UserAgentFirefox", "Mozilla/5.0 (Windows NT 10.0; WOW64; rv:91.0) Gecko/20100101 SeaMonkey/2.53.17.1", []string{"window", "nt", "10.0", "wow64", "rv", "91.0", "seamonkey", "sea", "monkey", "2.53.17.1", "2.53"}},
+		{"UserAgentChrome", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36", []string{"x11", "linux", "x86_64", "x86", "64"}},
+		{"UserAgentSafari", "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) Version/17.5 Safari/605.1.15", []string{"macintosh", "intel", "mac", "os", "10_15_7", "10", "15"}},
+		{"BrowserNamesWithoutVersionsStay", "works in Firefox and Chrome, not Gecko/Safari", []string{"work", "firefox", "chrome", "gecko", "safari"}},
 		{"Empty", "  🚀 ", nil},
 	}
 	for _, tt := range tests {
