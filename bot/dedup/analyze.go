@@ -117,6 +117,9 @@ type join struct {
 	w    float64
 	a, b int32  // the words' indexes in terms (-1: a stop word)
 	h    uint32 // joinHash(term), to tell joins apart cheaply
+	// ident: the two words are the parts of an identifier the text also
+	// has whole (ZooKeeper: zoo, keeper), so the join is that word.
+	ident bool
 	// analyzed.joinText[at:at+n] is the words as written ("drop down"),
 	// the tn bytes after them the term (joinSrc, joinTerm).
 	at, n, tn int32
@@ -190,8 +193,15 @@ func (a *analyzer) add(dst *analyzed, f int, text string, bigramWeight float64) 
 		m = &mbuf
 	}
 	prevWord, prevIdx := "", int32(-1)
+	// identTerm is the term of the last identifier (emitted whole before
+	// its parts): a join of two of its parts that is the same term marks
+	// the identifier's parts (addJoin).
+	identTerm := ""
 	forEachToken(text, func(t Token, seq bool) {
 		s, ok := a.term(t)
+		if !seq && t.Kind == KindIdent && ok {
+			identTerm = s
+		}
 		if dst.wantJoins && seq {
 			if t.Kind == KindWord && isPlainLower(t.Text) {
 				cur := int32(-1)
@@ -199,7 +209,7 @@ func (a *analyzer) add(dst *analyzed, f int, text string, bigramWeight float64) 
 					cur = dst.index(s, t.Text) // counted below
 				}
 				if prevWord != "" && len(dst.joins) < maxJoins {
-					dst.addJoin(prevWord, t.Text, bigramWeight, prevIdx, cur)
+					dst.addJoin(prevWord, t.Text, bigramWeight, prevIdx, cur, identTerm)
 				}
 				prevWord, prevIdx = t.Text, cur
 			} else {
@@ -234,13 +244,14 @@ func (a *analyzer) add(dst *analyzed, f int, text string, bigramWeight float64) 
 }
 
 // addJoin records the words a and b written together, if that is a word
-// (not a stop word); each distinct join once, at its largest weight. The
+// (not a stop word); each distinct join once, at its largest weight, and
+// as an identifier's parts (join.ident) when its term is identTerm. The
 // pair is stemmed in place on the stack (porter2Bytes, a and b are ASCII
 // lower-case letters and digits: add); its words and term are appended to
 // dst.joinText, which a reused analysis keeps: a join costs no allocation
 // (each was one string before). Most pairs are never a word, and a cache
 // of them (there was one) missed more than it hit.
-func (dst *analyzed) addJoin(a, b string, w float64, ia, ib int32) {
+func (dst *analyzed) addJoin(a, b string, w float64, ia, ib int32, identTerm string) {
 	n := len(a) + len(b)
 	if n < 4 {
 		return
@@ -260,6 +271,7 @@ func (dst *analyzed) addJoin(a, b string, w float64, ia, ib int32) {
 	}
 	s := porter2Bytes(jb)
 	h := joinHash(s)
+	ident := identTerm != "" && string(s) == identTerm
 	// The joins are looked through only when one may have the same hash
 	// (joinBits has a bit per hash of a join so far).
 	bit := &dst.joinBits[h>>6%uint32(len(dst.joinBits))]
@@ -267,6 +279,7 @@ func (dst *analyzed) addJoin(a, b string, w float64, ia, ib int32) {
 		for i := range dst.joins {
 			if j := &dst.joins[i]; j.h == h && string(dst.joinTerm(j)) == string(s) {
 				j.w = max(j.w, w)
+				j.ident = j.ident || ident
 				return
 			}
 		}
@@ -274,7 +287,7 @@ func (dst *analyzed) addJoin(a, b string, w float64, ia, ib int32) {
 	*bit |= 1 << (h & 63)
 	at := len(dst.joinText)
 	dst.joinText = append(append(append(append(dst.joinText, a...), ' '), b...), s...)
-	dst.joins = append(dst.joins, join{w: w, a: ia, b: ib, h: h, at: int32(at), n: int32(n + 1), tn: int32(len(s))})
+	dst.joins = append(dst.joins, join{w: w, a: ia, b: ib, h: h, ident: ident, at: int32(at), n: int32(n + 1), tn: int32(len(s))})
 }
 
 // joinHash is FNV-1a of a joined word's stem.

@@ -194,6 +194,59 @@ func TestJoinedWords(t *testing.T) {
 	}
 }
 
+// TestIdentifierCoversItsJoinedSpelling: a query word written as an
+// identifier (ZooKeeper: the word and its parts zoo, keeper) finds a
+// request that writes it joined (Zookeeper) about as fully as one that
+// writes it the same way: the joined word covers the parts the request
+// lacks.
+func TestIdentifierCoversItsJoinedSpelling(t *testing.T) {
+	scores := func(cfg Config, query string) (same, joined bot.Candidate) {
+		t.Helper()
+		ix := New(cfg)
+		for i, d := range board {
+			d.ID, d.Active = int64(i+10), true
+			ix.Upsert(d)
+		}
+		ix.Upsert(bot.Doc{ID: 1, Title: "Upgrade ZooKeeper to 3.8.2", Active: true})
+		ix.Upsert(bot.Doc{ID: 2, Title: "Upgrade Zookeeper to 3.8.2", Active: true})
+		cs, err := ix.ScoreIDs(context.Background(), query, []int64{1, 2})
+		if err != nil || len(cs) != 2 {
+			t.Fatalf("ScoreIDs: %v, %v", cs, err)
+		}
+		for _, c := range cs {
+			if c.RequestID == 1 {
+				same = c
+			} else {
+				joined = c
+			}
+		}
+		return same, joined
+	}
+	const query = "Upgrade ZooKeeper to version 3.8.3"
+	same, joined := scores(DefaultConfig(), query)
+	off := DefaultConfig()
+	off.JoinWeight = 0
+	s0, j0 := scores(off, query)
+	t.Logf("Zookeeper / ZooKeeper: %.3f / %.3f (without joins %.3f / %.3f)", joined.Score, same.Score, j0.Score, s0.Score)
+	if joined.Score < 0.85*same.Score {
+		t.Errorf("Zookeeper %.3f, ZooKeeper %.3f: the joined spelling is not covered", joined.Score, same.Score)
+	}
+	if j0.Score >= 0.85*s0.Score {
+		t.Errorf("without joins Zookeeper %.3f, ZooKeeper %.3f: the test tests nothing", j0.Score, s0.Score)
+	}
+	// The reason names the word once, as the query wrote it.
+	ix := New(DefaultConfig())
+	ix.Upsert(bot.Doc{ID: 2, Title: "Upgrade Zookeeper to 3.8.2", Active: true})
+	ix.Upsert(bot.Doc{ID: 3, Title: "Dark mode for the dashboard", Active: true})
+	cs, err := ix.Similar(context.Background(), query, 1)
+	if err != nil || len(cs) != 1 {
+		t.Fatalf("Similar: %v, %v", cs, err)
+	}
+	if r := cs[0].Reason; strings.Count(r, "zookeeper") != 1 || strings.Contains(r, "zoo keeper") {
+		t.Errorf("reason %q: want the word once, as the query wrote it", r)
+	}
+}
+
 // TestEditVariantMatchesPlainLookup checks editVariant, which hashes each
 // edit from the hashes of the word's prefixes and suffixes and looks up
 // only what the word filter may have, against looking every edit up in

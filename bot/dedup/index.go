@@ -1163,15 +1163,26 @@ func (ix *Index) buildQuery(qa *analyzed, sc *scratch) *query {
 		if !ok || ix.df(id) == 0 || ix.concept[id] {
 			continue
 		}
-		dup := false
+		src, dup := "", false
 		for _, qt := range q.terms {
-			dup = dup || qt.id == id
+			if qt.id == id {
+				src, dup = qt.src, true
+				break
+			}
 		}
-		if dup {
+		if dup && !j.ident {
 			continue
 		}
+		if !dup {
+			src = string(qa.joinSrc(j))
+		}
+		// The query has the word itself when it wrote it as an identifier
+		// (ZooKeeper: zookeeper, zoo, keeper): the join is kept, so that a
+		// request that writes it joined (Zookeeper) covers the parts too,
+		// as fully as one that writes it in capitals. Its reason is the
+		// word's (src).
 		df := ix.df(id)
-		q.terms = append(q.terms, queryTerm{id: id, idf: ix.idfOf(sc, df), df: df, scale: ix.cfg.JoinWeight, kind: termJoin, src: string(qa.joinSrc(j)), ai: int32(ji)})
+		q.terms = append(q.terms, queryTerm{id: id, idf: ix.idfOf(sc, df), df: df, scale: ix.cfg.JoinWeight, kind: termJoin, src: src, ai: int32(ji)})
 	}
 	if ix.cfg.BigramWeight > 0 {
 		// On a copy: qa stays as analysed, for the Upsert that may

@@ -60,7 +60,7 @@ func TestAddJoinMatchesPlain(t *testing.T) {
 			a, b := word(), word()
 			w := float64(rng.IntN(3))
 			ia, ib := int32(rng.IntN(9)-1), int32(rng.IntN(9)-1)
-			got.addJoin(a, b, w, ia, ib)
+			got.addJoin(a, b, w, ia, ib, "")
 			want.plainAddJoin(a, b, w, ia, ib)
 		}
 		if !slices.Equal(got.joins, want.joins) || string(got.joinText) != string(want.joinText) {
