@@ -428,11 +428,12 @@ func isPlainLower(w string) bool {
 // strings ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML,
 // like Gecko) Chrome/120.0 Safari/537.36", "Gecko/20100101 Firefox/91.0",
 // Safari's "Version/17.5 Safari/605.1.15"): bug report templates paste one
-// into every report, and
-// they are the same in unrelated ones, like the runtime's stack frames. The
-// platform in parentheses and the product the report is about
-// ("SeaMonkey/2.53.17.1") stay, and so do the words without a version
-// ("works in Firefox").
+// into every report, and they are the same in unrelated ones, like the
+// runtime's stack frames. The platform in parentheses and the product the
+// report is about ("SeaMonkey/2.53.17.1") stay, and so do the words
+// without a version ("works in Firefox"). Only a text with a user-agent
+// string in it (Mozilla/, AppleWebKit/ or Gecko) is touched: "Chrome/120
+// breaks the login" keeps its words.
 func dropUserAgentEngines(text string) string {
 	if !strings.Contains(text, "Mozilla/") && !strings.Contains(text, "Gecko") && !strings.Contains(text, "AppleWebKit/") {
 		return text

@@ -124,6 +124,7 @@ func TestAnalyze(t *testing.T) {
 		{"UserAgentFirefox", "Mozilla/5.0 (Windows NT 10.0; WOW64; rv:91.0) Gecko/20100101 SeaMonkey/2.53.17.1", []string{"window", "nt", "10.0", "wow64", "rv", "91.0", "seamonkey", "sea", "monkey", "2.53.17.1", "2.53"}},
 		{"UserAgentChrome", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36", []string{"x11", "linux", "x86_64", "x86", "64"}},
 		{"UserAgentSafari", "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) Version/17.5 Safari/605.1.15", []string{"macintosh", "intel", "mac", "os", "10_15_7", "10", "15"}},
+		{"BrowserVersionWithoutUserAgentStays", "Chrome/120 breaks the login", []string{"chrome", "120", "break", "login"}},
 		{"BrowserNamesWithoutVersionsStay", "works in Firefox and Chrome, not Gecko/Safari", []string{"work", "firefox", "chrome", "gecko", "safari"}},
 		{"Empty", "  🚀 ", nil},
 	}
