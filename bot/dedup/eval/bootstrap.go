@@ -18,8 +18,16 @@ const BootstrapTarget = 1.25
 // run of the same data.
 const bootstrapSeed = 1
 
-// figures are one query's average precision and Recall@5.
+// figures are one query's average precision and Recall@5, or their sum
+// over several queries.
 type figures struct{ ap, r5 float64 }
+
+// figuresOf measures one query's ranking (rel, as Metrics.add reads it).
+func figuresOf(rel []bool, positives int) figures {
+	return figures{AveragePrecision(rel), RecallAt(rel, 5, positives)}
+}
+
+func (f *figures) add(g figures) { f.ap, f.r5 = f.ap+g.ap, f.r5+g.r5 }
 
 // Bootstrap is a paired bootstrap over the queries of our figures against
 // the baseline's: each sample draws as many queries as there are, with
@@ -57,15 +65,15 @@ func bootstrap(ours, base []figures, n int) *Bootstrap {
 		var o, b figures
 		for range len(ours) {
 			i := r.IntN(len(ours))
-			o.ap, o.r5 = o.ap+ours[i].ap, o.r5+ours[i].r5
-			b.ap, b.r5 = b.ap+base[i].ap, b.r5+base[i].r5
+			o.add(ours[i])
+			b.add(base[i])
 		}
 		r5s[s], aps[s] = ratio(o.r5, b.r5), ratio(o.ap, b.ap)
 	}
 	var o, b figures
 	for i := range ours {
-		o.ap, o.r5 = o.ap+ours[i].ap, o.r5+ours[i].r5
-		b.ap, b.r5 = b.ap+base[i].ap, b.r5+base[i].r5
+		o.add(ours[i])
+		b.add(base[i])
 	}
 	return &Bootstrap{Samples: n, R5: interval(ratio(o.r5, b.r5), r5s), MAP: interval(ratio(o.ap, b.ap), aps)}
 }

@@ -115,7 +115,8 @@ func TestMain_Bootstrap(t *testing.T) {
 }
 
 func TestDevBootstrap(t *testing.T) {
-	// The README's intervals come from this command on the dev splits.
+	// The README's intervals come from this command (with 5,000 samples)
+	// on the dev splits.
 	corpus, queries := sharedData(t, "gitbugs/hadoop-corpus.jsonl"), sharedData(t, "gitbugs/hadoop-dev-queries.jsonl")
 	var out, errb bytes.Buffer
 	if err := Main([]string{"--corpus", corpus, "--queries", queries, "--baseline", "bm25", "--bootstrap", "1000", "--json"}, &out, &errb); err != nil {

@@ -62,6 +62,12 @@ func Main(args []string, stdout, stderr io.Writer) error {
 	default:
 		return fmt.Errorf("unknown baseline %q (want bm25 or order)", *baseline)
 	}
+	if *boot < 0 || *boot > maxBootstrap {
+		return fmt.Errorf("--bootstrap %d: want 0 (off) to %d", *boot, maxBootstrap)
+	}
+	if *boot > 0 && *baseline == "" {
+		return errors.New("--bootstrap needs --baseline (it compares our figures with the baseline's)")
+	}
 	c, err := readCorpus(*corpusPath)
 	if err != nil {
 		return fmt.Errorf("read corpus: %w", err)
@@ -69,12 +75,6 @@ func Main(args []string, stdout, stderr io.Writer) error {
 	qs, err := readQueries(*queriesPath, c)
 	if err != nil {
 		return fmt.Errorf("read queries: %w", err)
-	}
-	if *boot < 0 || *boot > maxBootstrap {
-		return fmt.Errorf("--bootstrap %d: want 0 (off) to %d", *boot, maxBootstrap)
-	}
-	if *boot > 0 && *baseline == "" {
-		return errors.New("--bootstrap needs --baseline (it compares our figures with the baseline's)")
 	}
 	opt := Options{Baseline: *baseline, FuseOrder: *fuse, Folds: *folds, RerankAll: *rerankAll, Bootstrap: *boot}
 	if *folds < 0 || *folds == 1 {
@@ -231,7 +231,7 @@ func Run(ctx context.Context, c *corpus, qs []labelledQuery, opt Options) (*Resu
 		ranking := rankings[qn]
 		rel := relevance(ranking, pos)
 		ours.add(rel, len(pos))
-		perOurs = append(perOurs, figures{AveragePrecision(rel), RecallAt(rel, 5, len(pos))})
+		perOurs = append(perOurs, figuresOf(rel, len(pos)))
 		for i := 0; i < len(ranking) && i < pairCutoff; i++ {
 			pairs = append(pairs, pair{ranking[i].Score, pos[ranking[i].ID]})
 		}
@@ -245,7 +245,7 @@ func Run(ctx context.Context, c *corpus, qs []labelledQuery, opt Options) (*Resu
 			}
 			rel := relevanceIDs(ids, pos)
 			base.add(rel, len(pos))
-			perBase = append(perBase, figures{AveragePrecision(rel), RecallAt(rel, 5, len(pos))})
+			perBase = append(perBase, figuresOf(rel, len(pos)))
 		case "bm25":
 			ids := q.Candidates
 			if len(ids) == 0 {
@@ -259,7 +259,7 @@ func Run(ctx context.Context, c *corpus, qs []labelledQuery, opt Options) (*Resu
 			sort.SliceStable(br, func(i, j int) bool { return br[i].Score > br[j].Score })
 			rel := relevance(br, pos)
 			base.add(rel, len(pos))
-			perBase = append(perBase, figures{AveragePrecision(rel), RecallAt(rel, 5, len(pos))})
+			perBase = append(perBase, figuresOf(rel, len(pos)))
 		}
 	}
 	res.Ours = ours.mean()
