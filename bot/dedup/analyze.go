@@ -199,7 +199,7 @@ func (a *analyzer) add(dst *analyzed, f int, text string, bigramWeight float64) 
 	identTerm := ""
 	forEachToken(text, func(t Token, seq bool) {
 		s, ok := a.term(t)
-		if !seq && t.Kind == KindIdent && ok {
+		if dst.wantJoins && !seq && t.Kind == KindIdent && ok {
 			identTerm = s
 		}
 		if dst.wantJoins && seq {

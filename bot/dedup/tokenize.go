@@ -432,10 +432,12 @@ func isPlainLower(w string) bool {
 // runtime's stack frames. The platform in parentheses and the product the
 // report is about ("SeaMonkey/2.53.17.1") stay, and so do the words
 // without a version ("works in Firefox"). Only a text with a user-agent
-// string in it (Mozilla/, AppleWebKit/ or Gecko) is touched: "Chrome/120
+// string in it (Mozilla/ or Gecko) is touched: "Chrome/120
 // breaks the login" keeps its words.
 func dropUserAgentEngines(text string) string {
-	if !strings.Contains(text, "Mozilla/") && !strings.Contains(text, "Gecko") && !strings.Contains(text, "AppleWebKit/") {
+	// Every engine's string has one of the two (WebKit's says "like
+	// Gecko").
+	if !strings.Contains(text, "Mozilla/") && !strings.Contains(text, "Gecko") {
 		return text
 	}
 	return reUserAgent.ReplaceAllString(text, " ")
